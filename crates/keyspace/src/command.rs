@@ -1,0 +1,160 @@
+//! Command metadata and the context a command runs in.
+
+use hashslot_resp::Reply;
+use hashslot_types::{Now, Rng};
+
+use crate::Db;
+
+/// Command flags, as COMMAND INFO names them (`write`, `readonly`, `fast`…).
+pub mod flags {
+    /// May modify the dataset.
+    pub const WRITE: u32 = 1 << 0;
+    /// Only reads the dataset.
+    pub const READONLY: u32 = 1 << 1;
+    /// May grow memory; refused under maxmemory.
+    pub const DENYOOM: u32 = 1 << 2;
+    /// Administrative command.
+    pub const ADMIN: u32 = 1 << 3;
+    /// Pub/sub command.
+    pub const PUBSUB: u32 = 1 << 4;
+    /// Not allowed in scripts.
+    pub const NOSCRIPT: u32 = 1 << 5;
+    /// May block the client.
+    pub const BLOCKING: u32 = 1 << 6;
+    /// Allowed while loading the dataset.
+    pub const LOADING: u32 = 1 << 7;
+    /// Allowed on a replica with stale data.
+    pub const STALE: u32 = 1 << 8;
+    /// Not shown to MONITOR.
+    pub const SKIP_MONITOR: u32 = 1 << 9;
+    /// Not logged to SLOWLOG.
+    pub const SKIP_SLOWLOG: u32 = 1 << 10;
+    /// O(1) or O(log N), never delays.
+    pub const FAST: u32 = 1 << 11;
+    /// Allowed before AUTH.
+    pub const NO_AUTH: u32 = 1 << 12;
+    /// May replicate even if read-only (e.g. expiry).
+    pub const MAY_REPLICATE: u32 = 1 << 13;
+    /// Keys are optional.
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 14;
+    /// Not allowed inside MULTI.
+    pub const NO_MULTI: u32 = 1 << 15;
+    /// Key positions are not a fixed first/last/step (see `CommandSpec::get_keys`).
+    pub const MOVABLE_KEYS: u32 = 1 << 16;
+    /// Allowed while a script is busy.
+    pub const ALLOW_BUSY: u32 = 1 << 17;
+    /// Implies ASKING for cluster routing (RESTORE-ASKING).
+    pub const ASKING: u32 = 1 << 18;
+
+    /// Flag bits with their COMMAND INFO names, in Redis's order.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (ASKING, "asking"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (NO_MULTI, "no_multi"),
+        (MOVABLE_KEYS, "movablekeys"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// A keyspace command: `fn(ctx, argv)` where `argv[0]` is the command name as sent. The arity
+/// was checked by the caller; the handler writes exactly one reply to `ctx.reply`.
+pub type Handler = fn(&mut Ctx<'_>, &[&[u8]]);
+
+/// Metadata of one command, generic over its handler type so a node can describe its own
+/// commands (PING, INFO, CLUSTER…) with the same shape.
+#[derive(Debug)]
+pub struct CommandSpec<H: 'static = Handler> {
+    /// Lowercase name (`get`, `set`…); for subcommands `container|sub` (`object|encoding`).
+    pub name: &'static str,
+    /// Redis arity: `n` exactly n arguments (name included), `-n` at least n.
+    pub arity: i32,
+    /// Bits from [`flags`].
+    pub flags: u32,
+    /// Position of the first key (0: none).
+    pub first_key: i32,
+    /// Position of the last key (-1: the last argument, -2: the one before…).
+    pub last_key: i32,
+    /// Step between keys.
+    pub key_step: i32,
+    /// For commands with movable keys: the positions of the keys in `argv`.
+    pub get_keys: Option<fn(&[&[u8]], &mut Vec<usize>)>,
+    /// ACL categories (`@write`, `@string`, `@fast`…), as COMMAND INFO lists them.
+    pub acl_categories: &'static [&'static str],
+    /// Documentation group (`string`, `generic`, `server`…).
+    pub group: &'static str,
+    /// One-line summary, as COMMAND DOCS gives it.
+    pub summary: &'static str,
+    /// Redis version that introduced the command.
+    pub since: &'static str,
+    /// Time complexity text.
+    pub complexity: &'static str,
+    /// Subcommands (`object|encoding`…), for containers.
+    pub subcommands: &'static [CommandSpec<H>],
+    /// The code; `None` for containers, which dispatch to `subcommands`.
+    pub handler: Option<H>,
+}
+
+/// Keyspace counters that INFO stats reports.
+#[derive(Debug, Default, Clone)]
+#[non_exhaustive]
+pub struct KeyspaceStats {
+    /// Successful key lookups (`keyspace_hits`).
+    pub keyspace_hits: u64,
+    /// Failed key lookups (`keyspace_misses`).
+    pub keyspace_misses: u64,
+    /// Keys removed by expiry (`expired_keys`).
+    pub expired_keys: u64,
+}
+
+/// Everything a keyspace command may touch while it runs.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Ctx<'a> {
+    /// All databases (16 standalone, 1 in cluster mode).
+    pub dbs: &'a mut [Db],
+    /// The client's selected database.
+    pub db_index: usize,
+    /// Both clocks; TTLs use `now.wall`.
+    pub now: Now,
+    /// Where the reply goes.
+    pub reply: Reply<'a>,
+    /// The node's seeded randomness (RANDOMKEY, SPOP…).
+    pub rng: &'a mut Rng,
+    /// Counters for INFO.
+    pub stats: &'a mut KeyspaceStats,
+    /// Changes made to the dataset by this command (Redis's `server.dirty` delta).
+    pub dirty: u64,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context for one command.
+    pub fn new(
+        dbs: &'a mut [Db],
+        db_index: usize,
+        now: Now,
+        reply: Reply<'a>,
+        rng: &'a mut Rng,
+        stats: &'a mut KeyspaceStats,
+    ) -> Self {
+        Ctx { dbs, db_index, now, reply, rng, stats, dirty: 0 }
+    }
+
+    /// The selected database.
+    pub fn db(&mut self) -> &mut Db {
+        &mut self.dbs[self.db_index]
+    }
+}

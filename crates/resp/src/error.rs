@@ -1,0 +1,38 @@
+//! Protocol errors: a peer broke RESP. Their `Display` is Redis's reply text (without the `-`).
+
+/// A request or frame that breaks the protocol. The server replies `-ERR Protocol error: …`
+/// (this type's `Display`, prefixed by `ERR `) and closes the connection, as Redis does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// An inline line longer than the limit without a newline.
+    #[error("Protocol error: too big inline request")]
+    TooBigInlineRequest,
+    /// A multibulk header longer than the limit without a newline.
+    #[error("Protocol error: too big mbulk count string")]
+    TooBigMbulkCountString,
+    /// A multibulk count that is not a number or over the limit.
+    #[error("Protocol error: invalid multibulk length")]
+    InvalidMultibulkLength,
+    /// A bulk header longer than the limit without a newline.
+    #[error("Protocol error: too big bulk count string")]
+    TooBigBulkCountString,
+    /// An element of a request multibulk that is not a bulk string.
+    #[error("Protocol error: expected '$', got '{0}'")]
+    ExpectedDollar(char),
+    /// A bulk length that is not a number or over the limit.
+    #[error("Protocol error: invalid bulk length")]
+    InvalidBulkLength,
+    /// An inline request with unbalanced quotes.
+    #[error("Protocol error: unbalanced quotes in request")]
+    UnbalancedQuotes,
+    /// A frame type byte that RESP does not define (frame decoder only).
+    #[error("Protocol error: invalid frame type byte {0:#04x}")]
+    InvalidType(u8),
+    /// A frame nested deeper than the limit (frame decoder only).
+    #[error("Protocol error: frame nesting too deep")]
+    TooDeep,
+    /// A malformed line: missing CRLF, bad number, bad boolean… (frame decoder only).
+    #[error("Protocol error: {0}")]
+    Malformed(&'static str),
+}
