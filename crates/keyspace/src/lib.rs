@@ -7,9 +7,11 @@
 
 mod command;
 mod db;
+mod glob;
 
 pub use command::{flags, CommandSpec, Ctx, Handler, KeyspaceStats};
 pub use db::Db;
+pub use glob::glob_match;
 
 /// Every data command this crate implements, for a node's command table.
 pub fn commands() -> &'static [CommandSpec] {
