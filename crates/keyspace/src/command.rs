@@ -74,6 +74,9 @@ pub mod flags {
 /// was checked by the caller; the handler writes exactly one reply to `ctx.reply`.
 pub type Handler = fn(&mut Ctx<'_>, &[&[u8]]);
 
+/// Finds the key positions of a command with movable keys: `(argv, out positions)`.
+pub type GetKeys = fn(&[&[u8]], &mut Vec<usize>);
+
 /// Metadata of one command, generic over its handler type so a node can describe its own
 /// commands (PING, INFO, CLUSTER…) with the same shape.
 #[derive(Debug)]
@@ -91,7 +94,7 @@ pub struct CommandSpec<H: 'static = Handler> {
     /// Step between keys.
     pub key_step: i32,
     /// For commands with movable keys: the positions of the keys in `argv`.
-    pub get_keys: Option<fn(&[&[u8]], &mut Vec<usize>)>,
+    pub get_keys: Option<GetKeys>,
     /// ACL categories (`@write`, `@string`, `@fast`…), as COMMAND INFO lists them.
     pub acl_categories: &'static [&'static str],
     /// Documentation group (`string`, `generic`, `server`…).
@@ -138,6 +141,9 @@ pub struct Ctx<'a> {
     pub stats: &'a mut KeyspaceStats,
     /// Changes made to the dataset by this command (Redis's `server.dirty` delta).
     pub dirty: u64,
+    /// Whether the node runs in cluster mode: MOVE, SWAPDB and cross-db COPY are refused then.
+    /// `false` from [`Ctx::new`]; a cluster node sets it.
+    pub cluster_enabled: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -150,7 +156,16 @@ impl<'a> Ctx<'a> {
         rng: &'a mut Rng,
         stats: &'a mut KeyspaceStats,
     ) -> Self {
-        Ctx { dbs, db_index, now, reply, rng, stats, dirty: 0 }
+        Ctx {
+            dbs,
+            db_index,
+            now,
+            reply,
+            rng,
+            stats,
+            dirty: 0,
+            cluster_enabled: false,
+        }
     }
 
     /// The selected database.

@@ -3,17 +3,47 @@
 //!
 //! Commands are plain functions over a [`Ctx`]; their metadata (arity, flags, key positions) is a
 //! [`CommandSpec`] table that a node merges with its own commands.
+//!
+//! ```
+//! use hashslot_keyspace::{commands, Ctx, Db, KeyspaceStats};
+//! use hashslot_resp::{Proto, Reply};
+//! use hashslot_types::{Instant, Now, Rng, UnixMillis};
+//!
+//! let mut dbs = vec![Db::with_seed(42)];
+//! let (mut rng, mut stats, mut out) = (Rng::from_seed(1), KeyspaceStats::default(), Vec::new());
+//! let now = Now::new(Instant::from_nanos(0), UnixMillis(1_700_000_000_000));
+//! let set = commands().iter().find(|c| c.name == "set").unwrap();
+//! let mut ctx = Ctx::new(&mut dbs, 0, now, Reply::new(&mut out, Proto::Resp2), &mut rng, &mut stats);
+//! (set.handler.unwrap())(&mut ctx, &[b"SET", b"k", b"v"]);
+//! assert_eq!(out, b"+OK\r\n");
+//! assert_eq!(dbs[0].len(), 1);
+//! ```
 #![warn(missing_docs)]
 
 mod command;
+mod commands;
 mod db;
+mod db_iter;
+mod db_write;
+mod entry;
+// glob.rs is shared and its behaviour frozen; newer clippy prefers a different match shape.
+#[allow(clippy::collapsible_match)]
 mod glob;
+mod hash;
+mod ld;
+mod table;
+mod util;
+mod value;
 
-pub use command::{flags, CommandSpec, Ctx, Handler, KeyspaceStats};
-pub use db::Db;
+pub use command::{flags, CommandSpec, Ctx, GetKeys, Handler, KeyspaceStats};
+pub use db::{Db, DEFAULT_SEED};
 pub use glob::glob_match;
+pub use util::parse_i64;
+pub use value::{Encoding, Object, StrRef, Value, ValueRef, ValueType, EMBSTR_SIZE_LIMIT};
 
-/// Every data command this crate implements, for a node's command table.
+/// Every data command this crate implements, for a node's command table, sorted by name.
+/// Containers (`object`) have `handler: None` and list their subcommands (`object|encoding`…),
+/// whose handlers receive the full argv (`argv[0]` = `object`).
 pub fn commands() -> &'static [CommandSpec] {
-    &[]
+    commands::table::COMMANDS
 }
