@@ -1,9 +1,16 @@
-//! The node: sessions and command execution. The node helper fills this in.
+//! The node: sessions, the command table, timers and counters, behind the driver API.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 
-use hashslot_types::{ConnId, Instant, Now};
+use hashslot_keyspace::{Db, KeyspaceStats};
+use hashslot_resp::Limits;
+use hashslot_types::{ConnId, Instant, Now, Rng};
 
+use crate::session::{Client, Session};
+use crate::stats::{CmdStat, Stats};
+use crate::table::Table;
+use crate::timers::{cron_period, Timer, Timers};
 use crate::{Config, Output};
 
 /// Where a client connection comes from, as CLIENT LIST shows it.
@@ -44,16 +51,91 @@ pub struct ProcessStats {
 }
 
 /// A Redis node as a sans-IO state machine. See the crate docs for the driving contract.
+///
+/// Sessions live in a `BTreeMap` by connection id so that every walk over them (the cron's idle
+/// check, CLIENT KILL filters, INFO clients) has a fixed order: two runs of one seed behave the
+/// same. CLIENT LIST sorts by client id, as Redis lists clients in creation order.
 #[derive(Debug)]
 pub struct Node {
-    config: Config,
+    pub(crate) config: Config,
+    pub(crate) process: ProcessInfo,
+    pub(crate) proc_stats: ProcessStats,
+    pub(crate) sessions: BTreeMap<ConnId, Session>,
+    pub(crate) next_client_id: u64,
+    pub(crate) dbs: Vec<Db>,
+    /// Randomness handed to data commands (RANDOMKEY, SPOP…) and active expiry.
+    pub(crate) ks_rng: Rng,
+    pub(crate) ks_stats: KeyspaceStats,
+    pub(crate) stats: Stats,
+    /// Per table entry (`cmdstat_*`).
+    pub(crate) cmd_stats: Vec<CmdStat>,
+    pub(crate) table: &'static Table,
+    pub(crate) timers: Timers,
+    pub(crate) outputs: VecDeque<Output>,
+    pub(crate) started: Now,
+    /// `run_id`: 40 hex characters from the seeded rng.
+    pub(crate) run_id: String,
+    /// `master_replid`: 40 hex characters from the seeded rng.
+    pub(crate) master_replid: String,
+    /// `LASTSAVE` / `rdb_last_save_time` (the start time until something saves).
+    pub(crate) lastsave: i64,
+    /// Changes since the last save (`rdb_changes_since_last_save`).
+    pub(crate) dirty: u64,
+    pub(crate) used_memory_peak: u64,
+    /// The database active expiry visits first on the next tick.
+    pub(crate) expire_db_cursor: usize,
+    /// SHUTDOWN was accepted: no more commands run.
+    pub(crate) shutting_down: bool,
+    /// `Output::Shutdown` is still to be emitted, after the replies of the current batch.
+    pub(crate) shutdown_pending: bool,
+}
+
+/// 40 random lowercase hex characters (Redis's `getRandomHexChars`).
+fn random_hex(rng: &mut Rng) -> String {
+    hashslot_types::NodeId::random(rng).as_str().to_owned()
 }
 
 impl Node {
     /// A node with `config`, its randomness seeded from `seed`, started at `now`.
     pub fn new(config: Config, seed: u64, now: Now, process: ProcessInfo) -> Self {
-        let _ = (seed, now, process);
-        Node { config }
+        let root = Rng::from_seed(seed);
+        let mut ids = root.child("ids");
+        // Keyed hashing of client-chosen keys, seeded from the node seed (DoS resistance and
+        // reproducible runs).
+        let db_seed = root.child("db").next_u64();
+        // Ref: Redis keeps `databases` dbs even in cluster mode, but only db 0 is reachable there.
+        let ndb = if config.cluster_enabled {
+            1
+        } else {
+            config.databases.max(1) as usize
+        };
+        let table = Table::get();
+        let mut timers = Timers::default();
+        timers.set(Timer::Cron, now.mono + cron_period(config.hz));
+        Node {
+            run_id: random_hex(&mut ids),
+            master_replid: random_hex(&mut ids),
+            ks_rng: root.child("keyspace"),
+            config,
+            process,
+            proc_stats: ProcessStats::default(),
+            sessions: BTreeMap::new(),
+            next_client_id: 1,
+            dbs: (0..ndb).map(|_| Db::with_seed(db_seed)).collect(),
+            ks_stats: KeyspaceStats::default(),
+            stats: Stats::default(),
+            cmd_stats: vec![CmdStat::default(); table.entries.len()],
+            table,
+            timers,
+            outputs: VecDeque::new(),
+            started: now,
+            lastsave: now.wall.as_secs(),
+            dirty: 0,
+            used_memory_peak: 0,
+            expire_db_cursor: 0,
+            shutting_down: false,
+            shutdown_pending: false,
+        }
     }
 
     /// The configuration in force (CONFIG SET changes it).
@@ -61,43 +143,121 @@ impl Node {
         &self.config
     }
 
-    /// A client connected.
-    pub fn handle_accept(&mut self, now: Now, conn: ConnId, addr: ClientAddr) {
-        let _ = (now, conn, addr);
-        todo!()
+    /// Number of client connections open (`connected_clients`).
+    pub fn connected_clients(&self) -> usize {
+        self.sessions.len()
     }
 
-    /// Bytes arrived from a client.
+    /// A client connected.
+    pub fn handle_accept(&mut self, now: Now, conn: ConnId, addr: ClientAddr) {
+        if self.sessions.len() >= self.config.maxclients as usize {
+            // Ref: networking.c acceptCommonHandler: refused before a client exists.
+            self.stats.rejected_connections += 1;
+            let data = bytes::Bytes::from_static(b"-ERR max number of clients reached\r\n");
+            self.outputs.push_back(Output::Send { conn, data });
+            self.outputs.push_back(Output::Close { conn });
+            return;
+        }
+        self.stats.total_connections_received += 1;
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        let auth = self.config.requirepass.is_none();
+        let client = Client::new(conn, id, addr, now.mono, auth);
+        let limits = self.limits_for(&client);
+        self.sessions.insert(conn, Session::new(client, limits));
+    }
+
+    /// Bytes arrived from a client: every complete request in them runs, in order, and the
+    /// replies leave as one `Output::Send`.
     pub fn handle_read(&mut self, now: Now, conn: ConnId, data: &[u8]) {
-        let _ = (now, conn, data);
-        todo!()
+        self.process_read(now, conn, data);
     }
 
     /// A client's connection closed (by the peer, or after `Output::Close`).
     pub fn handle_closed(&mut self, now: Now, conn: ConnId) {
-        let _ = (now, conn);
-        todo!()
+        let _ = now;
+        self.sessions.remove(&conn);
     }
 
-    /// A timer may have expired (active expiry, client timeouts, cron).
+    /// A timer may have expired (active expiry, client timeouts, cron). Early calls do nothing.
     pub fn handle_timeout(&mut self, now: Now) {
-        let _ = now;
-        todo!()
+        if self.timers.take_expired(Timer::Cron, now.mono) {
+            self.cron(now);
+            self.timers
+                .set(Timer::Cron, now.mono + cron_period(self.config.hz));
+        }
     }
 
     /// The driver sampled the process's resources.
     pub fn handle_process_stats(&mut self, now: Now, stats: ProcessStats) {
-        let _ = (now, stats);
-        todo!()
+        let _ = now;
+        self.proc_stats = stats;
+    }
+
+    /// The driver finished an `Output::RewriteConfig` for `conn`: `Err` carries the OS error
+    /// text. The client gets its reply and its waiting requests run.
+    pub fn handle_config_rewritten(&mut self, now: Now, conn: ConnId, result: Result<(), String>) {
+        let Some(mut sess) = self.sessions.remove(&conn) else {
+            return;
+        };
+        if sess.client.blocked && !sess.closing {
+            sess.client.blocked = false;
+            let start = sess.client.out.len();
+            match result {
+                Ok(()) => sess.client.reply().ok(),
+                Err(e) => {
+                    let text = format!("ERR Rewriting config file: {e}");
+                    sess.client
+                        .reply()
+                        .error(&hashslot_resp::ErrorReply::msg(text));
+                }
+            }
+            self.after_reply(&mut sess.client, start);
+            self.consume(now, &mut sess, &[]);
+        }
+        self.sessions.insert(conn, sess);
     }
 
     /// The next thing for the driver to do.
     pub fn poll_output(&mut self) -> Option<Output> {
-        todo!()
+        self.outputs.pop_front()
     }
 
     /// When `handle_timeout` must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        todo!()
+        self.timers.next()
+    }
+
+    /// The request-parser limits for `client`: `proto-max-bulk-len`, and Redis's tighter caps
+    /// until a client of a password-protected node authenticates.
+    pub(crate) fn limits_for(&self, client: &Client) -> Limits {
+        Limits {
+            max_bulk_len: self.config.proto_max_bulk_len,
+            auth_required: self.auth_required(client),
+            ..Limits::default()
+        }
+    }
+
+    /// Redis's `authRequired`: a password is set and the client has not authenticated.
+    pub(crate) fn auth_required(&self, client: &Client) -> bool {
+        self.config.requirepass.is_some() && !client.authenticated
+    }
+
+    /// Apply a CONFIG SET to live state (the cron period, every client's parser limits).
+    pub(crate) fn config_changed(&mut self, now: Now, old_hz: u32) {
+        if self.config.hz != old_hz {
+            self.timers
+                .set(Timer::Cron, now.mono + cron_period(self.config.hz));
+        }
+        let limits: Vec<(ConnId, Limits)> = self
+            .sessions
+            .iter()
+            .map(|(c, s)| (*c, self.limits_for(&s.client)))
+            .collect();
+        for (conn, l) in limits {
+            if let Some(s) = self.sessions.get_mut(&conn) {
+                s.parser.set_limits(l);
+            }
+        }
     }
 }

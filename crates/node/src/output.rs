@@ -35,6 +35,15 @@ pub enum Output {
     },
     /// Stop the process (SHUTDOWN), after flushing what was sent.
     Shutdown,
+    /// CONFIG REWRITE: read the config file at `path`, write back
+    /// `node.config().rewrite(&original)` in its place, then report with
+    /// `Node::handle_config_rewritten(now, conn, result)`. The client's later requests wait.
+    RewriteConfig {
+        /// The client that asked.
+        conn: ConnId,
+        /// The config file (`ProcessInfo::config_file`).
+        path: String,
+    },
     /// A log line, for the driver to write where `logfile` says.
     Log {
         /// Severity.

@@ -1,0 +1,377 @@
+//! CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, NO-EVICT, REPLY, HELP.
+
+use hashslot_resp::ErrorReply;
+use hashslot_types::{ConnId, Now};
+
+use super::{cmd, help_reply, parse_i64, Spec, ADMIN_CONN, ADMIN_FLAGS, SLOW_CONN};
+use crate::session::Client;
+use crate::{Node, Output};
+use hashslot_keyspace::flags::{LOADING, NOSCRIPT, STALE};
+
+const F: u32 = NOSCRIPT | LOADING | STALE;
+
+/// CLIENT's subcommands.
+pub(super) static SUBCOMMANDS: &[Spec] = &[
+    cmd(
+        "client|id",
+        2,
+        F,
+        SLOW_CONN,
+        "connection",
+        "5.0.0",
+        "O(1)",
+        "Returns the client ID for the current connection",
+        id,
+    ),
+    cmd(
+        "client|setname",
+        3,
+        F,
+        SLOW_CONN,
+        "connection",
+        "2.6.9",
+        "O(1)",
+        "Set the current connection name",
+        setname,
+    ),
+    cmd(
+        "client|getname",
+        2,
+        F,
+        SLOW_CONN,
+        "connection",
+        "2.6.9",
+        "O(1)",
+        "Get the current connection name",
+        getname,
+    ),
+    cmd(
+        "client|list",
+        -2,
+        ADMIN_FLAGS,
+        ADMIN_CONN,
+        "connection",
+        "2.4.0",
+        "O(N) where N is the number of client connections",
+        "Get the list of client connections",
+        list,
+    ),
+    cmd(
+        "client|info",
+        2,
+        F,
+        SLOW_CONN,
+        "connection",
+        "6.2.0",
+        "O(1)",
+        "Returns information about the current client connection.",
+        info,
+    ),
+    cmd(
+        "client|kill",
+        -3,
+        ADMIN_FLAGS,
+        ADMIN_CONN,
+        "connection",
+        "2.4.0",
+        "O(N) where N is the number of client connections",
+        "Kill the connection of a client",
+        kill,
+    ),
+    cmd(
+        "client|no-evict",
+        3,
+        ADMIN_FLAGS,
+        ADMIN_CONN,
+        "connection",
+        "7.0.0",
+        "O(1)",
+        "Set client eviction mode for the current connection",
+        no_evict,
+    ),
+    cmd(
+        "client|reply",
+        3,
+        F,
+        SLOW_CONN,
+        "connection",
+        "3.2.0",
+        "O(1)",
+        "Instruct the server whether to reply to commands",
+        reply,
+    ),
+    cmd(
+        "client|help",
+        2,
+        LOADING | STALE,
+        SLOW_CONN,
+        "connection",
+        "5.0.0",
+        "O(1)",
+        "Show helpful text about the different subcommands",
+        help,
+    ),
+];
+
+fn id(_: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
+    let id = c.id as i64;
+    c.reply().int(id);
+}
+
+/// Set (or with an empty name, clear) the client's name; replies with an error and returns
+/// false for a name Redis refuses. Ref: networking.c clientSetName.
+pub(super) fn set_name(c: &mut Client, name: &[u8]) -> bool {
+    if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+        c.reply().error(&ErrorReply::msg(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        ));
+        return false;
+    }
+    c.name = if name.is_empty() {
+        None
+    } else {
+        Some(name.to_vec())
+    };
+    true
+}
+
+fn setname(_: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
+    if set_name(c, args[2]) {
+        c.reply().ok();
+    }
+}
+
+fn getname(_: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
+    match c.name.take() {
+        Some(n) => {
+            c.reply().bulk(&n);
+            c.name = Some(n);
+        }
+        None => c.reply().null(),
+    }
+}
+
+/// Every client, the caller included, in id order.
+fn all_clients<'a>(node: &'a Node, cur: &'a Client) -> Vec<&'a Client> {
+    let mut v: Vec<&Client> = node
+        .sessions
+        .values()
+        .filter(|s| !s.closing)
+        .map(|s| &s.client)
+        .collect();
+    v.push(cur);
+    v.sort_by_key(|c| c.id);
+    v
+}
+
+/// Client types of `CLIENT LIST TYPE` / `CLIENT KILL TYPE`; all our clients are `normal`.
+fn type_matches(name: &[u8]) -> Option<bool> {
+    let n = name.to_ascii_lowercase();
+    match &n[..] {
+        b"normal" => Some(true),
+        b"master" | b"replica" | b"slave" | b"pubsub" => Some(false),
+        _ => None,
+    }
+}
+
+fn unknown_type(name: &[u8]) -> ErrorReply {
+    ErrorReply::msg(format!(
+        "ERR Unknown client type '{}'",
+        String::from_utf8_lossy(name)
+    ))
+}
+
+fn list(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
+    let mut ids: Option<Vec<u64>> = None;
+    let mut typ = true;
+    if args.len() > 3 && args[2].eq_ignore_ascii_case(b"id") {
+        let mut v = Vec::new();
+        for a in &args[3..] {
+            // Ref: 7.0 accepts any integer here; ids start at 1, so 0 and below match nobody.
+            match parse_i64(a) {
+                Some(n) => v.push(u64::try_from(n).unwrap_or(0)),
+                None => return c.reply().error(&ErrorReply::msg("ERR Invalid client ID")),
+            }
+        }
+        ids = Some(v);
+    } else if args.len() == 4 && args[2].eq_ignore_ascii_case(b"type") {
+        match type_matches(args[3]) {
+            Some(t) => typ = t,
+            None => return c.reply().error(&unknown_type(args[3])),
+        }
+    } else if args.len() != 2 {
+        return c.reply().error(&ErrorReply::Syntax);
+    }
+    let mut text = String::new();
+    if typ {
+        for cl in all_clients(node, c) {
+            if ids.as_ref().map_or(true, |v| v.contains(&cl.id)) {
+                cl.info_line(now.mono, &mut text);
+                text.push('\n');
+            }
+        }
+    }
+    c.reply().verbatim(b"txt", text.as_bytes());
+}
+
+fn info(_: &mut Node, now: Now, c: &mut Client, _: &[&[u8]]) {
+    let mut text = String::new();
+    c.info_line(now.mono, &mut text);
+    text.push('\n');
+    c.reply().verbatim(b"txt", text.as_bytes());
+}
+
+/// A CLIENT KILL filter.
+#[derive(Default)]
+struct Filter {
+    id: Option<u64>,
+    addr: Option<Vec<u8>>,
+    laddr: Option<Vec<u8>>,
+    /// `TYPE`: whether normal clients match.
+    normal: Option<bool>,
+    skipme: bool,
+}
+
+impl Filter {
+    fn matches(&self, cl: &Client) -> bool {
+        self.id.map_or(true, |id| id == cl.id)
+            && self
+                .addr
+                .as_ref()
+                .map_or(true, |a| *a == cl.addr.peer.to_string().into_bytes())
+            && self
+                .laddr
+                .as_ref()
+                .map_or(true, |a| *a == cl.addr.local.to_string().into_bytes())
+            && self.normal.unwrap_or(true)
+    }
+}
+
+/// `CLIENT KILL addr:port` or `CLIENT KILL <filter> <value> …`. Ref: networking.c clientCommand.
+fn kill(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
+    let old_style = args.len() == 3;
+    let mut f = Filter {
+        skipme: true,
+        ..Filter::default()
+    };
+    if old_style {
+        f.addr = Some(args[2].to_vec());
+        f.skipme = false;
+    } else {
+        if args.len() % 2 != 0 {
+            return c.reply().error(&ErrorReply::Syntax);
+        }
+        for pair in args[2..].chunks(2) {
+            let (opt, val) = (pair[0].to_ascii_lowercase(), pair[1]);
+            match &opt[..] {
+                b"id" => match parse_i64(val).filter(|&n| n >= 1) {
+                    Some(n) => f.id = Some(n as u64),
+                    None => {
+                        return c
+                            .reply()
+                            .error(&ErrorReply::msg("ERR client-id should be greater than 0"))
+                    }
+                },
+                b"type" => match type_matches(val) {
+                    Some(t) => f.normal = Some(t),
+                    None => return c.reply().error(&unknown_type(val)),
+                },
+                b"addr" => f.addr = Some(val.to_vec()),
+                b"laddr" => f.laddr = Some(val.to_vec()),
+                b"user" if val != b"default" => {
+                    let text = format!("ERR No such user '{}'", String::from_utf8_lossy(val));
+                    return c.reply().error(&ErrorReply::msg(text));
+                }
+                b"user" => {}
+                b"skipme" if val.eq_ignore_ascii_case(b"yes") => f.skipme = true,
+                b"skipme" if val.eq_ignore_ascii_case(b"no") => f.skipme = false,
+                _ => return c.reply().error(&ErrorReply::Syntax),
+            }
+        }
+    }
+    let victims: Vec<ConnId> = node
+        .sessions
+        .iter()
+        .filter(|(_, s)| !s.closing && f.matches(&s.client))
+        .map(|(k, _)| *k)
+        .collect();
+    let mut killed = victims.len();
+    for conn in victims {
+        if let Some(s) = node.sessions.get_mut(&conn) {
+            s.closing = true;
+            s.client.out.clear();
+            node.outputs.push_back(Output::Close { conn });
+        }
+    }
+    let me = !f.skipme && f.matches(c);
+    if me {
+        killed += 1;
+    }
+    if old_style {
+        if killed == 0 {
+            return c.reply().error(&ErrorReply::msg("ERR No such client"));
+        }
+        c.reply().ok();
+    } else {
+        c.reply().int(killed as i64);
+    }
+    if me {
+        c.close_after_reply = true;
+    }
+}
+
+fn no_evict(_: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
+    match args[2].to_ascii_lowercase().as_slice() {
+        b"on" => c.no_evict = true,
+        b"off" => c.no_evict = false,
+        _ => return c.reply().error(&ErrorReply::Syntax),
+    }
+    c.reply().ok();
+}
+
+/// `CLIENT REPLY ON|OFF|SKIP`: OFF and SKIP send nothing themselves.
+fn reply(_: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
+    match args[2].to_ascii_lowercase().as_slice() {
+        b"on" => {
+            c.reply_mode.off = false;
+            c.reply_mode.skip = false;
+            c.reply().ok();
+        }
+        b"off" => c.reply_mode.off = true,
+        b"skip" => {
+            if !c.reply_mode.off {
+                c.reply_mode.skip_next = true;
+            }
+        }
+        _ => c.reply().error(&ErrorReply::Syntax),
+    }
+}
+
+fn help(_: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
+    help_reply(
+        c,
+        "CLIENT",
+        &[
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are: ID <client-id>, TYPE (NORMAL|MASTER|REPLICA|PUBSUB),",
+            "    USER <username>, ADDR <ip:port>, LADDR <ip:port>, SKIPME (YES|NO).",
+            "LIST [options ...]",
+            "    Return information about client connections. Options: TYPE (NORMAL|MASTER|REPLICA|PUBSUB),",
+            "    ID <client-id> [<client-id> ...].",
+            "NO-EVICT (ON|OFF)",
+            "    Protect the current client connection from client eviction.",
+            "REPLY (ON|OFF|SKIP)",
+            "    Control the replies sent to the current connection.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+        ],
+    );
+}

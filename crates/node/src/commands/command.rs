@@ -1,0 +1,327 @@
+//! COMMAND and its subcommands: COUNT, INFO, DOCS, LIST, GETKEYS, HELP, in Redis 7.0's reply
+//! shapes (redis-cli 7 reads COMMAND DOCS at start for its hints).
+
+use hashslot_keyspace::flags::{self, LOADING, STALE};
+use hashslot_keyspace::glob_match;
+use hashslot_resp::{ErrorReply, Reply};
+use hashslot_types::Now;
+
+use super::{cmd, help_reply, Spec, SLOW_CONN};
+use crate::session::Client;
+use crate::table::{Entry, Table};
+use crate::Node;
+
+const F: u32 = LOADING | STALE;
+
+/// COMMAND's subcommands.
+pub(super) static SUBCOMMANDS: &[Spec] = &[
+    cmd(
+        "command|count",
+        2,
+        F,
+        SLOW_CONN,
+        "server",
+        "2.8.13",
+        "O(1)",
+        "Get total number of Redis commands",
+        count,
+    ),
+    cmd(
+        "command|info",
+        -2,
+        F,
+        SLOW_CONN,
+        "server",
+        "2.8.13",
+        "O(N) where N is the number of commands to look up",
+        "Get array of specific Redis command details, or all when no argument is given.",
+        info,
+    ),
+    cmd(
+        "command|docs",
+        -2,
+        F,
+        SLOW_CONN,
+        "server",
+        "7.0.0",
+        "O(N) where N is the number of commands to look up",
+        "Get array of specific Redis command documentation",
+        docs,
+    ),
+    cmd(
+        "command|list",
+        -2,
+        F,
+        SLOW_CONN,
+        "server",
+        "7.0.0",
+        "O(N) where N is the total number of Redis commands",
+        "Get an array of Redis command names",
+        list,
+    ),
+    cmd(
+        "command|getkeys",
+        -4,
+        F,
+        SLOW_CONN,
+        "server",
+        "2.8.13",
+        "O(N) where N is the number of arguments to the command",
+        "Extract keys given a full Redis command",
+        getkeys,
+    ),
+    cmd(
+        "command|help",
+        2,
+        F,
+        SLOW_CONN,
+        "server",
+        "5.0.0",
+        "O(1)",
+        "Show helpful text about the different subcommands",
+        help,
+    ),
+];
+
+/// `COMMAND` alone: every command's info.
+pub(super) fn command(node: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
+    let t = node.table;
+    let mut r = c.reply();
+    r.array_len(t.top.len());
+    for &i in &t.top {
+        write_info(t, i, &mut r);
+    }
+}
+
+fn count(node: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
+    let n = node.table.top.len();
+    c.reply().int(n as i64);
+}
+
+fn info(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
+    if args.len() == 2 {
+        return command(node, now, c, args);
+    }
+    let t = node.table;
+    let mut r = c.reply();
+    r.array_len(args.len() - 2);
+    for name in &args[2..] {
+        match t.find(name) {
+            Some(i) => write_info(t, i, &mut r),
+            None => r.null(),
+        }
+    }
+}
+
+/// One command's 10-element info: name, arity, flags, first/last/step, ACL categories, tips,
+/// key specs, subcommands. Key specs are derived from the legacy range (RO/RW from the command
+/// flags), as we keep no richer key-spec table.
+fn write_info(t: &Table, i: usize, r: &mut Reply<'_>) {
+    let e = &t.entries[i];
+    r.array_len(10);
+    r.bulk(e.name.as_bytes());
+    r.int(i64::from(e.arity));
+    let names: Vec<&str> = flags::NAMES
+        .iter()
+        .filter(|(bit, _)| e.flags & bit != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    r.set_len(names.len());
+    for n in names {
+        r.simple(n.as_bytes());
+    }
+    r.int(i64::from(e.first_key));
+    r.int(i64::from(e.last_key));
+    r.int(i64::from(e.key_step));
+    r.set_len(e.acl_categories.len());
+    for cat in e.acl_categories {
+        r.simple(cat.as_bytes());
+    }
+    r.set_len(0); // tips
+    write_key_specs(e, r);
+    if e.subs.is_empty() {
+        r.set_len(0);
+    } else {
+        r.array_len(e.subs.len());
+        for &s in &e.subs {
+            write_info(t, s, r);
+        }
+    }
+}
+
+fn write_key_specs(e: &Entry, r: &mut Reply<'_>) {
+    let movable = e.get_keys.is_some();
+    if e.first_key <= 0 && !movable {
+        return r.set_len(0);
+    }
+    r.set_len(1);
+    r.map_len(3);
+    r.bulk(b"flags");
+    let f: &[&[u8]] = if e.flags & flags::WRITE != 0 {
+        &[b"RW", b"UPDATE"]
+    } else {
+        &[b"RO", b"ACCESS"]
+    };
+    r.set_len(f.len());
+    f.iter().for_each(|x| r.simple(x));
+    r.bulk(b"begin_search");
+    r.map_len(2);
+    r.bulk(b"type");
+    if movable {
+        r.bulk(b"unknown");
+        r.bulk(b"spec");
+        r.map_len(0);
+        r.bulk(b"find_keys");
+        r.map_len(2);
+        r.bulk(b"type");
+        r.bulk(b"unknown");
+        r.bulk(b"spec");
+        return r.map_len(0);
+    }
+    r.bulk(b"index");
+    r.bulk(b"spec");
+    r.map_len(1);
+    r.bulk(b"index");
+    r.int(i64::from(e.first_key));
+    r.bulk(b"find_keys");
+    r.map_len(2);
+    r.bulk(b"type");
+    r.bulk(b"range");
+    r.bulk(b"spec");
+    r.map_len(3);
+    r.bulk(b"lastkey");
+    // A key spec's last key is relative to the first; negative counts from the end.
+    r.int(if e.last_key >= 0 {
+        i64::from(e.last_key - e.first_key)
+    } else {
+        i64::from(e.last_key)
+    });
+    r.bulk(b"keystep");
+    r.int(i64::from(e.key_step));
+    r.bulk(b"limit");
+    r.int(0);
+}
+
+fn docs(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
+    let t = node.table;
+    let found: Vec<usize> = if args.len() == 2 {
+        t.top.clone()
+    } else {
+        args[2..].iter().filter_map(|n| t.find(n)).collect()
+    };
+    let mut r = c.reply();
+    r.map_len(found.len());
+    for i in found {
+        r.bulk(t.entries[i].name.as_bytes());
+        write_doc(t, i, &mut r);
+    }
+}
+
+/// A command's doc map: summary, since, group, complexity, and its subcommands' docs.
+fn write_doc(t: &Table, i: usize, r: &mut Reply<'_>) {
+    let e = &t.entries[i];
+    r.map_len(if e.subs.is_empty() { 4 } else { 5 });
+    for (k, v) in [
+        ("summary", e.summary),
+        ("since", e.since),
+        ("group", e.group),
+        ("complexity", e.complexity),
+    ] {
+        r.bulk(k.as_bytes());
+        r.bulk(v.as_bytes());
+    }
+    if !e.subs.is_empty() {
+        r.bulk(b"subcommands");
+        r.map_len(e.subs.len());
+        for &s in &e.subs {
+            r.bulk(t.entries[s].name.as_bytes());
+            write_doc(t, s, r);
+        }
+    }
+}
+
+/// `COMMAND LIST [FILTERBY MODULE name | ACLCAT cat | PATTERN glob]`.
+fn list(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
+    let t = node.table;
+    let keep: Box<dyn Fn(&Entry) -> bool> = match args {
+        [_, _] => Box::new(|_| true),
+        [_, _, by, kind, val] if by.eq_ignore_ascii_case(b"filterby") => {
+            let val = val.to_vec();
+            match kind.to_ascii_lowercase().as_slice() {
+                b"module" => Box::new(|_| false),
+                b"aclcat" => Box::new(move |e: &Entry| {
+                    e.acl_categories.iter().any(|c| {
+                        c.trim_start_matches('@')
+                            .as_bytes()
+                            .eq_ignore_ascii_case(&val)
+                    })
+                }),
+                b"pattern" => Box::new(move |e: &Entry| glob_match(&val, e.name.as_bytes(), true)),
+                _ => return c.reply().error(&ErrorReply::Syntax),
+            }
+        }
+        _ => return c.reply().error(&ErrorReply::Syntax),
+    };
+    let names: Vec<&str> = t
+        .entries
+        .iter()
+        .filter(|e| keep(e))
+        .map(|e| e.name)
+        .collect();
+    let mut r = c.reply();
+    r.array_len(names.len());
+    for n in names {
+        r.bulk(n.as_bytes());
+    }
+}
+
+fn getkeys(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
+    let t = node.table;
+    let cmd_args = &args[2..];
+    let idx = match t.lookup(cmd_args) {
+        crate::table::Lookup::Found(i) => i,
+        _ => {
+            return c
+                .reply()
+                .error(&ErrorReply::msg("ERR Invalid command specified"))
+        }
+    };
+    if !t.arity_ok(idx, cmd_args.len()) {
+        return c.reply().error(&ErrorReply::msg(
+            "ERR Invalid number of arguments specified for command",
+        ));
+    }
+    let mut keys = Vec::new();
+    t.key_positions(idx, cmd_args, &mut keys);
+    if keys.is_empty() {
+        return c
+            .reply()
+            .error(&ErrorReply::msg("ERR The command has no key arguments"));
+    }
+    let mut r = c.reply();
+    r.array_len(keys.len());
+    for k in keys {
+        r.bulk(cmd_args[k]);
+    }
+}
+
+fn help(_: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
+    help_reply(
+        c,
+        "COMMAND",
+        &[
+            "(no subcommand)",
+            "    Return details about all Redis commands.",
+            "COUNT",
+            "    Return the total number of commands in this Redis server.",
+            "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+            "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]",
+            "    Return details about the given commands, or all when none is given.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about the given commands, or all when none is given.",
+            "GETKEYS <full-command>",
+            "    Return the keys from a full Redis command.",
+        ],
+    );
+}

@@ -1,0 +1,300 @@
+//! Reading requests and running commands: pipelining, protocol errors, lookup, arity, auth,
+//! the reply of each command, and the statistics Redis's `call()` keeps.
+
+use std::mem;
+
+use bytes::Bytes;
+use hashslot_keyspace::{flags, Ctx};
+use hashslot_resp::{ErrorReply, Reply, RequestParser};
+use hashslot_types::{ConnId, Now};
+use smallvec::SmallVec;
+
+use crate::session::{Client, Session};
+use crate::table::{Exec, Lookup};
+use crate::{LogLevel, Node, Output};
+
+/// At most this much buffer is reserved ahead of a large bulk's bytes, whatever length the
+/// client announced: a client cannot make us allocate memory it has not sent.
+const RESERVE_CAP: usize = 1 << 20;
+
+/// Redis truncates command names and arguments quoted in errors to this many bytes.
+const QUOTE_MAX: usize = 128;
+
+impl Node {
+    /// `handle_read`'s body. The session is taken out of the map while its requests run, so
+    /// that commands can borrow the node mutably beside their own client.
+    pub(crate) fn process_read(&mut self, now: Now, conn: ConnId, data: &[u8]) {
+        let Some(mut sess) = self.sessions.remove(&conn) else {
+            return;
+        };
+        if !sess.closing && !self.shutting_down {
+            self.read_into(now, &mut sess, data);
+        }
+        self.sessions.insert(conn, sess);
+    }
+
+    fn read_into(&mut self, now: Now, sess: &mut Session, data: &[u8]) {
+        self.stats.total_reads_processed += 1;
+        self.stats.total_net_input_bytes += data.len() as u64;
+        sess.client.last_interaction = now.mono;
+        self.consume(now, sess, data);
+    }
+
+    /// Run what `data` (after the buffered bytes) completes, unless the client waits.
+    pub(crate) fn consume(&mut self, now: Now, sess: &mut Session, data: &[u8]) {
+        let Session {
+            client,
+            parser,
+            qbuf,
+            ..
+        } = sess;
+        if client.blocked {
+            qbuf.extend_from_slice(data);
+        } else if qbuf.is_empty() {
+            // Common case: parse straight from the driver's slice, keep only the unparsed tail.
+            let used = self.run_requests(now, client, parser, data);
+            if !client.close_after_reply {
+                qbuf.extend_from_slice(&data[used..]);
+            }
+        } else {
+            qbuf.extend_from_slice(data);
+            let buf = mem::take(qbuf);
+            let used = self.run_requests(now, client, parser, &buf);
+            *qbuf = buf;
+            if client.close_after_reply {
+                qbuf.clear();
+            } else {
+                qbuf.drain(..used);
+            }
+        }
+        if qbuf.len() > self.config.client_query_buffer_limit as usize {
+            // Ref: networking.c readQueryFromClient: closed without a reply, and logged.
+            self.log(
+                LogLevel::Warning,
+                format!(
+                    "Closing client that reached max query buffer length: id={}",
+                    client.id
+                ),
+            );
+            client.out.clear();
+            client.close_after_reply = true;
+            qbuf.clear();
+        } else if let Some(wanted) = parser.wanted() {
+            qbuf.reserve(wanted.min(RESERVE_CAP));
+        }
+        if qbuf.is_empty() && qbuf.capacity() > RESERVE_CAP {
+            qbuf.shrink_to(0);
+        }
+        client.qbuf_len = qbuf.len();
+        client.qbuf_cap = qbuf.capacity();
+        self.flush(sess);
+    }
+
+    /// Run every complete request at the front of `buf`; returns the bytes consumed.
+    fn run_requests(
+        &mut self,
+        now: Now,
+        client: &mut Client,
+        parser: &mut RequestParser,
+        buf: &[u8],
+    ) -> usize {
+        let mut pos = 0;
+        while pos < buf.len() && !client.close_after_reply && !client.blocked && !self.shutting_down
+        {
+            let rest = &buf[pos..];
+            match parser.parse(rest) {
+                Ok(Some(n)) => {
+                    {
+                        let args: SmallVec<[&[u8]; 8]> = parser.args(rest).collect();
+                        // Empty requests (`*0`, a blank inline line) are skipped, as Redis does.
+                        if !args.is_empty() {
+                            self.execute(now, client, &args);
+                        }
+                    }
+                    parser.reset();
+                    pos += n;
+                    let limits = self.limits_for(client);
+                    if *parser.limits() != limits {
+                        parser.set_limits(limits);
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    // Ref: networking.c setProtocolError: reply, then close after the reply.
+                    let text = format!("ERR {e}");
+                    self.stats.count_error(text.as_bytes());
+                    client.reply().error(&ErrorReply::msg(text));
+                    client.close_after_reply = true;
+                    parser.reset();
+                    return buf.len();
+                }
+            }
+        }
+        pos
+    }
+
+    /// Send what the client's commands replied, and close if one asked to.
+    pub(crate) fn flush(&mut self, sess: &mut Session) {
+        let conn = sess.client.conn;
+        if !sess.client.out.is_empty() {
+            let hint = sess.client.out.len().min(RESERVE_CAP);
+            let data = mem::replace(
+                &mut sess.client.out,
+                Vec::with_capacity(hint.min(16 * 1024)),
+            );
+            self.stats.total_net_output_bytes += data.len() as u64;
+            self.stats.total_writes_processed += 1;
+            self.outputs.push_back(Output::Send {
+                conn,
+                data: Bytes::from(data),
+            });
+        }
+        if sess.client.close_after_reply && !sess.closing {
+            sess.closing = true;
+            sess.qbuf = Vec::new();
+            self.outputs.push_back(Output::Close { conn });
+        }
+        if mem::take(&mut self.shutdown_pending) {
+            self.outputs.push_back(Output::Shutdown);
+        }
+    }
+
+    /// Run one request, as Redis 7.0's `processCommand` and `call`.
+    pub(crate) fn execute(&mut self, now: Now, client: &mut Client, args: &[&[u8]]) {
+        let start = client.out.len();
+        client.argv_mem = args.iter().map(|a| a.len()).sum();
+        let ran = self.lookup_and_run(now, client, args);
+        client.argv_mem = 0;
+        let failed = self.count_reply_error(client, start);
+        if let Some(idx) = ran {
+            self.stats.total_commands_processed += 1;
+            self.cmd_stats[idx].calls += 1;
+            if failed {
+                self.cmd_stats[idx].failed_calls += 1;
+            }
+            if self.table.entries[idx].name != "asking" {
+                client.asking = false;
+            }
+        }
+        apply_reply_mode(client, start);
+    }
+
+    /// Bookkeeping for a reply written outside `execute` (a completion from the driver).
+    pub(crate) fn after_reply(&mut self, client: &mut Client, start: usize) {
+        self.count_reply_error(client, start);
+        apply_reply_mode(client, start);
+    }
+
+    /// Count the reply written from `start` in errorstats if it is an error; returns whether.
+    fn count_reply_error(&mut self, client: &Client, start: usize) -> bool {
+        if client.out.get(start) != Some(&b'-') {
+            return false;
+        }
+        let line = &client.out[start + 1..];
+        let end = line.iter().position(|&b| b == b'\r').unwrap_or(line.len());
+        self.stats.count_error(&line[..end]);
+        true
+    }
+
+    /// Resolve, check and run; returns the entry that ran, or `None` if it was rejected.
+    fn lookup_and_run(&mut self, now: Now, client: &mut Client, args: &[&[u8]]) -> Option<usize> {
+        let idx = match self.table.lookup(args) {
+            Lookup::Found(idx) => idx,
+            Lookup::UnknownCommand => {
+                client.reply().error(&unknown_command(args));
+                return None;
+            }
+            Lookup::UnknownSubcommand(c) => {
+                let err = unknown_subcommand(args[1], self.table.entries[c].name);
+                client.reply().error(&err);
+                return None;
+            }
+        };
+        let entry = &self.table.entries[idx];
+        let reject = if !self.table.arity_ok(idx, args.len()) {
+            Some(ErrorReply::WrongArity(entry.name.to_owned()))
+        } else if self.auth_required(client) && entry.flags & flags::NO_AUTH == 0 {
+            Some(ErrorReply::NoAuth)
+        } else {
+            None
+        };
+        if let Some(err) = reject {
+            client.reply().error(&err);
+            self.cmd_stats[idx].rejected_calls += 1;
+            return None;
+        }
+        client.last_cmd = entry.name;
+        match entry.exec {
+            Exec::Node(h) => h(self, now, client, args),
+            Exec::Keyspace(h) => {
+                let reply = Reply::new(&mut client.out, client.proto);
+                let mut ctx = Ctx::new(
+                    &mut self.dbs,
+                    client.db,
+                    now,
+                    reply,
+                    &mut self.ks_rng,
+                    &mut self.ks_stats,
+                );
+                h(&mut ctx, args);
+                self.dirty += ctx.dirty;
+            }
+            // Unreachable with a sane table (a container needs a subcommand), but not a panic.
+            Exec::Container => {
+                client.reply().error(&unknown_subcommand(
+                    args.get(1).copied().unwrap_or(b""),
+                    entry.name,
+                ));
+            }
+        }
+        Some(idx)
+    }
+
+    /// Queue a log line for the driver.
+    pub(crate) fn log(&mut self, level: LogLevel, message: String) {
+        self.outputs.push_back(Output::Log { level, message });
+    }
+}
+
+/// Drop the reply written from `start` under CLIENT REPLY OFF/SKIP, and move SKIP along.
+/// Ref: networking.c commandProcessed / prepareClientToWrite.
+fn apply_reply_mode(client: &mut Client, start: usize) {
+    let mode = &mut client.reply_mode;
+    if mode.off || mode.skip {
+        client.out.truncate(start);
+    }
+    mode.skip = mem::take(&mut mode.skip_next);
+}
+
+/// The bytes of `s` as C's `%.*s` prints them: up to `max` bytes, stopping at a NUL.
+fn c_str(s: &[u8], max: usize) -> String {
+    let s = &s[..s.len().min(max)];
+    let s = s.iter().position(|&b| b == 0).map_or(s, |n| &s[..n]);
+    String::from_utf8_lossy(s).into_owned()
+}
+
+/// `ERR unknown command '…', with args beginning with: '…' ` as Redis 7.0 builds it: the name
+/// and the quoted arguments are each cut at 128 bytes, and arguments are added only while the
+/// quoted list is shorter than 128 bytes.
+pub(crate) fn unknown_command(args: &[&[u8]]) -> ErrorReply {
+    let name = c_str(args[0], QUOTE_MAX);
+    let mut quoted = Vec::new();
+    let mut len = 0;
+    for a in &args[1..] {
+        if len >= QUOTE_MAX {
+            break;
+        }
+        let s = c_str(a, QUOTE_MAX - len);
+        len += s.len() + 3;
+        quoted.push(s);
+    }
+    ErrorReply::UnknownCommand { name, args: quoted }
+}
+
+/// `ERR unknown subcommand '<sub>'. Try <CONTAINER> HELP.`
+pub(crate) fn unknown_subcommand(sub: &[u8], container: &str) -> ErrorReply {
+    ErrorReply::UnknownSubcommand {
+        sub: c_str(sub, QUOTE_MAX),
+        cmd: container.to_ascii_uppercase(),
+    }
+}

@@ -1,0 +1,181 @@
+//! Per-connection state: the query buffer and request parser, and what commands see of a client.
+
+use std::fmt::Write as _;
+
+use hashslot_resp::{Limits, Proto, Reply, RequestParser};
+use hashslot_types::{ConnId, Instant};
+
+use crate::ClientAddr;
+
+/// One client connection.
+#[derive(Debug)]
+pub(crate) struct Session {
+    /// What commands see and change.
+    pub client: Client,
+    /// Parses requests from the front of the unconsumed input.
+    pub parser: RequestParser,
+    /// Input received but not yet parsed into a whole request (only the unparsed tail is kept).
+    pub qbuf: Vec<u8>,
+    /// The node asked the driver to close this connection; further input is ignored.
+    pub closing: bool,
+}
+
+impl Session {
+    pub(crate) fn new(client: Client, limits: Limits) -> Self {
+        Session {
+            client,
+            parser: RequestParser::new(limits),
+            qbuf: Vec::new(),
+            closing: false,
+        }
+    }
+}
+
+/// `CLIENT REPLY` mode, as Redis's `CLIENT_REPLY_OFF` / `CLIENT_REPLY_SKIP*` flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct ReplyMode {
+    /// `CLIENT REPLY OFF`
+    pub off: bool,
+    /// This command's reply is dropped (`CLIENT REPLY SKIP` was the previous command).
+    pub skip: bool,
+    /// The next command's reply is dropped.
+    pub skip_next: bool,
+}
+
+/// A client as commands see it (Redis's `client` struct, the parts we have).
+#[derive(Debug)]
+pub(crate) struct Client {
+    /// The driver's connection.
+    pub conn: ConnId,
+    /// `CLIENT ID`: increasing from 1 in accept order.
+    pub id: u64,
+    /// Peer and local address.
+    pub addr: ClientAddr,
+    /// RESP2 or RESP3 (`HELLO`).
+    pub proto: Proto,
+    /// The selected database.
+    pub db: usize,
+    /// `CLIENT SETNAME`; `None` shows as an empty name.
+    pub name: Option<Vec<u8>>,
+    /// Whether the client passed AUTH (or needed none when it connected).
+    pub authenticated: bool,
+    /// When the connection was accepted (`age=`).
+    pub created: Instant,
+    /// Last time a request arrived (`idle=`, the `timeout` directive).
+    pub last_interaction: Instant,
+    /// Replies of the current batch, sent as one `Output::Send` after it.
+    pub out: Vec<u8>,
+    /// QUIT, CLIENT KILL of itself: close once the replies are out (`c` flag).
+    pub close_after_reply: bool,
+    /// Waiting for the driver (CONFIG REWRITE): later requests stay in the query buffer.
+    pub blocked: bool,
+    /// Cluster `READONLY` (`r` flag).
+    pub readonly: bool,
+    /// Cluster `ASKING`, for the next command only.
+    pub asking: bool,
+    /// `CLIENT NO-EVICT on` (`e` flag).
+    pub no_evict: bool,
+    /// `CLIENT REPLY` state.
+    pub reply_mode: ReplyMode,
+    /// Full name of the last command run (`cmd=`), `NULL` before the first.
+    pub last_cmd: &'static str,
+    /// Bytes of the query buffer after the last read (`qbuf=`).
+    pub qbuf_len: usize,
+    /// Capacity of the query buffer after the last read (`qbuf-free=` is capacity - len).
+    pub qbuf_cap: usize,
+    /// Bytes of the arguments of the command running now (`argv-mem=`).
+    pub argv_mem: usize,
+}
+
+impl Client {
+    pub(crate) fn new(conn: ConnId, id: u64, addr: ClientAddr, now: Instant, auth: bool) -> Self {
+        Client {
+            conn,
+            id,
+            addr,
+            proto: Proto::Resp2,
+            db: 0,
+            name: None,
+            authenticated: auth,
+            created: now,
+            last_interaction: now,
+            out: Vec::new(),
+            close_after_reply: false,
+            blocked: false,
+            readonly: false,
+            asking: false,
+            no_evict: false,
+            reply_mode: ReplyMode::default(),
+            last_cmd: "NULL",
+            qbuf_len: 0,
+            qbuf_cap: 0,
+            argv_mem: 0,
+        }
+    }
+
+    /// A reply writer appending to this client's output in its protocol.
+    pub(crate) fn reply(&mut self) -> Reply<'_> {
+        Reply::new(&mut self.out, self.proto)
+    }
+
+    /// Redis's one-letter flags for CLIENT LIST (`catClientInfoString` order).
+    fn flags(&self) -> String {
+        let mut f = String::new();
+        if self.close_after_reply {
+            f.push('c');
+        }
+        if self.readonly {
+            f.push('r');
+        }
+        if self.no_evict {
+            f.push('e');
+        }
+        if f.is_empty() {
+            f.push('N');
+        }
+        f
+    }
+
+    /// One CLIENT LIST / CLIENT INFO line, without the trailing newline, Redis 7.0's fields in
+    /// its order. Memory fields are this client's actual buffer sizes.
+    pub(crate) fn info_line(&self, now: Instant, out: &mut String) {
+        let age = now.saturating_duration_since(self.created).as_secs();
+        let idle = now
+            .saturating_duration_since(self.last_interaction)
+            .as_secs();
+        let name = self
+            .name
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        let (obl, rbs) = (self.out.len(), self.out.capacity());
+        let tot_mem = self.qbuf_cap + rbs + self.argv_mem;
+        let _ = write!(
+            out,
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 \
+             ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} \
+             oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            self.id,
+            self.addr.peer,
+            self.addr.local,
+            self.addr.fd,
+            name,
+            age,
+            idle,
+            self.flags(),
+            self.db,
+            self.qbuf_len,
+            self.qbuf_cap.saturating_sub(self.qbuf_len),
+            self.argv_mem,
+            rbs,
+            rbs,
+            obl,
+            tot_mem,
+            self.last_cmd,
+            match self.proto {
+                Proto::Resp2 => 2,
+                Proto::Resp3 => 3,
+            },
+        );
+    }
+}
