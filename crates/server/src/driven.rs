@@ -1,0 +1,119 @@
+//! What the event loop drives (the [`Driven`] trait, implemented by [`Node`]) and the clocks it
+//! reads.
+
+use std::hash::Hasher;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use hashslot_node::{ClientAddr, LogLevel, Node, Output, ProcessStats};
+use hashslot_types::{ConnId, Instant, Now, UnixMillis};
+
+use crate::files;
+
+/// What the loop drives: a [`Node`], or a stand-in in tests.
+pub trait Driven {
+    /// See [`Node::handle_accept`].
+    fn handle_accept(&mut self, now: Now, conn: ConnId, addr: ClientAddr);
+    /// See [`Node::handle_read`].
+    fn handle_read(&mut self, now: Now, conn: ConnId, data: &[u8]);
+    /// See [`Node::handle_closed`].
+    fn handle_closed(&mut self, now: Now, conn: ConnId);
+    /// See [`Node::handle_timeout`].
+    fn handle_timeout(&mut self, now: Now);
+    /// See [`Node::handle_process_stats`].
+    fn handle_process_stats(&mut self, now: Now, stats: ProcessStats);
+    /// See [`Node::poll_output`].
+    fn poll_output(&mut self) -> Option<Output>;
+    /// See [`Node::poll_timeout`].
+    fn poll_timeout(&self) -> Option<Instant>;
+    /// The `loglevel` in force (CONFIG SET can change it).
+    fn log_level(&self) -> LogLevel;
+    /// `tcp-keepalive` seconds in force (0: off).
+    fn tcp_keepalive(&self) -> u32;
+    /// Carry out `Output::RewriteConfig` for `conn`: rewrite the file at `path`, then report.
+    fn rewrite_config(&mut self, now: Now, conn: ConnId, path: &str);
+}
+
+impl Driven for Node {
+    fn handle_accept(&mut self, now: Now, conn: ConnId, addr: ClientAddr) {
+        Node::handle_accept(self, now, conn, addr)
+    }
+    fn handle_read(&mut self, now: Now, conn: ConnId, data: &[u8]) {
+        Node::handle_read(self, now, conn, data)
+    }
+    fn handle_closed(&mut self, now: Now, conn: ConnId) {
+        Node::handle_closed(self, now, conn)
+    }
+    fn handle_timeout(&mut self, now: Now) {
+        Node::handle_timeout(self, now)
+    }
+    fn handle_process_stats(&mut self, now: Now, stats: ProcessStats) {
+        Node::handle_process_stats(self, now, stats)
+    }
+    fn poll_output(&mut self) -> Option<Output> {
+        Node::poll_output(self)
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        Node::poll_timeout(self)
+    }
+    fn log_level(&self) -> LogLevel {
+        self.config().loglevel
+    }
+    fn tcp_keepalive(&self) -> u32 {
+        // Redis's default is 300 s; read per accept since CONFIG SET can change it.
+        self.config()
+            .get("tcp-keepalive")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(300)
+    }
+    fn rewrite_config(&mut self, now: Now, conn: ConnId, path: &str) {
+        let result = files::rewrite_config(path, |original| self.config().rewrite(original));
+        self.handle_config_rewritten(now, conn, result);
+    }
+}
+
+/// The driver's clocks: monotonic time from a process-start origin, wall time from the system.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    origin: std::time::Instant,
+}
+
+impl Clock {
+    /// A clock whose monotonic origin is now.
+    pub fn new() -> Self {
+        Clock {
+            origin: std::time::Instant::now(),
+        }
+    }
+
+    /// Both clocks, read once.
+    pub fn now(&self) -> Now {
+        let mono = Instant::from_nanos(self.origin.elapsed().as_nanos() as u64);
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        Now {
+            mono,
+            wall: UnixMillis(wall.as_millis() as i64),
+            wall_micros: (wall.subsec_micros() % 1000) as u16,
+        }
+    }
+}
+
+/// Hashes our own sequential connection ids (not client-chosen, so no DoS concern) with one
+/// multiply, spreading them over the table's high bits.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}

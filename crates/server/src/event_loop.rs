@@ -1,0 +1,430 @@
+//! The mio event loop: accept, read, hand bytes to the node, write its replies, run its timers.
+//!
+//! System calls per request are kept at Redis's count. mio is edge-triggered, so:
+//! - one `read` per readable event into a 16 KB buffer (`PROTO_IOBUF_LEN`); only a read that
+//!   filled the buffer may have left data behind, and then the connection is queued to be read
+//!   again on the next iteration (after the others: the fairness of Redis's level-triggered
+//!   loop) instead of reading until `EAGAIN`;
+//! - replies are queued while events are processed and written afterwards, one `writev` per
+//!   connection per iteration (Redis's `beforeSleep` → `handleClientsWithPendingWrites`);
+//!   WRITABLE interest is registered only while a write is left partial.
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use std::io::{self, Read};
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+use mio::net::TcpListener;
+use mio::{Events, Interest, Poll, Token};
+
+use hashslot_node::{ClientAddr, LogLevel, Output, ProcessStats};
+use hashslot_types::{ConnId, Instant, Now};
+
+use crate::conn::{Conn, Flushed};
+use crate::driven::{Clock, Driven, IdHasher};
+use crate::log::Logger;
+use crate::sys;
+
+/// Redis's `PROTO_IOBUF_LEN`: the most one `read` takes.
+const READ_BUF: usize = 16 * 1024;
+/// The loop wakes at least this often (Redis's `hz 10` cron), to see signals and sample stats.
+const MAX_SLEEP: Duration = Duration::from_millis(100);
+/// How often resource usage is sampled for INFO.
+const STATS_EVERY: Duration = Duration::from_secs(1);
+/// Connections accepted per listener event before others get a turn (Redis `MAX_ACCEPTS_PER_CALL`).
+const MAX_ACCEPTS: usize = 1000;
+
+/// Why the loop stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The node asked for it (`SHUTDOWN`).
+    Shutdown,
+    /// SIGTERM or SIGINT.
+    Signal(&'static str),
+}
+
+/// The event loop and everything it owns. Connection tokens are their ids; listener tokens
+/// count down from `usize::MAX`.
+#[derive(Debug)]
+pub struct EventLoop<N> {
+    node: N,
+    clock: Clock,
+    logger: Logger,
+    poll: Poll,
+    listeners: Vec<TcpListener>,
+    conns: HashMap<u64, Conn, BuildHasherDefault<IdHasher>>,
+    next_conn: u64,
+    buf: Box<[u8]>,
+    /// Sources to service again next iteration without waiting for an event.
+    again: Vec<Token>,
+    /// Connections with queued output or a pending close.
+    dirty: Vec<u64>,
+    shutdown: bool,
+    next_stats: Instant,
+    /// When to retry accepting after an accept error.
+    accept_retry_at: Option<Instant>,
+    page_size: u64,
+}
+
+fn listener_token(i: usize) -> Token {
+    Token(usize::MAX - i)
+}
+
+impl<N: Driven> EventLoop<N> {
+    /// A loop over already-bound `listeners`.
+    pub fn new(
+        node: N,
+        clock: Clock,
+        logger: Logger,
+        listeners: Vec<std::net::TcpListener>,
+    ) -> io::Result<Self> {
+        let poll = Poll::new()?;
+        let mut mio_listeners = Vec::with_capacity(listeners.len());
+        for (i, l) in listeners.into_iter().enumerate() {
+            let mut l = TcpListener::from_std(l);
+            poll.registry()
+                .register(&mut l, listener_token(i), Interest::READABLE)?;
+            mio_listeners.push(l);
+        }
+        Ok(EventLoop {
+            node,
+            clock,
+            logger,
+            poll,
+            listeners: mio_listeners,
+            conns: HashMap::default(),
+            next_conn: 1,
+            buf: vec![0; READ_BUF].into_boxed_slice(),
+            again: Vec::new(),
+            dirty: Vec::new(),
+            shutdown: false,
+            accept_retry_at: None,
+            next_stats: clock.now().mono,
+            page_size: sys::page_size(),
+        })
+    }
+
+    /// The node being driven.
+    pub fn node(&self) -> &N {
+        &self.node
+    }
+
+    /// The node, once the loop is done with it.
+    #[cfg(test)]
+    pub fn into_node(self) -> N {
+        self.node
+    }
+
+    /// Run until shutdown is requested; then write what is queued, as far as sockets take it.
+    pub fn run(&mut self) -> io::Result<Stop> {
+        let mut events = Events::with_capacity(1024);
+        let mut ready: Vec<(Token, bool, bool)> = Vec::with_capacity(1024);
+        // Outputs produced at construction (startup logs) come first.
+        self.drain();
+        let stop = loop {
+            if let Some(sig) = sys::take_shutdown_signal() {
+                break Stop::Signal(sig);
+            }
+            let now = self.clock.now();
+            let timeout = if self.again.is_empty() {
+                self.sleep_for(now)
+            } else {
+                Duration::ZERO
+            };
+            match self.poll.poll(&mut events, Some(timeout)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            let now = self.clock.now();
+            ready.clear();
+            ready.extend(self.again.drain(..).map(|t| (t, true, false)));
+            ready.extend(events.iter().map(|e| {
+                let readable = e.is_readable() || e.is_read_closed() || e.is_error();
+                (e.token(), readable, e.is_writable())
+            }));
+            for &(token, readable, writable) in &ready {
+                if token.0 > usize::MAX - self.listeners.len() {
+                    self.accept(now, usize::MAX - token.0);
+                    continue;
+                }
+                let id = token.0 as u64;
+                if writable {
+                    self.write_ready(now, id);
+                }
+                if readable {
+                    self.read(now, id);
+                }
+            }
+            self.timers(now);
+            self.flush_dirty(now);
+            if self.shutdown {
+                break Stop::Shutdown;
+            }
+        };
+        // Best effort: one write attempt per connection, as a final flush.
+        for conn in self.conns.values_mut() {
+            let _ = conn.flush();
+        }
+        Ok(stop)
+    }
+
+    fn sleep_for(&self, now: Now) -> Duration {
+        let mut sleep = MAX_SLEEP.min(self.next_stats.saturating_duration_since(now.mono));
+        for deadline in self
+            .node
+            .poll_timeout()
+            .into_iter()
+            .chain(self.accept_retry_at)
+        {
+            sleep = sleep.min(deadline.saturating_duration_since(now.mono));
+        }
+        sleep
+    }
+
+    fn timers(&mut self, now: Now) {
+        if self.accept_retry_at.is_some_and(|at| at <= now.mono) {
+            self.accept_retry_at = None;
+            self.again
+                .extend((0..self.listeners.len()).map(listener_token));
+        }
+        if self.node.poll_timeout().is_some_and(|d| d <= now.mono) {
+            self.node.handle_timeout(now);
+            self.drain();
+        }
+        if now.mono >= self.next_stats {
+            self.next_stats = now.mono + STATS_EVERY;
+            let stats = self.sample_stats();
+            self.node.handle_process_stats(now, stats);
+            self.drain();
+        }
+    }
+
+    fn sample_stats(&self) -> ProcessStats {
+        // statm's second field is resident pages (what Redis reads from /proc/self/stat).
+        let rss_pages = std::fs::read_to_string("/proc/self/statm")
+            .ok()
+            .and_then(|s| {
+                s.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<u64>().ok())
+            })
+            .unwrap_or(0);
+        let (cpu_user, cpu_sys) = sys::cpu_times();
+        ProcessStats {
+            rss_bytes: rss_pages * self.page_size,
+            cpu_user,
+            cpu_sys,
+        }
+    }
+
+    fn accept(&mut self, now: Now, index: usize) {
+        for _ in 0..MAX_ACCEPTS {
+            let (stream, peer) = match self.listeners[index].accept() {
+                Ok(pair) => pair,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // E.g. EMFILE. The pending connections will bring no new edge, so try again
+                    // at the next tick rather than at once (which would spin).
+                    let msg = format!("Accepting client connection: {}", sys::strerror(&e));
+                    self.log(LogLevel::Warning, &msg);
+                    self.accept_retry_at = Some(now.mono + MAX_SLEEP);
+                    return;
+                }
+            };
+            // Redis sets TCP_NODELAY and keepalive on every client socket.
+            let _ = stream.set_nodelay(true);
+            let keepalive = self.node.tcp_keepalive();
+            if keepalive > 0 {
+                let _ = sys::set_keepalive(stream.as_raw_fd(), keepalive);
+            }
+            let local = stream.local_addr().unwrap_or(peer);
+            let fd = i64::from(stream.as_raw_fd());
+            let id = self.next_conn;
+            self.next_conn += 1;
+            let mut conn = Conn::new(stream);
+            if let Err(e) = self.poll.registry().register(
+                &mut conn.stream,
+                Token(id as usize),
+                Interest::READABLE,
+            ) {
+                self.log(
+                    LogLevel::Warning,
+                    &format!("Error registering fd event for the new client: {e}"),
+                );
+                continue;
+            }
+            self.conns.insert(id, conn);
+            self.node
+                .handle_accept(now, ConnId(id), ClientAddr { peer, local, fd });
+            self.drain();
+        }
+        // More may be waiting, and no new edge will say so.
+        self.again.push(listener_token(index));
+    }
+
+    fn read(&mut self, now: Now, id: u64) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        if conn.closing {
+            return; // Redis ignores input from a client it will close after the reply.
+        }
+        match conn.stream.read(&mut self.buf) {
+            Ok(0) => self.closed(now, id),
+            Ok(n) => {
+                if n == self.buf.len() {
+                    self.again.push(Token(id as usize));
+                }
+                self.node.handle_read(now, ConnId(id), &self.buf[..n]);
+                self.drain();
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => self.again.push(Token(id as usize)),
+            Err(e) => {
+                self.log(
+                    LogLevel::Verbose,
+                    &format!("Reading from client: {}", sys::strerror(&e)),
+                );
+                self.closed(now, id);
+            }
+        }
+    }
+
+    fn write_ready(&mut self, now: Now, id: u64) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        if !conn.write_interest {
+            return;
+        }
+        match conn.flush() {
+            Ok(Flushed::All) => {
+                conn.write_interest = false;
+                // Closing after the last byte, or back to READABLE only (Redis removes its
+                // write handler once the reply is out).
+                let token = Token(id as usize);
+                let keep = !conn.closing
+                    && self
+                        .poll
+                        .registry()
+                        .reregister(&mut conn.stream, token, Interest::READABLE)
+                        .is_ok();
+                if !keep {
+                    self.closed(now, id);
+                }
+            }
+            Ok(Flushed::Partial) => {}
+            Err(e) => {
+                self.log(
+                    LogLevel::Verbose,
+                    &format!("Error writing to client: {}", sys::strerror(&e)),
+                );
+                self.closed(now, id);
+            }
+        }
+    }
+
+    /// Write every connection that got output this iteration; close those that asked for it.
+    fn flush_dirty(&mut self, now: Now) {
+        // Closing a connection can produce output for others, so repeat until quiet.
+        while !self.dirty.is_empty() {
+            let dirty = std::mem::take(&mut self.dirty);
+            for &id in &dirty {
+                let Some(conn) = self.conns.get_mut(&id) else {
+                    continue;
+                };
+                conn.dirty = false;
+                if conn.write_interest {
+                    continue; // Waiting for WRITABLE: writing now would only get EAGAIN.
+                }
+                let result = if conn.has_pending() {
+                    conn.flush()
+                } else {
+                    Ok(Flushed::All)
+                };
+                match result {
+                    Ok(Flushed::All) if conn.closing => self.closed(now, id),
+                    Ok(Flushed::All) => {}
+                    Ok(Flushed::Partial) => {
+                        conn.write_interest = true;
+                        let token = Token(id as usize);
+                        let interest = Interest::READABLE | Interest::WRITABLE;
+                        if self
+                            .poll
+                            .registry()
+                            .reregister(&mut conn.stream, token, interest)
+                            .is_err()
+                        {
+                            self.closed(now, id);
+                        }
+                    }
+                    Err(e) => {
+                        self.log(
+                            LogLevel::Verbose,
+                            &format!("Error writing to client: {}", sys::strerror(&e)),
+                        );
+                        self.closed(now, id);
+                    }
+                }
+            }
+            if self.dirty.is_empty() {
+                self.dirty = dirty; // keep the allocation
+                self.dirty.clear();
+            }
+        }
+    }
+
+    /// The connection is gone (peer closed, error, or closed after `Output::Close`).
+    fn closed(&mut self, now: Now, id: u64) {
+        if let Some(mut conn) = self.conns.remove(&id) {
+            let _ = self.poll.registry().deregister(&mut conn.stream);
+            drop(conn);
+            self.node.handle_closed(now, ConnId(id));
+            self.drain();
+        }
+    }
+
+    /// Take every output of the node: queue sends and closes, log, note shutdown.
+    fn drain(&mut self) {
+        while let Some(out) = self.node.poll_output() {
+            match out {
+                Output::Send { conn, data } => {
+                    if let Some(c) = self.conns.get_mut(&conn.0) {
+                        c.push(data);
+                        if !c.dirty {
+                            c.dirty = true;
+                            self.dirty.push(conn.0);
+                        }
+                    }
+                }
+                Output::Close { conn } => {
+                    if let Some(c) = self.conns.get_mut(&conn.0) {
+                        c.closing = true;
+                        if !c.dirty {
+                            c.dirty = true;
+                            self.dirty.push(conn.0);
+                        }
+                    }
+                }
+                Output::Shutdown => self.shutdown = true,
+                Output::RewriteConfig { conn, path } => {
+                    // A few small blocking file operations, as in Redis (CONFIG REWRITE runs
+                    // in the main thread there too). The node queues the client's later
+                    // requests until it hears back.
+                    let now = self.clock.now();
+                    self.node.rewrite_config(now, conn, &path);
+                }
+                Output::Log { level, message } => self.log(level, &message),
+                _ => {}
+            }
+        }
+    }
+
+    fn log(&mut self, level: LogLevel, message: &str) {
+        self.logger.level = self.node.log_level();
+        self.logger.log(level, message);
+    }
+}
