@@ -79,7 +79,7 @@ pub type GetKeys = fn(&[&[u8]], &mut Vec<usize>);
 
 /// Metadata of one command, generic over its handler type so a node can describe its own
 /// commands (PING, INFO, CLUSTER…) with the same shape.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct CommandSpec<H: 'static = Handler> {
     /// Lowercase name (`get`, `set`…); for subcommands `container|sub` (`object|encoding`).
     pub name: &'static str,
@@ -144,6 +144,28 @@ pub struct Ctx<'a> {
     /// Whether the node runs in cluster mode: MOVE, SWAPDB and cross-db COPY are refused then.
     /// `false` from [`Ctx::new`]; a cluster node sets it.
     pub cluster_enabled: bool,
+    /// Whether a blocking command may block now. `false` inside MULTI (and scripts): blocking
+    /// commands then act as if their timeout expired at once, as in Redis. `true` from
+    /// [`Ctx::new`].
+    pub may_block: bool,
+    /// Set by a blocking command (BLPOP on empty lists…) that wants its client parked: the
+    /// handler wrote no reply. The node parks the client and runs the same command again when
+    /// one of the keys is written (a write command with `dirty > 0` naming it), or replies to it
+    /// as timed out at the deadline.
+    pub block: Option<BlockOn>,
+    /// Whether this run is the retry of a parked blocking command after one of its keys was
+    /// written. A blocking command then blocks again, instead of replying an error, when its
+    /// key holds the wrong type (Redis 7.0 keeps such clients blocked).
+    pub retrying_blocked: bool,
+}
+
+/// What a blocking command waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockOn {
+    /// The keys whose writes wake the client, in the order the command named them.
+    pub keys: Vec<Vec<u8>>,
+    /// Absolute wall-clock deadline in ms; `None` blocks forever (timeout 0).
+    pub deadline: Option<hashslot_types::UnixMillis>,
 }
 
 impl<'a> Ctx<'a> {
@@ -165,6 +187,9 @@ impl<'a> Ctx<'a> {
             stats,
             dirty: 0,
             cluster_enabled: false,
+            may_block: true,
+            block: None,
+            retrying_blocked: false,
         }
     }
 

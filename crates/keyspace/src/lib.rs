@@ -32,18 +32,20 @@ mod glob;
 mod hash;
 mod ld;
 mod table;
+mod types;
 mod util;
 mod value;
 
-pub use command::{flags, CommandSpec, Ctx, GetKeys, Handler, KeyspaceStats};
+pub use command::{flags, BlockOn, CommandSpec, Ctx, GetKeys, Handler, KeyspaceStats};
 pub use db::{Db, DEFAULT_SEED};
 pub use glob::glob_match;
 pub use util::parse_i64;
+pub use types::{Hash, List, Set, ZSet};
 pub use value::{Encoding, Object, StrRef, Value, ValueRef, ValueType, EMBSTR_SIZE_LIMIT};
 
 /// Every data command this crate implements, for a node's command table, sorted by name.
 /// Containers (`object`) have `handler: None` and list their subcommands (`object|encoding`…),
 /// whose handlers receive the full argv (`argv[0]` = `object`).
 pub fn commands() -> &'static [CommandSpec] {
-    commands::table::COMMANDS
+    commands::table::all()
 }

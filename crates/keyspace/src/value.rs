@@ -67,14 +67,22 @@ impl Encoding {
 /// Redis's `OBJ_ENCODING_EMBSTR_SIZE_LIMIT`: strings up to this length are `embstr`.
 pub const EMBSTR_SIZE_LIMIT: usize = 44;
 
-/// A value that is not stored inline in its entry. Another issue adds list, hash, set and zset
-/// variants here.
+/// A value that is not stored inline in its entry. Each collection type lives in its own module
+/// under `types/` and answers for its encoding and size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Object {
     /// A raw string that may grow in place (after APPEND or SETRANGE, or longer than the inline
     /// limit), with amortised growth so that repeated APPENDs cost O(appended bytes).
     Str(Vec<u8>),
+    /// A list.
+    List(crate::types::List),
+    /// A hash.
+    Hash(crate::types::Hash),
+    /// A set.
+    Set(crate::types::Set),
+    /// A sorted set.
+    ZSet(crate::types::ZSet),
 }
 
 impl Object {
@@ -82,6 +90,10 @@ impl Object {
     pub fn value_type(&self) -> ValueType {
         match self {
             Object::Str(_) => ValueType::String,
+            Object::List(_) => ValueType::List,
+            Object::Hash(_) => ValueType::Hash,
+            Object::Set(_) => ValueType::Set,
+            Object::ZSet(_) => ValueType::ZSet,
         }
     }
 
@@ -89,6 +101,10 @@ impl Object {
     pub fn encoding(&self) -> Encoding {
         match self {
             Object::Str(_) => Encoding::Raw,
+            Object::List(l) => l.encoding(),
+            Object::Hash(h) => h.encoding(),
+            Object::Set(s) => s.encoding(),
+            Object::ZSet(z) => z.encoding(),
         }
     }
 
@@ -96,6 +112,10 @@ impl Object {
     pub fn heap_size(&self) -> usize {
         match self {
             Object::Str(v) => v.capacity(),
+            Object::List(l) => l.heap_size(),
+            Object::Hash(h) => h.heap_size(),
+            Object::Set(s) => s.heap_size(),
+            Object::ZSet(z) => z.heap_size(),
         }
     }
 }

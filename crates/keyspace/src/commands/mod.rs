@@ -9,6 +9,11 @@ pub(crate) mod incr;
 pub(crate) mod object;
 pub(crate) mod string;
 pub(crate) mod table;
+mod table_expire;
+mod table_generic;
+mod table_incr;
+mod table_object;
+mod table_string;
 
 use hashslot_resp::{ErrorReply, Reply};
 
