@@ -45,6 +45,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod bus_io;
 mod commands;
 mod config;
 mod cron;
@@ -59,7 +60,8 @@ mod timers;
 
 pub use config::{split_args, AppendFsync, Applied, Config, ConfigError, OutputBufferLimit};
 pub use node::{ClientAddr, Node, ProcessInfo, ProcessStats};
-pub use output::{LogLevel, Output};
+pub use bus_io::ClusterConfigError;
+pub use output::{LogLevel, Output, PersistToken};
 
 /// The Redis version INFO and HELLO report (`redis_version:`), so that clients and tools that
 /// check it behave as with the Redis release whose behaviour hashslot follows.
