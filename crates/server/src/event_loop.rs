@@ -119,7 +119,7 @@ impl<N: Driven> EventLoop<N> {
     /// Run until shutdown is requested; then write what is queued, as far as sockets take it.
     pub fn run(&mut self) -> io::Result<Stop> {
         let mut events = Events::with_capacity(1024);
-        let mut ready: Vec<(Token, bool, bool)> = Vec::with_capacity(1024);
+        let mut ready: Vec<(Token, bool, bool, bool)> = Vec::with_capacity(1024);
         // Outputs produced at construction (startup logs) come first.
         self.drain();
         let stop = loop {
@@ -139,12 +139,12 @@ impl<N: Driven> EventLoop<N> {
             }
             let now = self.clock.now();
             ready.clear();
-            ready.extend(self.again.drain(..).map(|t| (t, true, false)));
+            ready.extend(self.again.drain(..).map(|t| (t, true, false, false)));
             ready.extend(events.iter().map(|e| {
                 let readable = e.is_readable() || e.is_read_closed() || e.is_error();
-                (e.token(), readable, e.is_writable())
+                (e.token(), readable, e.is_writable(), e.is_read_closed())
             }));
-            for &(token, readable, writable) in &ready {
+            for &(token, readable, writable, peer_closed) in &ready {
                 if token.0 > usize::MAX - self.listeners.len() {
                     self.accept(now, usize::MAX - token.0);
                     continue;
@@ -154,7 +154,7 @@ impl<N: Driven> EventLoop<N> {
                     self.write_ready(now, id);
                 }
                 if readable {
-                    self.read(now, id);
+                    self.read(now, id, peer_closed);
                 }
             }
             self.timers(now);
@@ -265,7 +265,10 @@ impl<N: Driven> EventLoop<N> {
         self.again.push(listener_token(index));
     }
 
-    fn read(&mut self, now: Now, id: u64) {
+    /// One read. `peer_closed`: the event said the peer shut its side down; the data read now may
+    /// be the last, and no new edge will announce the end of the stream, so read once more (that
+    /// read returns 0 and closes the connection, as Redis does on EOF).
+    fn read(&mut self, now: Now, id: u64, peer_closed: bool) {
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
@@ -275,7 +278,7 @@ impl<N: Driven> EventLoop<N> {
         match conn.stream.read(&mut self.buf) {
             Ok(0) => self.closed(now, id),
             Ok(n) => {
-                if n == self.buf.len() {
+                if n == self.buf.len() || peer_closed {
                     self.again.push(Token(id as usize));
                 }
                 self.node.handle_read(now, ConnId(id), &self.buf[..n]);
