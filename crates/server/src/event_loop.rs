@@ -56,8 +56,9 @@ pub struct EventLoop<N> {
     conns: HashMap<u64, Conn, BuildHasherDefault<IdHasher>>,
     next_conn: u64,
     buf: Box<[u8]>,
-    /// Sources to service again next iteration without waiting for an event.
-    again: Vec<Token>,
+    /// Sources to service again next iteration without waiting for an event, with whether the
+    /// peer already shut its side down (that edge will not come again: keep reading to EOF).
+    again: Vec<(Token, bool)>,
     /// Connections with queued output or a pending close.
     dirty: Vec<u64>,
     shutdown: bool,
@@ -139,7 +140,7 @@ impl<N: Driven> EventLoop<N> {
             }
             let now = self.clock.now();
             ready.clear();
-            ready.extend(self.again.drain(..).map(|t| (t, true, false, false)));
+            ready.extend(self.again.drain(..).map(|(t, hup)| (t, true, false, hup)));
             ready.extend(events.iter().map(|e| {
                 let readable = e.is_readable() || e.is_read_closed() || e.is_error();
                 (e.token(), readable, e.is_writable(), e.is_read_closed())
@@ -187,7 +188,7 @@ impl<N: Driven> EventLoop<N> {
         if self.accept_retry_at.is_some_and(|at| at <= now.mono) {
             self.accept_retry_at = None;
             self.again
-                .extend((0..self.listeners.len()).map(listener_token));
+                .extend((0..self.listeners.len()).map(|i| (listener_token(i), false)));
         }
         if self.node.poll_timeout().is_some_and(|d| d <= now.mono) {
             self.node.handle_timeout(now);
@@ -262,7 +263,7 @@ impl<N: Driven> EventLoop<N> {
             self.drain();
         }
         // More may be waiting, and no new edge will say so.
-        self.again.push(listener_token(index));
+        self.again.push((listener_token(index), false));
     }
 
     /// One read. `peer_closed`: the event said the peer shut its side down; the data read now may
@@ -279,13 +280,15 @@ impl<N: Driven> EventLoop<N> {
             Ok(0) => self.closed(now, id),
             Ok(n) => {
                 if n == self.buf.len() || peer_closed {
-                    self.again.push(Token(id as usize));
+                    self.again.push((Token(id as usize), peer_closed));
                 }
                 self.node.handle_read(now, ConnId(id), &self.buf[..n]);
                 self.drain();
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => self.again.push(Token(id as usize)),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                self.again.push((Token(id as usize), peer_closed))
+            }
             Err(e) => {
                 self.log(
                     LogLevel::Verbose,
