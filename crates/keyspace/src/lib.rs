@@ -37,6 +37,7 @@ mod util;
 mod value;
 
 pub use command::{flags, BlockOn, CommandSpec, Ctx, GetKeys, Handler, KeyspaceStats};
+pub use commands::list::timeout_reply;
 pub use db::{Db, DEFAULT_SEED};
 pub use glob::glob_match;
 pub use util::parse_i64;

@@ -5,15 +5,23 @@
 
 pub(crate) mod expire;
 pub(crate) mod generic;
+pub(crate) mod hash;
 pub(crate) mod incr;
+pub(crate) mod list;
 pub(crate) mod object;
+pub(crate) mod set;
 pub(crate) mod string;
 pub(crate) mod table;
+pub(crate) mod zset;
 mod table_expire;
 mod table_generic;
+mod table_hash;
 mod table_incr;
+mod table_list;
 mod table_object;
+mod table_set;
 mod table_string;
+mod table_zset;
 
 use hashslot_resp::{ErrorReply, Reply};
 

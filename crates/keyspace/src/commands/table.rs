@@ -6,13 +6,17 @@ use std::sync::OnceLock;
 use crate::command::CommandSpec;
 
 /// The per-family tables. A new family adds its `table_<family>::SPECS` here.
-fn families() -> [&'static [CommandSpec]; 5] {
+fn families() -> [&'static [CommandSpec]; 9] {
     [
         super::table_string::SPECS,
         super::table_incr::SPECS,
+        super::table_list::SPECS,
         super::table_expire::SPECS,
         super::table_generic::SPECS,
+        super::table_hash::SPECS,
+        super::table_set::SPECS,
         super::table_object::SPECS,
+        super::table_zset::SPECS,
     ]
 }
 

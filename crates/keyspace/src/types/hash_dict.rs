@@ -1,0 +1,351 @@
+//! The `hashtable` encoding shared by hashes and sets: a table of packed byte entries.
+//!
+//! Each element is one allocation: a set member is its bytes; a hash pair is
+//! `[field len, LEB128][field][value]`, keyed by the field. Redis spends a dictEntry (24 bytes),
+//! an sds per field and per value and a bucket pointer per element; here an element costs its
+//! bytes plus a 16-byte position and a control byte.
+//!
+//! The probing scheme is the one of the keyspace's slot tables (`crate::table`): an element's
+//! home position is `floor(prefix * cap / 2^32)` where `prefix` is the top 32 bits of its keyed
+//! hash, which is monotone in the prefix for any capacity. HSCAN/SSCAN cursors are therefore hash
+//! prefixes, and an element present for a whole scan is returned at least once across any
+//! number of resizes. Deletion shifts back, so there are no tombstones.
+//!
+//! The hash is keyed (SipHash-1-3 from the database's seed): fields and members are chosen by
+//! clients, and an unkeyed hash would let one client make every lookup O(n).
+
+use hashslot_types::Rng;
+
+use crate::hash::KeyedHasher;
+
+const EMPTY: u8 = 0;
+
+/// Which kind of entries a [`Dict`] holds, so it knows where an entry's key ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Entries are set members: the whole entry is the key.
+    Members,
+    /// Entries are hash pairs `[field len][field][value]`: the field is the key.
+    Pairs,
+}
+
+/// A hash table of packed entries.
+#[derive(Debug, Clone)]
+pub(crate) struct Dict {
+    ctrl: Box<[u8]>,
+    entries: Box<[Option<Box<[u8]>>]>,
+    len: usize,
+    hasher: KeyedHasher,
+    kind: Kind,
+}
+
+#[inline]
+fn prefix(h: u64) -> u32 {
+    (h >> 32) as u32
+}
+
+#[inline]
+fn home(h: u64, cap: usize) -> usize {
+    ((u64::from(prefix(h)) * cap as u64) >> 32) as usize
+}
+
+#[inline]
+fn tag(h: u64) -> u8 {
+    0x80 | (h as u8 & 0x7f)
+}
+
+/// Append `n` as LEB128.
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Read a LEB128 number at `*i`, advancing `*i`.
+#[inline]
+pub(crate) fn get_varint(buf: &[u8], i: &mut usize) -> usize {
+    let mut n = 0usize;
+    let mut shift = 0;
+    loop {
+        let b = buf[*i];
+        *i += 1;
+        n |= usize::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return n;
+        }
+        shift += 7;
+    }
+}
+
+/// Bytes of `n` as LEB128.
+pub(crate) fn varint_len(mut n: usize) -> usize {
+    let mut l = 1;
+    while n >= 0x80 {
+        n >>= 7;
+        l += 1;
+    }
+    l
+}
+
+/// Build a hash pair entry.
+pub(crate) fn pair_entry(field: &[u8], value: &[u8]) -> Box<[u8]> {
+    let mut e = Vec::with_capacity(varint_len(field.len()) + field.len() + value.len());
+    put_varint(&mut e, field.len());
+    e.extend_from_slice(field);
+    e.extend_from_slice(value);
+    e.into_boxed_slice()
+}
+
+/// Split a hash pair entry into field and value.
+#[inline]
+pub(crate) fn split_pair(e: &[u8]) -> (&[u8], &[u8]) {
+    let mut i = 0;
+    let n = get_varint(e, &mut i);
+    (&e[i..i + n], &e[i + n..])
+}
+
+impl Dict {
+    /// An empty table of `kind` entries hashing with `hasher`, sized for `hint` elements.
+    pub(crate) fn new(kind: Kind, hasher: KeyedHasher, hint: usize) -> Self {
+        let mut d = Dict {
+            ctrl: Box::default(),
+            entries: Box::default(),
+            len: 0,
+            hasher,
+            kind,
+        };
+        if hint > 0 {
+            d.resize((hint * 8 / 5).max(4));
+        }
+        d
+    }
+
+    #[inline]
+    fn key_of<'e>(&self, e: &'e [u8]) -> &'e [u8] {
+        match self.kind {
+            Kind::Members => e,
+            Kind::Pairs => split_pair(e).0,
+        }
+    }
+
+    #[inline]
+    fn hash_entry(&self, e: &[u8]) -> u64 {
+        self.hasher.hash(self.key_of(e))
+    }
+
+    /// Number of elements.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Number of positions.
+    pub(crate) fn capacity(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Heap bytes: the table and the entries (with glibc's per-allocation overhead).
+    pub(crate) fn heap_size(&self) -> usize {
+        let entries: usize = self
+            .iter()
+            .map(|e| ((e.len() + 8 + 15) & !15).max(32))
+            .sum();
+        self.capacity() * 17 + entries
+    }
+
+    /// Position of the element with `key`.
+    pub(crate) fn find(&self, key: &[u8]) -> Option<usize> {
+        let cap = self.capacity();
+        if cap == 0 {
+            return None;
+        }
+        let h = self.hasher.hash(key);
+        let t = tag(h);
+        let mut i = home(h, cap);
+        loop {
+            let c = self.ctrl[i];
+            if c == EMPTY {
+                return None;
+            }
+            if c == t && self.key_of(self.get(i)) == key {
+                return Some(i);
+            }
+            i = if i + 1 == cap { 0 } else { i + 1 };
+        }
+    }
+
+    /// The entry at occupied position `i`.
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> &[u8] {
+        self.entries[i].as_deref().expect("occupied position")
+    }
+
+    /// Replace the entry at occupied position `i` by `e`, which has the same key.
+    pub(crate) fn replace_at(&mut self, i: usize, e: Box<[u8]>) {
+        debug_assert_eq!(self.key_of(&e), self.key_of(self.get(i)));
+        self.entries[i] = Some(e);
+    }
+
+    /// Insert an entry whose key is absent.
+    pub(crate) fn insert_new(&mut self, e: Box<[u8]>) {
+        if (self.len + 1) * 8 > self.capacity() * 7 {
+            self.resize(((self.len + 1) * 8 / 5).max(4));
+        }
+        let h = self.hash_entry(&e);
+        self.place(h, e);
+    }
+
+    fn place(&mut self, h: u64, e: Box<[u8]>) {
+        let cap = self.capacity();
+        let mut i = home(h, cap);
+        while self.ctrl[i] != EMPTY {
+            i = if i + 1 == cap { 0 } else { i + 1 };
+        }
+        self.ctrl[i] = tag(h);
+        self.entries[i] = Some(e);
+        self.len += 1;
+    }
+
+    /// Remove the element with `key`; returns its entry.
+    pub(crate) fn remove(&mut self, key: &[u8]) -> Option<Box<[u8]>> {
+        let i = self.find(key)?;
+        Some(self.remove_at(i))
+    }
+
+    /// Remove the entry at occupied position `i`. May shrink the table.
+    pub(crate) fn remove_at(&mut self, i: usize) -> Box<[u8]> {
+        let cap = self.capacity();
+        let removed = self.entries[i].take().expect("occupied position");
+        self.ctrl[i] = EMPTY;
+        self.len -= 1;
+        let mut hole = i;
+        let mut j = i;
+        loop {
+            j = if j + 1 == cap { 0 } else { j + 1 };
+            if self.ctrl[j] == EMPTY {
+                break;
+            }
+            let hm = home(self.hash_entry(self.get(j)), cap);
+            // The entry may move back into the hole only if the hole is not before its home.
+            if (j + cap - hm) % cap >= (j + cap - hole) % cap {
+                self.entries[hole] = self.entries[j].take();
+                self.ctrl[hole] = self.ctrl[j];
+                self.ctrl[j] = EMPTY;
+                hole = j;
+            }
+        }
+        if self.len * 8 < cap * 2 && cap > 8 {
+            self.resize((self.len * 8 / 5).max(4));
+        }
+        removed
+    }
+
+    fn resize(&mut self, new_cap: usize) {
+        let old = std::mem::replace(
+            &mut self.entries,
+            std::iter::repeat_with(|| None).take(new_cap).collect(),
+        );
+        self.ctrl = vec![EMPTY; new_cap].into_boxed_slice();
+        self.len = 0;
+        for e in old.into_vec().into_iter().flatten() {
+            let h = self.hash_entry(&e);
+            self.place(h, e);
+        }
+    }
+
+    /// A uniformly random occupied position (the table is at least 1/4 full, so the rejection
+    /// loop ends after a few tries). The table must not be empty.
+    pub(crate) fn random_pos(&self, rng: &mut Rng) -> usize {
+        assert!(self.len > 0, "random element of an empty table");
+        loop {
+            let i = rng.below(self.capacity() as u64) as usize;
+            if self.ctrl[i] != EMPTY {
+                return i;
+            }
+        }
+    }
+
+    /// One scan step: call `f` with the entries of the bucket of `cursor` (a hash prefix) and
+    /// following buckets until about `count` entries or `10 * count` buckets; return the next
+    /// cursor, 0 at the end.
+    pub(crate) fn scan<'a>(&'a self, cursor: u64, count: usize, mut f: impl FnMut(&'a [u8])) -> u64 {
+        let cap = self.capacity();
+        if cap == 0 || cursor > u64::from(u32::MAX) {
+            return 0;
+        }
+        let mut c = cursor as u32;
+        let mut budget = count.saturating_mul(10).max(1);
+        let mut n = 0;
+        loop {
+            let b = ((u64::from(c) * cap as u64) >> 32) as usize;
+            let mut i = b;
+            while self.ctrl[i] != EMPTY {
+                let e = self.get(i);
+                if home(self.hash_entry(e), cap) == b {
+                    f(e);
+                    n += 1;
+                }
+                i = if i + 1 == cap { 0 } else { i + 1 };
+                if i == b {
+                    break;
+                }
+            }
+            if b + 1 >= cap {
+                return 0;
+            }
+            // The smallest prefix whose home is b + 1 (never 0, so 0 means "done").
+            c = (((b as u64 + 1) << 32).div_ceil(cap as u64)) as u32;
+            budget -= 1;
+            if n >= count || budget == 0 {
+                return u64::from(c);
+            }
+        }
+    }
+
+    /// The positions, for iterators that need a named type.
+    pub(crate) fn slots(&self) -> std::slice::Iter<'_, Option<Box<[u8]>>> {
+        self.entries.iter()
+    }
+
+    /// Every entry, in position order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> + Clone {
+        self.entries.iter().filter_map(|e| e.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_find_remove_and_scan() {
+        let mut d = Dict::new(Kind::Pairs, KeyedHasher::from_seed(5), 0);
+        for i in 0..1000 {
+            let f = format!("f{i}");
+            d.insert_new(pair_entry(f.as_bytes(), b"v"));
+        }
+        assert_eq!(d.len(), 1000);
+        let mut seen = Vec::new();
+        let mut c = 0;
+        loop {
+            c = d.scan(c, 7, |e| seen.push(split_pair(e).0.to_vec()));
+            if c == 0 {
+                break;
+            }
+        }
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 1000);
+        for i in 0..1000 {
+            let f = format!("f{i}");
+            assert!(d.remove(f.as_bytes()).is_some());
+            if i % 97 == 0 {
+                for j in i + 1..1000 {
+                    assert!(d.find(format!("f{j}").as_bytes()).is_some());
+                }
+            }
+        }
+        assert_eq!(d.len(), 0);
+    }
+}
