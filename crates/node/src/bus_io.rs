@@ -38,13 +38,39 @@ impl Node {
     /// Load the cluster configuration at startup, before any other input: `contents` is the
     /// whole `cluster-config-file`, or `None` when it does not exist (a new node: the node
     /// creates its id and asks for the file to be written with an `Output::Persist`).
-    /// A corrupt file is an error; the driver must stop and must not overwrite the file.
+    /// A corrupt file is an error; the driver must stop and must not overwrite the file (the
+    /// node will not ask to write it).
     pub fn load_cluster_config(
         &mut self,
         now: Now,
         contents: Option<&[u8]>,
     ) -> Result<(), ClusterConfigError> {
-        let _ = (now, contents);
+        let Some(cm) = self.cluster.as_mut() else {
+            return Ok(());
+        };
+        match contents {
+            Some(bytes) => {
+                let cfg = crate::cluster::cluster_config(&self.config);
+                let rng = cm.load_rng.clone();
+                match hashslot_gossip::Cluster::load(cfg, rng, now, bytes) {
+                    Ok(c) => cm.cluster = c,
+                    Err(e) => {
+                        cm.load_failed = true;
+                        cm.cluster.disable_saves();
+                        return Err(ClusterConfigError {
+                            line: e.line,
+                            message: format!(
+                                "Unrecoverable error: corrupted cluster config file: {e}"
+                            ),
+                        });
+                    }
+                }
+            }
+            None => {
+                cm.cluster.save_config(now);
+            }
+        }
+        self.cluster_drain(now);
         Ok(())
     }
 
@@ -57,31 +83,50 @@ impl Node {
         peer: SocketAddr,
         local: SocketAddr,
     ) {
-        let _ = (now, link, peer, local);
+        match self.cluster.as_mut() {
+            Some(cm) => cm.cluster.handle_link_accepted(now, link, peer, local),
+            None => self.outputs.push_back(crate::Output::BusClose { link }),
+        }
+        self.cluster_drain(now);
     }
 
     /// An outbound link asked for with `Output::BusConnect` is connected.
     pub fn handle_bus_connected(&mut self, now: Now, link: LinkId, local: SocketAddr) {
-        let _ = (now, link, local);
+        if let Some(cm) = self.cluster.as_mut() {
+            cm.cluster.handle_link_connected(now, link, local);
+        }
+        self.cluster_drain(now);
     }
 
     /// Bytes arrived on a bus link.
     pub fn handle_bus_read(&mut self, now: Now, link: LinkId, data: &[u8]) {
-        let _ = (now, link, data);
+        if let Some(cm) = self.cluster.as_mut() {
+            cm.cluster.handle_link_data(now, link, data);
+        }
+        self.cluster_drain(now);
     }
 
     /// A bus link closed by the peer, failed, or could not connect.
     pub fn handle_bus_closed(&mut self, now: Now, link: LinkId) {
-        let _ = (now, link);
+        if let Some(cm) = self.cluster.as_mut() {
+            cm.cluster.handle_link_closed(now, link);
+        }
+        self.cluster_drain(now);
     }
 
     /// An `Output::Persist` write finished (`Err` with the OS error text when it failed).
+    /// Tokens with bit 62 set are nodes.conf writes of the cluster.
     pub fn handle_persist_done(
         &mut self,
         now: Now,
         token: PersistToken,
         result: Result<(), String>,
     ) {
-        let _ = (now, token, result);
+        if let Some(t) = Node::cluster_token(token) {
+            if let Some(cm) = self.cluster.as_mut() {
+                cm.cluster.handle_persist_done(now, t, result);
+            }
+            self.cluster_drain(now);
+        }
     }
 }

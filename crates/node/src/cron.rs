@@ -13,6 +13,7 @@ impl Node {
     pub(crate) fn cron(&mut self, now: Now) {
         self.stats.sample(now.mono);
         self.active_expire(now);
+        self.drain_expired();
         self.close_idle_clients(now);
         let used = self.used_memory();
         self.used_memory_peak = self.used_memory_peak.max(used);
@@ -34,7 +35,7 @@ impl Node {
     }
 
     /// Ref: timeout.c clientsCronHandleTimeout: a client idle longer than `timeout` seconds is
-    /// closed (we have no replicas, blocked or pub/sub clients, which Redis exempts).
+    /// closed, except blocked and pub/sub clients (and replicas, which we do not have yet).
     fn close_idle_clients(&mut self, now: Now) {
         if self.config.timeout == 0 {
             return;
@@ -45,6 +46,8 @@ impl Node {
             .iter()
             .filter(|(_, s)| {
                 !s.closing
+                    && !s.client.blocked_on_keys
+                    && !s.client.subs.any()
                     && now
                         .mono
                         .saturating_duration_since(s.client.last_interaction)

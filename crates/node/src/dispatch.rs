@@ -5,7 +5,7 @@ use std::mem;
 
 use bytes::Bytes;
 use hashslot_keyspace::{flags, Ctx};
-use hashslot_resp::{ErrorReply, Reply, RequestParser};
+use hashslot_resp::{ErrorReply, Proto, Reply, RequestParser};
 use hashslot_types::{ConnId, Now};
 use smallvec::SmallVec;
 
@@ -31,6 +31,7 @@ impl Node {
             self.read_into(now, &mut sess, data);
         }
         self.sessions.insert(conn, sess);
+        self.process_unblocked(now);
     }
 
     fn read_into(&mut self, now: Now, sess: &mut Session, data: &[u8]) {
@@ -48,7 +49,7 @@ impl Node {
             qbuf,
             ..
         } = sess;
-        if client.blocked {
+        if client.is_waiting() {
             qbuf.extend_from_slice(data);
         } else if qbuf.is_empty() {
             // Common case: parse straight from the driver's slice, keep only the unparsed tail.
@@ -99,7 +100,10 @@ impl Node {
         buf: &[u8],
     ) -> usize {
         let mut pos = 0;
-        while pos < buf.len() && !client.close_after_reply && !client.blocked && !self.shutting_down
+        while pos < buf.len()
+            && !client.close_after_reply
+            && !client.is_waiting()
+            && !self.shutting_down
         {
             let rest = &buf[pos..];
             match parser.parse(rest) {
@@ -159,24 +163,15 @@ impl Node {
         }
     }
 
-    /// Run one request, as Redis 7.0's `processCommand` and `call`.
+    /// Run one request, as Redis 7.0's `processCommand`; then serve the clients parked on keys
+    /// it wrote (Redis does so after each top-level command, so after EXEC as a whole).
     pub(crate) fn execute(&mut self, now: Now, client: &mut Client, args: &[&[u8]]) {
         let start = client.out.len();
         client.argv_mem = args.iter().map(|a| a.len()).sum();
-        let ran = self.lookup_and_run(now, client, args);
+        self.process_command(now, client, args);
         client.argv_mem = 0;
-        let failed = self.count_reply_error(client, start);
-        if let Some(idx) = ran {
-            self.stats.total_commands_processed += 1;
-            self.cmd_stats[idx].calls += 1;
-            if failed {
-                self.cmd_stats[idx].failed_calls += 1;
-            }
-            if self.table.entries[idx].name != "asking" {
-                client.asking = false;
-            }
-        }
         apply_reply_mode(client, start);
+        self.serve_ready_keys(now);
     }
 
     /// Bookkeeping for a reply written outside `execute` (a completion from the driver).
@@ -196,18 +191,16 @@ impl Node {
         true
     }
 
-    /// Resolve, check and run; returns the entry that ran, or `None` if it was rejected.
-    fn lookup_and_run(&mut self, now: Now, client: &mut Client, args: &[&[u8]]) -> Option<usize> {
+    /// Resolve, check, then queue (inside MULTI) or run. Ref: server.c processCommand.
+    fn process_command(&mut self, now: Now, client: &mut Client, args: &[&[u8]]) {
         let idx = match self.table.lookup(args) {
             Lookup::Found(idx) => idx,
             Lookup::UnknownCommand => {
-                client.reply().error(&unknown_command(args));
-                return None;
+                return self.reject(client, None, &unknown_command(args));
             }
             Lookup::UnknownSubcommand(c) => {
                 let err = unknown_subcommand(args[1], self.table.entries[c].name);
-                client.reply().error(&err);
-                return None;
+                return self.reject(client, None, &err);
             }
         };
         let entry = &self.table.entries[idx];
@@ -215,29 +208,76 @@ impl Node {
             Some(ErrorReply::WrongArity(entry.name.to_owned()))
         } else if self.auth_required(client) && entry.flags & flags::NO_AUTH == 0 {
             Some(ErrorReply::NoAuth)
+        } else if client.multi.is_some() && entry.flags & flags::NO_MULTI != 0 {
+            Some(ErrorReply::msg(
+                "ERR Command not allowed inside a transaction",
+            ))
+        } else if client.subs.any()
+            && client.proto == Proto::Resp2
+            && !ALLOWED_SUBSCRIBED.contains(&entry.name)
+        {
+            Some(ErrorReply::msg(format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / \
+                 RESET are allowed in this context",
+                entry.name
+            )))
         } else {
             None
         };
         if let Some(err) = reject {
-            client.reply().error(&err);
-            self.cmd_stats[idx].rejected_calls += 1;
-            return None;
+            return self.reject(client, Some(idx), &err);
         }
-        client.last_cmd = entry.name;
+        // Ref: processCommand: cluster redirection (MOVED/ASK/CROSSSLOT/…), see `cluster::route`.
+        if let Some(err) = self.cluster_route(client, idx, args) {
+            return self.reject(client, Some(idx), &err);
+        }
+        if let Some(m) = client.multi.as_mut() {
+            if !RUN_INSIDE_MULTI.contains(&entry.name) {
+                let dirty = self.watches.is_dirty(client.conn);
+                m.queue(idx, args, dirty);
+                client.reply().simple(b"QUEUED");
+                return;
+            }
+        }
+        self.call(now, client, idx, args);
+    }
+
+    /// Refuse a command (Redis's `rejectCommand`): it flags an open transaction, and a refused
+    /// EXEC aborts it with `-EXECABORT Transaction discarded because of: <error>`.
+    pub(crate) fn reject(&mut self, client: &mut Client, idx: Option<usize>, err: &ErrorReply) {
+        if let Some(m) = client.multi.as_mut() {
+            m.flagged = true;
+        }
+        let start = client.out.len();
+        let is_exec = idx.is_some_and(|i| self.table.entries[i].name == "exec");
+        if let Some(i) = idx {
+            self.cmd_stats[i].rejected_calls += 1;
+        }
+        if is_exec {
+            self.discard_transaction(client);
+            let text = err.to_string();
+            let reason = text.strip_prefix("ERR ").unwrap_or(&text);
+            let abort = format!("EXECABORT Transaction discarded because of: {reason}");
+            client.reply().error(&ErrorReply::msg(abort));
+        } else {
+            client.reply().error(err);
+        }
+        self.count_reply_error(client, start);
+    }
+
+    /// Run table entry `idx` and keep its statistics (Redis's `call`). EXEC runs each queued
+    /// command through here.
+    pub(crate) fn call(&mut self, now: Now, client: &mut Client, idx: usize, args: &[&[u8]]) {
+        let start = client.out.len();
+        let entry = &self.table.entries[idx];
+        if !client.in_exec {
+            // Inside EXEC the client keeps showing `cmd=exec`, as in Redis.
+            client.last_cmd = entry.name;
+        }
         match entry.exec {
             Exec::Node(h) => h(self, now, client, args),
-            Exec::Keyspace(h) => {
-                let reply = Reply::new(&mut client.out, client.proto);
-                let mut ctx = Ctx::new(
-                    &mut self.dbs,
-                    client.db,
-                    now,
-                    reply,
-                    &mut self.ks_rng,
-                    &mut self.ks_stats,
-                );
-                h(&mut ctx, args);
-                self.dirty += ctx.dirty;
+            Exec::Keyspace(_) => {
+                self.run_keyspace(now, client, idx, args, false);
             }
             // Unreachable with a sane table (a container needs a subcommand), but not a panic.
             Exec::Container => {
@@ -247,7 +287,72 @@ impl Node {
                 ));
             }
         }
-        Some(idx)
+        let failed = self.count_reply_error(client, start);
+        self.stats.total_commands_processed += 1;
+        self.cmd_stats[idx].calls += 1;
+        if failed {
+            self.cmd_stats[idx].failed_calls += 1;
+        }
+        if self.table.entries[idx].name != "asking" {
+            client.asking = false;
+        }
+    }
+
+    /// Run keyspace command `idx`, then what follows a write: WATCH touches, keys made ready
+    /// for parked clients, keys deleted by expiry. A command that asks to block parks the
+    /// client, unless this is the retry of a parked command (`retrying`): the caller keeps it
+    /// parked then.
+    pub(crate) fn run_keyspace(
+        &mut self,
+        now: Now,
+        client: &mut Client,
+        idx: usize,
+        args: &[&[u8]],
+        retrying: bool,
+    ) -> KsOutcome {
+        let Exec::Keyspace(h) = self.table.entries[idx].exec else {
+            unreachable!("run_keyspace on a node command");
+        };
+        let start = client.out.len();
+        let pre = self.watched_before_flush(client.db, idx);
+        let reply = Reply::new(&mut client.out, client.proto);
+        let mut ctx = Ctx::new(
+            &mut self.dbs,
+            client.db,
+            now,
+            reply,
+            &mut self.ks_rng,
+            &mut self.ks_stats,
+        );
+        ctx.cluster_enabled = self.config.cluster_enabled;
+        ctx.may_block = !client.in_exec;
+        ctx.retrying_blocked = retrying;
+        h(&mut ctx, args);
+        let dirty = ctx.dirty;
+        let block = ctx.block.take();
+        drop(ctx);
+        self.dirty += dirty;
+        self.drain_expired();
+        if dirty > 0 {
+            self.after_write(now, client.db, idx, args, pre);
+        }
+        let mut outcome = KsOutcome {
+            blocked: false,
+            failed: client.out.get(start) == Some(&b'-'),
+        };
+        if let Some(b) = block {
+            if retrying {
+                outcome.blocked = true;
+            } else if client.in_exec {
+                // A handler that ignores `may_block`: answer as a timeout, never park in EXEC.
+                client.out.truncate(start);
+                crate::blocking::timeout_reply(args[0], &mut client.reply());
+            } else {
+                self.park_client(now, client, idx, args, b);
+                outcome.blocked = true;
+            }
+        }
+        outcome
     }
 
     /// Queue a log line for the driver.
@@ -255,6 +360,31 @@ impl Node {
         self.outputs.push_back(Output::Log { level, message });
     }
 }
+
+/// What running a keyspace command came to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KsOutcome {
+    /// The client is (still) parked.
+    pub blocked: bool,
+    /// The reply is an error.
+    pub failed: bool,
+}
+
+/// Commands a RESP2 client in pub/sub mode may run. Ref: server.c processCommand.
+const ALLOWED_SUBSCRIBED: &[&str] = &[
+    "ping",
+    "subscribe",
+    "ssubscribe",
+    "unsubscribe",
+    "sunsubscribe",
+    "psubscribe",
+    "punsubscribe",
+    "quit",
+    "reset",
+];
+
+/// Commands that run at once inside MULTI instead of being queued.
+const RUN_INSIDE_MULTI: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];
 
 /// Drop the reply written from `start` under CLIENT REPLY OFF/SKIP, and move SKIP along.
 /// Ref: networking.c commandProcessed / prepareClientToWrite.

@@ -45,14 +45,18 @@
 //! ```
 #![warn(missing_docs)]
 
+mod blocking;
 mod bus_io;
+mod cluster;
 mod commands;
 mod config;
 mod cron;
 mod dispatch;
 mod keyspace_ext;
+mod multi;
 mod node;
 mod output;
+mod pubsub;
 mod session;
 mod stats;
 mod table;

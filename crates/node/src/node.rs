@@ -7,11 +7,37 @@ use hashslot_keyspace::{Db, KeyspaceStats};
 use hashslot_resp::Limits;
 use hashslot_types::{ConnId, Instant, Now, Rng};
 
+use crate::blocking::Blocking;
+use crate::multi::Watches;
+use crate::pubsub::PubSub;
 use crate::session::{Client, Session};
 use crate::stats::{CmdStat, Stats};
 use crate::table::Table;
 use crate::timers::{cron_period, Timer, Timers};
-use crate::{Config, Output};
+use crate::{Config, LogLevel, Output};
+
+/// Ref: networking.c clientAcceptHandler: the reply of a node in protected mode to a client that
+/// is not on the loopback interface, sent before the connection is closed.
+const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected \
+mode is enabled and no password is set for the default user. In this mode connections are only \
+accepted from the loopback interface. If you want to connect from external computers to Redis you \
+may adopt one of the following solutions: 1) Just disable protected mode sending the command \
+'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same \
+host the server is running, however MAKE SURE Redis is not publicly accessible from internet if \
+you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable \
+the protected mode by editing the Redis configuration file, and setting the protected mode option \
+to 'no', and then restarting the server. 3) If you started the server manually just for testing, \
+restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the \
+default user. NOTE: You only need to do one of the above things in order for the server to start \
+accepting connections from the outside.\r\n";
+
+/// Redis's `islocalClient` for TCP: the peer's address text is exactly `127.0.0.1` or `::1`.
+fn is_loopback(peer: &SocketAddr) -> bool {
+    match peer.ip() {
+        std::net::IpAddr::V4(ip) => ip == std::net::Ipv4Addr::LOCALHOST,
+        std::net::IpAddr::V6(ip) => ip == std::net::Ipv6Addr::LOCALHOST,
+    }
+}
 
 /// Where a client connection comes from, as CLIENT LIST shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +114,14 @@ pub struct Node {
     pub(crate) shutting_down: bool,
     /// `Output::Shutdown` is still to be emitted, after the replies of the current batch.
     pub(crate) shutdown_pending: bool,
+    /// WATCHed keys of every client.
+    pub(crate) watches: Watches,
+    /// Clients parked by blocking commands.
+    pub(crate) blocking: Blocking,
+    /// Pub/sub subscriptions.
+    pub(crate) pubsub: PubSub,
+    /// Cluster mode (`cluster-enabled yes`): membership, slots, the bus (see `cluster`).
+    pub(crate) cluster: Option<Box<crate::cluster::ClusterMode>>,
 }
 
 /// 40 random lowercase hex characters (Redis's `getRandomHexChars`).
@@ -112,7 +146,8 @@ impl Node {
         let table = Table::get();
         let mut timers = Timers::default();
         timers.set(Timer::Cron, now.mono + cron_period(config.hz));
-        Node {
+        let cluster = crate::cluster::ClusterMode::new(&config, root.child("cluster"), now);
+        let mut node = Node {
             run_id: random_hex(&mut ids),
             master_replid: random_hex(&mut ids),
             ks_rng: root.child("keyspace"),
@@ -135,7 +170,16 @@ impl Node {
             expire_db_cursor: 0,
             shutting_down: false,
             shutdown_pending: false,
+            watches: Watches::default(),
+            blocking: Blocking::default(),
+            pubsub: PubSub::default(),
+            cluster,
+        };
+        // Keys deleted by expiry touch WATCHes (see `Node::drain_expired`).
+        for db in &mut node.dbs {
+            db.set_track_expired(true);
         }
+        node
     }
 
     /// The configuration in force (CONFIG SET changes it).
@@ -158,6 +202,18 @@ impl Node {
             self.outputs.push_back(Output::Close { conn });
             return;
         }
+        if self.config.protected_mode
+            && self.config.requirepass.is_none()
+            && !is_loopback(&addr.peer)
+        {
+            // Ref: networking.c clientAcceptHandler (7.0.15): whatever `bind` says, a node in
+            // protected mode without a password refuses non-loopback peers.
+            self.stats.rejected_connections += 1;
+            let data = bytes::Bytes::from_static(PROTECTED_MODE_DENIED);
+            self.outputs.push_back(Output::Send { conn, data });
+            self.outputs.push_back(Output::Close { conn });
+            return;
+        }
         self.stats.total_connections_received += 1;
         let id = self.next_client_id;
         self.next_client_id += 1;
@@ -176,16 +232,47 @@ impl Node {
     /// A client's connection closed (by the peer, or after `Output::Close`).
     pub fn handle_closed(&mut self, now: Now, conn: ConnId) {
         let _ = now;
-        self.sessions.remove(&conn);
+        if let Some(mut sess) = self.sessions.remove(&conn) {
+            // Ref: networking.c freeClient: unwatch, unblock, unsubscribe.
+            self.watches.unwatch_all(conn);
+            self.forget_blocked(conn);
+            self.forget_subscriptions(&mut sess.client);
+        }
+    }
+
+    /// The process got SIGTERM or SIGINT: shut down as SHUTDOWN does (the driver logs
+    /// `Received SIGTERM scheduling shutdown...` itself). Ends in `Output::Shutdown`.
+    pub fn handle_shutdown_signal(&mut self, now: Now) {
+        let _ = now;
+        if self.shutting_down {
+            return;
+        }
+        self.begin_shutdown();
+        self.shutdown_pending = false;
+        self.outputs.push_back(Output::Shutdown);
+    }
+
+    /// Redis's `prepareForShutdown` with nothing to persist: log, and run no further commands.
+    /// `Output::Shutdown` follows (after the current batch's replies for SHUTDOWN). The final
+    /// `Redis is now ready to exit, bye bye...` is the driver's, after it removes the pidfile.
+    pub(crate) fn begin_shutdown(&mut self) {
+        self.log(LogLevel::Warning, "User requested shutdown...".to_owned());
+        self.shutting_down = true;
+        self.shutdown_pending = true;
     }
 
     /// A timer may have expired (active expiry, client timeouts, cron). Early calls do nothing.
     pub fn handle_timeout(&mut self, now: Now) {
+        self.cluster_handle_timeout(now);
         if self.timers.take_expired(Timer::Cron, now.mono) {
             self.cron(now);
             self.timers
                 .set(Timer::Cron, now.mono + cron_period(self.config.hz));
         }
+        if self.timers.take_expired(Timer::Blocked, now.mono) {
+            self.blocked_timeouts(now);
+        }
+        self.process_unblocked(now);
     }
 
     /// The driver sampled the process's resources.
@@ -216,6 +303,7 @@ impl Node {
             self.consume(now, &mut sess, &[]);
         }
         self.sessions.insert(conn, sess);
+        self.process_unblocked(now);
     }
 
     /// The next thing for the driver to do.
@@ -225,7 +313,10 @@ impl Node {
 
     /// When `handle_timeout` must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.next()
+        [self.timers.next(), self.cluster_poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The request-parser limits for `client`: `proto-max-bulk-len`, and Redis's tighter caps

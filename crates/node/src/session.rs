@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 use hashslot_resp::{Limits, Proto, Reply, RequestParser};
 use hashslot_types::{ConnId, Instant};
 
+use crate::multi::MultiState;
+use crate::pubsub::ClientSubs;
 use crate::ClientAddr;
 
 /// One client connection.
@@ -85,6 +87,14 @@ pub(crate) struct Client {
     pub qbuf_cap: usize,
     /// Bytes of the arguments of the command running now (`argv-mem=`).
     pub argv_mem: usize,
+    /// In MULTI (`CLIENT_MULTI`): the queued commands.
+    pub multi: Option<Box<MultiState>>,
+    /// Running the commands of EXEC (`CLIENT_DENY_BLOCKING` for them).
+    pub in_exec: bool,
+    /// Parked by a blocking command (`CLIENT_BLOCKED`): later requests stay in the query buffer.
+    pub blocked_on_keys: bool,
+    /// Pub/sub subscriptions (`sub=`, `psub=`, `ssub=`; flag `P`).
+    pub subs: ClientSubs,
 }
 
 impl Client {
@@ -110,7 +120,17 @@ impl Client {
             qbuf_len: 0,
             qbuf_cap: 0,
             argv_mem: 0,
+            multi: None,
+            in_exec: false,
+            blocked_on_keys: false,
+            subs: ClientSubs::default(),
         }
+    }
+
+    /// Whether the client reads no requests now: it waits for the driver (CONFIG REWRITE) or
+    /// for a key (a blocking command).
+    pub(crate) fn is_waiting(&self) -> bool {
+        self.blocked || self.blocked_on_keys
     }
 
     /// A reply writer appending to this client's output in its protocol.
@@ -121,6 +141,15 @@ impl Client {
     /// Redis's one-letter flags for CLIENT LIST (`catClientInfoString` order).
     fn flags(&self) -> String {
         let mut f = String::new();
+        if self.subs.any() {
+            f.push('P');
+        }
+        if self.multi.is_some() {
+            f.push('x');
+        }
+        if self.blocked_on_keys {
+            f.push('b');
+        }
         if self.close_after_reply {
             f.push('c');
         }
@@ -149,11 +178,12 @@ impl Client {
             .map(String::from_utf8_lossy)
             .unwrap_or_default();
         let (obl, rbs) = (self.out.len(), self.out.capacity());
-        let tot_mem = self.qbuf_cap + rbs + self.argv_mem;
+        let multi_mem = self.multi.as_ref().map_or(0, |m| m.mem);
+        let tot_mem = self.qbuf_cap + rbs + self.argv_mem + multi_mem;
         let _ = write!(
             out,
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 \
-             ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
+             ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} \
              oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr.peer,
@@ -164,9 +194,14 @@ impl Client {
             idle,
             self.flags(),
             self.db,
+            self.subs.channels.len(),
+            self.subs.patterns.len(),
+            self.subs.shard.len(),
+            self.multi.as_ref().map_or(-1, |m| m.queued.len() as i64),
             self.qbuf_len,
             self.qbuf_cap.saturating_sub(self.qbuf_len),
             self.argv_mem,
+            multi_mem,
             rbs,
             rbs,
             obl,

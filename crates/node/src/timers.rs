@@ -13,11 +13,13 @@ use hashslot_types::Instant;
 pub(crate) enum Timer {
     /// Redis's `serverCron`: active expiry, client idle timeouts, instantaneous metrics.
     Cron,
+    /// The earliest deadline of a client parked by a blocking command.
+    Blocked,
 }
 
 impl Timer {
     /// Every timer, in the order they fire when due at the same instant.
-    pub(crate) const ALL: [Timer; 1] = [Timer::Cron];
+    pub(crate) const ALL: [Timer; 2] = [Timer::Cron, Timer::Blocked];
 
     fn index(self) -> usize {
         self as usize
@@ -34,6 +36,11 @@ impl Timers {
     /// Arm `timer` to fire at `at`.
     pub(crate) fn set(&mut self, timer: Timer, at: Instant) {
         self.deadlines[timer.index()] = Some(at);
+    }
+
+    /// Disarm `timer`.
+    pub(crate) fn clear(&mut self, timer: Timer) {
+        self.deadlines[timer.index()] = None;
     }
 
     /// Whether `timer` is due at `now`; a due timer is disarmed until set again.

@@ -101,6 +101,17 @@ pub(super) static SUBCOMMANDS: &[Spec] = &[
         reply,
     ),
     cmd(
+        "client|unblock",
+        -3,
+        ADMIN_FLAGS,
+        ADMIN_CONN,
+        "connection",
+        "5.0.0",
+        "O(log N) where N is the number of client connections",
+        "Unblock a client blocked in a blocking command from a different connection",
+        unblock,
+    ),
+    cmd(
         "client|help",
         2,
         LOADING | STALE,
@@ -164,14 +175,22 @@ fn all_clients<'a>(node: &'a Node, cur: &'a Client) -> Vec<&'a Client> {
     v
 }
 
-/// Client types of `CLIENT LIST TYPE` / `CLIENT KILL TYPE`; all our clients are `normal`.
-fn type_matches(name: &[u8]) -> Option<bool> {
+/// Client types of `CLIENT LIST TYPE` / `CLIENT KILL TYPE`: `Some(pubsub)` for the types our
+/// clients can have (Redis's `getClientType`: a subscribed client is `pubsub`, others `normal`),
+/// `Some(None)` for master/replica, which match nobody.
+fn type_matches(name: &[u8]) -> Option<Option<bool>> {
     let n = name.to_ascii_lowercase();
     match &n[..] {
-        b"normal" => Some(true),
-        b"master" | b"replica" | b"slave" | b"pubsub" => Some(false),
+        b"normal" => Some(Some(false)),
+        b"pubsub" => Some(Some(true)),
+        b"master" | b"replica" | b"slave" => Some(None),
         _ => None,
     }
+}
+
+/// Whether `cl` has the type a `TYPE` filter asked for.
+fn type_is(cl: &Client, want: Option<bool>) -> bool {
+    want == Some(cl.subs.any())
 }
 
 fn unknown_type(name: &[u8]) -> ErrorReply {
@@ -183,7 +202,7 @@ fn unknown_type(name: &[u8]) -> ErrorReply {
 
 fn list(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     let mut ids: Option<Vec<u64>> = None;
-    let mut typ = true;
+    let mut typ: Option<Option<bool>> = None;
     if args.len() > 3 && args[2].eq_ignore_ascii_case(b"id") {
         let mut v = Vec::new();
         for a in &args[3..] {
@@ -196,16 +215,18 @@ fn list(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
         ids = Some(v);
     } else if args.len() == 4 && args[2].eq_ignore_ascii_case(b"type") {
         match type_matches(args[3]) {
-            Some(t) => typ = t,
+            Some(t) => typ = Some(t),
             None => return c.reply().error(&unknown_type(args[3])),
         }
     } else if args.len() != 2 {
         return c.reply().error(&ErrorReply::Syntax);
     }
     let mut text = String::new();
-    if typ {
+    {
         for cl in all_clients(node, c) {
-            if ids.as_ref().map_or(true, |v| v.contains(&cl.id)) {
+            if ids.as_ref().map_or(true, |v| v.contains(&cl.id))
+                && typ.map_or(true, |t| type_is(cl, t))
+            {
                 cl.info_line(now.mono, &mut text);
                 text.push('\n');
             }
@@ -227,8 +248,8 @@ struct Filter {
     id: Option<u64>,
     addr: Option<Vec<u8>>,
     laddr: Option<Vec<u8>>,
-    /// `TYPE`: whether normal clients match.
-    normal: Option<bool>,
+    /// `TYPE`: the type asked for (see `type_matches`).
+    typ: Option<Option<bool>>,
     skipme: bool,
 }
 
@@ -243,7 +264,7 @@ impl Filter {
                 .laddr
                 .as_ref()
                 .map_or(true, |a| *a == cl.addr.local.to_string().into_bytes())
-            && self.normal.unwrap_or(true)
+            && self.typ.map_or(true, |t| type_is(cl, t))
     }
 }
 
@@ -273,7 +294,7 @@ fn kill(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
                     }
                 },
                 b"type" => match type_matches(val) {
-                    Some(t) => f.normal = Some(t),
+                    Some(t) => f.typ = Some(t),
                     None => return c.reply().error(&unknown_type(val)),
                 },
                 b"addr" => f.addr = Some(val.to_vec()),
@@ -318,6 +339,44 @@ fn kill(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
     if me {
         c.close_after_reply = true;
     }
+}
+
+/// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`. Ref: networking.c clientCommand.
+fn unblock(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
+    if args.len() > 4 {
+        // Ref: networking.c clientCommand falls through to addReplySubcommandSyntaxError.
+        let text = format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            String::from_utf8_lossy(&args[1][..args[1].len().min(128)])
+        );
+        return c.reply().error(&ErrorReply::msg(text));
+    }
+    let mut error = false;
+    if let Some(how) = args.get(3) {
+        if how.eq_ignore_ascii_case(b"timeout") {
+            error = false;
+        } else if how.eq_ignore_ascii_case(b"error") {
+            error = true;
+        } else {
+            return c.reply().error(&ErrorReply::msg(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ));
+        }
+    }
+    let Some(id) = parse_i64(args[2]) else {
+        return c.reply().error(&ErrorReply::msg(
+            "ERR value is not an integer or out of range",
+        ));
+    };
+    let target = node
+        .sessions
+        .iter()
+        .find(|(_, s)| s.client.id as i64 == id && s.client.blocked_on_keys)
+        .map(|(k, _)| *k);
+    let err = ErrorReply::msg("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    let done = target.is_some_and(|conn| node.unblock_with(conn, error.then_some(&err)));
+    node.rearm_blocked_timer();
+    c.reply().int(i64::from(done));
 }
 
 fn no_evict(_: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
@@ -372,6 +431,8 @@ fn help(_: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
             "    Control the replies sent to the current connection.",
             "SETNAME <name>",
             "    Assign the name <name> to the current connection.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
         ],
     );
 }

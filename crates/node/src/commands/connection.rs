@@ -13,6 +13,15 @@ const CLUSTER_DISABLED: &str = "ERR This instance has cluster support disabled";
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 
 pub(super) fn ping(_: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
+    if c.subs.any() && c.proto == Proto::Resp2 && args.len() <= 2 {
+        // Ref: server.c pingCommand: a subscribed RESP2 client gets a pub/sub-shaped reply.
+        let msg = args.get(1).copied().unwrap_or(b"");
+        let mut r = c.reply();
+        r.array_len(2);
+        r.bulk(b"pong");
+        r.bulk(msg);
+        return;
+    }
     match args {
         [_] => c.reply().simple(b"PONG"),
         [_, msg] => c.reply().bulk(msg),
@@ -52,6 +61,8 @@ pub(super) fn quit(_: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
 
 /// Ref: networking.c clearClientConnectionState.
 pub(super) fn reset(node: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
+    node.discard_transaction(c);
+    node.forget_subscriptions(c);
     c.db = 0;
     c.proto = Proto::Resp2;
     c.name = None;

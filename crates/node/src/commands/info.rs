@@ -180,9 +180,9 @@ impl Node {
         field!(s, "maxclients:{}", self.config.maxclients);
         field!(s, "client_recent_max_input_buffer:{max_in}");
         field!(s, "client_recent_max_output_buffer:{max_out}");
-        field!(s, "blocked_clients:0");
+        field!(s, "blocked_clients:{}", self.blocking.len());
         field!(s, "tracking_clients:0");
-        field!(s, "clients_in_timeout_table:0");
+        field!(s, "clients_in_timeout_table:{}", self.blocking.timed());
     }
 
     fn info_memory(&self, s: &mut String) {
@@ -324,10 +324,11 @@ impl Node {
         field!(s, "current_eviction_exceeded_time:0");
         field!(s, "keyspace_hits:{}", ks.keyspace_hits);
         field!(s, "keyspace_misses:{}", ks.keyspace_misses);
+        use crate::pubsub::Kind;
+        field!(s, "pubsub_channels:{}", self.pubsub.len(Kind::Channel));
+        field!(s, "pubsub_patterns:{}", self.pubsub.len(Kind::Pattern));
+        field!(s, "pubsubshard_channels:{}", self.pubsub.len(Kind::Shard));
         for f in [
-            "pubsub_channels:0",
-            "pubsub_patterns:0",
-            "pubsubshard_channels:0",
             "latest_fork_usec:0",
             "total_forks:0",
             "migrate_cached_sockets:0",

@@ -9,10 +9,13 @@ use crate::session::Client;
 use crate::Node;
 
 mod client;
+mod cluster;
 mod command;
 mod config;
 mod connection;
 mod info;
+mod multi;
+mod pubsub;
 mod server;
 
 /// A node command: it may read and change the whole node beside the client that sent it. The
@@ -103,12 +106,27 @@ pub(crate) static TABLE: &[Spec] = &[
     cmd("asking", 1, FAST, CONN, "cluster", "3.0.0", "O(1)", "Sent by cluster clients after an -ASK redirect", connection::asking),
     container("client", -2, &["@slow"], "connection", "2.4.0", "A container for client connection commands", client::SUBCOMMANDS, None),
     cmd("info", -1, LOADING | STALE, &["@slow", "@dangerous"], "server", "1.0.0", "O(1)", "Get information and statistics about the server", info::info),
+    container("cluster", -2, &["@slow"], "cluster", "3.0.0", "A container for cluster commands", cluster::SUBCOMMANDS, None),
     container("config", -2, &["@slow"], "server", "2.0.0", "A container for server configuration commands", config::SUBCOMMANDS, None),
     container("command", -1, SLOW_CONN, "server", "2.8.13", "Get array of Redis command details", command::SUBCOMMANDS, Some(command::command)),
     cmd("time", 1, LOADING | STALE | FAST, &["@fast"], "server", "2.6.0", "O(1)", "Return the current server time", server::time),
     cmd("lastsave", 1, LOADING | STALE | FAST, &["@admin", "@fast", "@dangerous"], "server", "1.0.0", "O(1)", "Get the UNIX time stamp of the last successful save to disk", server::lastsave),
     cmd("shutdown", -1, ADMIN_FLAGS | NO_MULTI | ALLOW_BUSY, ADMIN_ACL, "server", "1.0.0", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", "Synchronously save the dataset to disk and then shut down the server", server::shutdown),
     cmd("dbsize", 1, READONLY | FAST, &["@keyspace", "@read", "@fast"], "server", "1.0.0", "O(1)", "Return the number of keys in the selected database", server::dbsize),
+    multi::MULTI,
+    multi::EXEC,
+    multi::DISCARD,
+    multi::WATCH,
+    multi::UNWATCH,
+    pubsub::SUBSCRIBE,
+    pubsub::UNSUBSCRIBE,
+    pubsub::PSUBSCRIBE,
+    pubsub::PUNSUBSCRIBE,
+    pubsub::PUBLISH,
+    pubsub::SSUBSCRIBE,
+    pubsub::SUNSUBSCRIBE,
+    pubsub::SPUBLISH,
+    container("pubsub", -2, &["@slow"], "pubsub", "2.8.0", "A container for Pub/Sub commands", pubsub::SUBCOMMANDS, None),
 ];
 
 /// Redis's `string2ll`: an optional `-`, then digits without leading zeros, fitting in i64.

@@ -4,7 +4,7 @@ use hashslot_resp::ErrorReply;
 use hashslot_types::Now;
 
 use crate::session::Client;
-use crate::{LogLevel, Node};
+use crate::Node;
 
 pub(super) fn time(_: &mut Node, now: Now, c: &mut Client, _: &[&[u8]]) {
     let secs = now.wall.as_secs();
@@ -50,12 +50,6 @@ pub(super) fn shutdown(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) 
             .reply()
             .error(&ErrorReply::msg("ERR No shutdown in progress."));
     }
-    node.log(LogLevel::Warning, "User requested shutdown...".to_owned());
-    node.log(
-        LogLevel::Warning,
-        "Redis is now ready to exit, bye bye...".to_owned(),
-    );
     // Output::Shutdown follows this batch's replies (see Node::flush).
-    node.shutting_down = true;
-    node.shutdown_pending = true;
+    node.begin_shutdown();
 }
