@@ -1,0 +1,355 @@
+//! Building headers and PING/PONG/MEET (`clusterBuildMessageHdr`, `clusterSendPing`), the other
+//! messages we send, and reading a gossip section (`clusterProcessGossipSection`).
+//!
+//! Ref: cluster spec §1.2, §1.10, §3.2.
+
+use hashslot_bus::{
+    ClusterState, GossipEntry, Header, Message, MessageFlags, MsgType, NetIp, NodeFlags, Payload,
+    PingExt,
+};
+use hashslot_slots::NodeRef;
+use hashslot_types::{LinkId, ReplOffset};
+
+use crate::node::{ClusterNode, FailReport};
+use crate::{Cluster, LogLevel};
+
+impl Cluster {
+    /// The header every message carries: a replica advertises its master's slots and epoch.
+    pub(crate) fn build_header(&self) -> Header {
+        let me = &self.nodes[self.myself];
+        let master = match (me.is_replica(), me.slaveof) {
+            (true, Some(m)) => m,
+            _ => self.myself,
+        };
+        let mut h = Header::new(me.name);
+        h.port = self.config.announced_port();
+        h.cport = self.config.announced_cport();
+        h.current_epoch = self.current_epoch;
+        h.config_epoch = self.nodes[master].config_epoch;
+        h.offset = ReplOffset(self.my_repl_offset);
+        h.myslots = self.slots.slots_of(master);
+        h.slaveof = me.slaveof.map(|m| self.nodes[m].name);
+        if let Some(ip) = &self.config.announce_ip {
+            let ip = &ip.as_bytes()[..ip.len().min(hashslot_bus::NET_IP_MAX_LEN)];
+            h.myip = NetIp::new(ip).unwrap_or_default();
+        }
+        h.flags = me.flags;
+        h.state = if self.state_ok {
+            ClusterState::OK
+        } else {
+            ClusterState::FAIL
+        };
+        h
+    }
+
+    fn gossip_entry(&self, n: &ClusterNode) -> GossipEntry {
+        let secs = |t: Option<i64>| -> u32 {
+            t.map_or(0, |t| {
+                ((t + self.wall_offset) / 1000).clamp(0, i64::from(u32::MAX)) as u32
+            })
+        };
+        GossipEntry {
+            nodename: n.name,
+            ping_sent: secs(n.ping_sent),
+            pong_received: secs(n.pong_received),
+            ip: NetIp::new(n.ip.as_bytes()).unwrap_or_default(),
+            port: n.port,
+            cport: n.cport,
+            flags: n.flags,
+            pport: n.pport,
+        }
+    }
+
+    /// `clusterSendPing`: a PING, PONG or MEET with `max(3, n/10)` random healthy nodes plus
+    /// every PFAIL node in the gossip section.
+    pub(crate) fn send_ping(&mut self, link: LinkId, t: MsgType) {
+        let total = self.nodes.len();
+        let mut freshnodes = total.saturating_sub(2);
+        let wanted = (total / 10).max(3).min(freshnodes);
+        let mut pfail_wanted = self.stats_pfail_nodes;
+
+        if t == MsgType::PING {
+            if let Some(r) = self.links.get(&link).and_then(|l| l.node) {
+                if let Some(n) = self.nodes.get_mut(r) {
+                    n.ping_sent = Some(self.now_ms);
+                }
+            }
+        }
+
+        let refs = self.nodes.refs();
+        let mut chosen: Vec<NodeRef> = Vec::with_capacity(wanted + pfail_wanted);
+        let mut maxiterations = wanted * 3;
+        while freshnodes > 0 && chosen.len() < wanted && maxiterations > 0 {
+            maxiterations -= 1;
+            let r = refs[self.rng.below(refs.len() as u64) as usize];
+            let n = &self.nodes[r];
+            if r == self.myself || n.has(NodeFlags::PFAIL) {
+                continue;
+            }
+            if n.flags.intersects(NodeFlags::HANDSHAKE | NodeFlags::NOADDR)
+                || (n.link.is_none() && self.slots.count_of(r) == 0)
+            {
+                freshnodes -= 1;
+                continue;
+            }
+            if chosen.contains(&r) {
+                continue;
+            }
+            chosen.push(r);
+            freshnodes -= 1;
+        }
+        if pfail_wanted > 0 {
+            for r in &refs {
+                let n = &self.nodes[*r];
+                if n.flags.intersects(NodeFlags::HANDSHAKE | NodeFlags::NOADDR)
+                    || !n.has(NodeFlags::PFAIL)
+                {
+                    continue;
+                }
+                chosen.push(*r);
+                pfail_wanted -= 1;
+                if pfail_wanted == 0 {
+                    break;
+                }
+            }
+        }
+        let gossip = chosen
+            .iter()
+            .map(|r| self.gossip_entry(&self.nodes[*r]))
+            .collect();
+        let mut header = self.build_header();
+        let mut extensions = Vec::new();
+        let hostname = &self.nodes[self.myself].hostname;
+        if !hostname.is_empty() {
+            extensions.push(PingExt::Hostname(hostname.as_bytes().to_vec()));
+            header.mflags = header.mflags.union(MessageFlags::EXT_DATA);
+        }
+        let Some(payload) = Payload::ping_like(t, gossip, extensions) else {
+            return;
+        };
+        self.send(link, &Message { header, payload });
+    }
+
+    /// `clusterBroadcastPong` to every linked node.
+    pub(crate) fn broadcast_pong(&mut self) {
+        let targets: Vec<LinkId> = self
+            .nodes
+            .iter()
+            .filter(|(_, n)| !n.flags.intersects(NodeFlags::MYSELF | NodeFlags::HANDSHAKE))
+            .filter_map(|(_, n)| n.link)
+            .collect();
+        for link in targets {
+            self.send_ping(link, MsgType::PONG);
+        }
+    }
+
+    /// `clusterSendUpdate`: tell the peer on `link` the slots `owner` holds, with its epoch.
+    pub(crate) fn send_update(&mut self, link: LinkId, owner: NodeRef) {
+        let mut slots = self.slots.slots_of(owner);
+        for s in self.owner_not_claiming_slot.iter() {
+            slots.remove(s);
+        }
+        let n = &self.nodes[owner];
+        let msg = Message {
+            header: self.build_header(),
+            payload: Payload::Update {
+                config_epoch: n.config_epoch,
+                nodename: n.name,
+                slots: Box::new(slots),
+            },
+        };
+        self.send(link, &msg);
+    }
+
+    /// `clusterSendFail`.
+    pub(crate) fn send_fail(&mut self, about: NodeRef) {
+        let msg = Message {
+            header: self.build_header(),
+            payload: Payload::Fail {
+                nodename: self.nodes[about].name,
+            },
+        };
+        self.broadcast(&msg);
+    }
+
+    /// `clusterPropagatePublish`: send a PUBLISH to every linked node.
+    pub fn publish(&mut self, channel: &[u8], message: &[u8]) {
+        let msg = Message {
+            header: self.build_header(),
+            payload: Payload::Publish {
+                channel: channel.to_vec(),
+                message: message.to_vec(),
+            },
+        };
+        self.broadcast(&msg);
+    }
+
+    /// `clusterPropagatePublish` for SPUBLISH: a PUBLISHSHARD to the nodes of my shard (my
+    /// master or myself, and its replicas).
+    pub fn publish_shard(&mut self, channel: &[u8], message: &[u8]) {
+        let me = self.myself;
+        let master = match (self.nodes[me].is_replica(), self.nodes[me].slaveof) {
+            (true, Some(m)) => m,
+            _ => me,
+        };
+        let mut shard = vec![master];
+        shard.extend(self.nodes[master].slaves.iter().copied());
+        let msg = Message {
+            header: self.build_header(),
+            payload: Payload::PublishShard {
+                channel: channel.to_vec(),
+                message: message.to_vec(),
+            },
+        };
+        for r in shard {
+            if r == me {
+                continue;
+            }
+            if let Some(link) = self.nodes.get(r).and_then(|n| n.link) {
+                self.send(link, &msg);
+            }
+        }
+    }
+
+    /// `clusterProcessGossipSection`. `sender` is the known sender, `None` for a MEET from an
+    /// unknown node (then only known nodes are updated).
+    pub(crate) fn process_gossip(&mut self, sender: Option<NodeRef>, gossip: &[GossipEntry]) {
+        let sender_is_master = sender.is_some_and(|s| self.nodes[s].is_master());
+        for g in gossip {
+            let flags = g.flags;
+            match self.nodes.lookup(&g.nodename) {
+                Some(r) => {
+                    if let (Some(s), true) = (sender, sender_is_master) {
+                        if r != self.myself {
+                            if flags.intersects(NodeFlags::FAIL | NodeFlags::PFAIL) {
+                                if self.add_failure_report(r, s) {
+                                    self.log(
+                                        LogLevel::Verbose,
+                                        format!(
+                                            "Node {} reported node {} as not reachable.",
+                                            self.nodes[s].name, g.nodename
+                                        ),
+                                    );
+                                }
+                                self.mark_node_as_failing_if_needed(r);
+                            } else if self.del_failure_report(r, s) {
+                                self.log(
+                                    LogLevel::Verbose,
+                                    format!(
+                                        "Node {} reported node {} is back online.",
+                                        self.nodes[s].name, g.nodename
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                    // Adopt a newer pong time from a healthy report.
+                    let n = &self.nodes[r];
+                    if !flags.intersects(NodeFlags::FAIL | NodeFlags::PFAIL)
+                        && n.ping_sent.is_none()
+                        && self.failure_reports_count(r) == 0
+                    {
+                        let wall = i64::from(g.pong_received) * 1000;
+                        let mono = wall - self.wall_offset;
+                        let n = &mut self.nodes[r];
+                        if wall <= self.now_ms + self.wall_offset + 500
+                            && n.pong_received.is_none_or_less(mono)
+                        {
+                            n.pong_received = Some(mono);
+                        }
+                    }
+                    // A failing node seen healthy elsewhere at another address: adopt it.
+                    let n = &self.nodes[r];
+                    let gip = g.ip.to_string();
+                    if n.is_failing()
+                        && !flags.intersects(NodeFlags::NOADDR | NodeFlags::FAIL | NodeFlags::PFAIL)
+                        && (!n.ip.eq_ignore_ascii_case(&gip)
+                            || n.port != g.port
+                            || n.cport != g.cport)
+                        && r != self.myself
+                    {
+                        if let Some(l) = n.link {
+                            self.free_link(l);
+                        }
+                        let n = &mut self.nodes[r];
+                        n.ip = gip;
+                        n.port = g.port;
+                        n.pport = g.pport;
+                        n.cport = g.cport;
+                        n.clear(NodeFlags::NOADDR);
+                    }
+                }
+                None => {
+                    // Ref: only a known sender introduces new nodes, never a banned one.
+                    if sender.is_some()
+                        && !flags.contains(NodeFlags::NOADDR)
+                        && !self.blacklisted(&g.nodename)
+                    {
+                        let mut n = ClusterNode::new(g.nodename, flags, self.now_ms);
+                        n.ip = g.ip.to_string();
+                        n.port = g.port;
+                        n.pport = g.pport;
+                        n.cport = g.cport;
+                        // Our own view starts clean: MYSELF never comes from another node.
+                        n.clear(NodeFlags::MYSELF);
+                        self.nodes.insert(n);
+                        self.todo.save = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// `clusterNodeAddFailureReport`: `true` if the report is new.
+    pub(crate) fn add_failure_report(&mut self, failing: NodeRef, sender: NodeRef) -> bool {
+        let now = self.now_ms;
+        let n = &mut self.nodes[failing];
+        if let Some(fr) = n.fail_reports.iter_mut().find(|f| f.node == sender) {
+            fr.time = now;
+            return false;
+        }
+        n.fail_reports.push(FailReport {
+            node: sender,
+            time: now,
+        });
+        true
+    }
+
+    /// `clusterNodeDelFailureReport`: `true` if there was one.
+    pub(crate) fn del_failure_report(&mut self, failing: NodeRef, sender: NodeRef) -> bool {
+        self.cleanup_failure_reports(failing);
+        let n = &mut self.nodes[failing];
+        let before = n.fail_reports.len();
+        n.fail_reports.retain(|f| f.node != sender);
+        n.fail_reports.len() != before
+    }
+
+    /// Drop reports older than `2 × node_timeout`.
+    pub(crate) fn cleanup_failure_reports(&mut self, r: NodeRef) {
+        let maxtime = self.config.timeout() * 2;
+        let now = self.now_ms;
+        self.nodes[r]
+            .fail_reports
+            .retain(|f| now - f.time <= maxtime);
+    }
+
+    /// `clusterNodeFailureReportsCount`, after dropping stale reports.
+    pub(crate) fn failure_reports_count(&mut self, r: NodeRef) -> usize {
+        self.cleanup_failure_reports(r);
+        self.nodes[r].fail_reports.len()
+    }
+}
+
+/// `Option<i64>` compared as Redis compares a 0-means-never time.
+trait NoneOrLess {
+    fn is_none_or_less(&self, v: i64) -> bool;
+}
+
+impl NoneOrLess for Option<i64> {
+    fn is_none_or_less(&self, v: i64) -> bool {
+        match *self {
+            None => true,
+            Some(t) => t < v,
+        }
+    }
+}
