@@ -9,7 +9,12 @@ use std::collections::BTreeSet;
 use common::Node;
 use hash_set_support::{parse, Val};
 
-fn scan_all(node: &mut Node, key: &str, count: usize, mut between: impl FnMut(&mut Node, usize)) -> Vec<Vec<u8>> {
+fn scan_all(
+    node: &mut Node,
+    key: &str,
+    count: usize,
+    mut between: impl FnMut(&mut Node, usize),
+) -> Vec<Vec<u8>> {
     let mut cursor = b"0".to_vec();
     let mut seen = Vec::new();
     for step in 0.. {
@@ -21,8 +26,14 @@ fn scan_all(node: &mut Node, key: &str, count: usize, mut between: impl FnMut(&m
             panic!("scan reply");
         };
         for pair in items.chunks(2) {
-            let (Val::Bulk(f), Val::Bulk(v)) = (&pair[0], &pair[1]) else { panic!("bulks") };
-            assert_eq!(f.strip_prefix(b"f"), v.strip_prefix(b"v"), "field and value travel together");
+            let (Val::Bulk(f), Val::Bulk(v)) = (&pair[0], &pair[1]) else {
+                panic!("bulks")
+            };
+            assert_eq!(
+                f.strip_prefix(b"f"),
+                v.strip_prefix(b"v"),
+                "field and value travel together"
+            );
             seen.push(f.clone());
         }
         if next == b"0" {
@@ -49,7 +60,11 @@ fn hscan_returns_every_stable_field_across_resizes() {
             if n < 2000 {
                 node.cmd(&format!("hdel h f{n}"));
             }
-            node.cmd(&format!("hset h f{} v{}", 5000 + step * 40 + j, 5000 + step * 40 + j));
+            node.cmd(&format!(
+                "hset h f{} v{}",
+                5000 + step * 40 + j,
+                5000 + step * 40 + j
+            ));
         }
     });
     let seen: BTreeSet<Vec<u8>> = seen.into_iter().collect();
@@ -85,8 +100,12 @@ fn hscan_match_filters_fields_on_both_encodings() {
     let mut cursor = "0".to_string();
     let mut got = BTreeSet::new();
     loop {
-        let Val::Agg(_, parts) = parse(&node.cmd(&format!("hscan big {cursor} match f5?"))) else { panic!() };
-        let (Val::Bulk(next), Val::Agg(_, items)) = (&parts[0], &parts[1]) else { panic!() };
+        let Val::Agg(_, parts) = parse(&node.cmd(&format!("hscan big {cursor} match f5?"))) else {
+            panic!()
+        };
+        let (Val::Bulk(next), Val::Agg(_, items)) = (&parts[0], &parts[1]) else {
+            panic!()
+        };
         for pair in items.chunks(2) {
             let Val::Bulk(f) = &pair[0] else { panic!() };
             got.insert(String::from_utf8(f.clone()).unwrap());

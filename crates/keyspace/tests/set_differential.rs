@@ -174,7 +174,10 @@ fn conversion_script() -> String {
     s += "shape: spop big 3\nscard big\nshape: srandmember big 5\nshape: srandmember big 1000\n";
     s += "shape: spop big 400\nobject encoding big\nsrem big x\n";
     let args: Vec<String> = (0..600).map(|i| i.to_string()).collect();
-    s += &format!("sadd bulk {}\nobject encoding bulk\nscard bulk\n", args.join(" "));
+    s += &format!(
+        "sadd bulk {}\nobject encoding bulk\nscard bulk\n",
+        args.join(" ")
+    );
     s += "sadd w 1 2 3\nsadd w x\nobject encoding w\nsrem w x\nobject encoding w\nsort: smembers w\n";
     s
 }

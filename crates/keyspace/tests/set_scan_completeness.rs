@@ -9,11 +9,17 @@ use std::collections::BTreeSet;
 use common::Node;
 use hash_set_support::{parse, Val};
 
-fn scan_all(node: &mut Node, key: &str, count: usize, mut between: impl FnMut(&mut Node, usize)) -> Vec<Vec<u8>> {
+fn scan_all(
+    node: &mut Node,
+    key: &str,
+    count: usize,
+    mut between: impl FnMut(&mut Node, usize),
+) -> Vec<Vec<u8>> {
     let mut cursor = "0".to_string();
     let mut seen = Vec::new();
     for step in 0.. {
-        let Val::Agg(_, parts) = parse(&node.cmd(&format!("sscan {key} {cursor} count {count}"))) else {
+        let Val::Agg(_, parts) = parse(&node.cmd(&format!("sscan {key} {cursor} count {count}")))
+        else {
             panic!("array");
         };
         let (Val::Bulk(next), Val::Agg(_, items)) = (&parts[0], &parts[1]) else {
@@ -73,5 +79,8 @@ fn sscan_of_an_intset_is_one_sorted_call() {
         node.cmd("sscan i 0 count 1"),
         b"*2\r\n$1\r\n0\r\n*4\r\n$2\r\n-1\r\n$1\r\n7\r\n$2\r\n30\r\n$7\r\n1000000\r\n"
     );
-    assert_eq!(node.cmd("sscan i 0 match 3*"), b"*2\r\n$1\r\n0\r\n*1\r\n$2\r\n30\r\n");
+    assert_eq!(
+        node.cmd("sscan i 0 match 3*"),
+        b"*2\r\n$1\r\n0\r\n*1\r\n$2\r\n30\r\n"
+    );
 }

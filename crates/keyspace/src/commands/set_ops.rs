@@ -118,7 +118,10 @@ fn numkeys_arg(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Option<usize> {
         return None;
     };
     if n as u64 > (argv.len() - 2) as u64 {
-        err(ctx, "ERR Number of keys can't be greater than number of args");
+        err(
+            ctx,
+            "ERR Number of keys can't be greater than number of args",
+        );
         return None;
     }
     Some(n as usize)

@@ -372,7 +372,10 @@ mod tests {
         assert!(!h.insert(b"a", b"111"));
         assert_eq!(h.get(b"a"), Some(&b"111"[..]));
         let pairs: Vec<_> = h.iter().collect();
-        assert_eq!(pairs, vec![(&b"a"[..], &b"111"[..]), (&b"b"[..], &b"2"[..])]);
+        assert_eq!(
+            pairs,
+            vec![(&b"a"[..], &b"111"[..]), (&b"b"[..], &b"2"[..])]
+        );
         assert!(h.remove(b"a"));
         assert!(!h.remove(b"a"));
         assert_eq!(h.len(), 1);

@@ -117,7 +117,9 @@ impl Dict {
             kind,
         };
         if hint > 0 {
-            d.resize((hint * 8 / 5).max(4));
+            // Sized to hold `hint` at up to 7/8 full: a set created by one SADD of n members
+            // does not pay for growth headroom it may never use.
+            d.resize((hint * 8 / 7 + 1).max(4));
         }
         d
     }
@@ -269,7 +271,12 @@ impl Dict {
     /// One scan step: call `f` with the entries of the bucket of `cursor` (a hash prefix) and
     /// following buckets until about `count` entries or `10 * count` buckets; return the next
     /// cursor, 0 at the end.
-    pub(crate) fn scan<'a>(&'a self, cursor: u64, count: usize, mut f: impl FnMut(&'a [u8])) -> u64 {
+    pub(crate) fn scan<'a>(
+        &'a self,
+        cursor: u64,
+        count: usize,
+        mut f: impl FnMut(&'a [u8]),
+    ) -> u64 {
         let cap = self.capacity();
         if cap == 0 || cursor > u64::from(u32::MAX) {
             return 0;

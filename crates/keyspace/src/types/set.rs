@@ -198,8 +198,7 @@ impl Set {
     pub fn contains(&self, member: &[u8]) -> bool {
         match &self.repr {
             Repr::Intset(w, b) => {
-                member.len() <= 20
-                    && parse_i64(member).is_some_and(|v| is_search(*w, b, v).is_ok())
+                member.len() <= 20 && parse_i64(member).is_some_and(|v| is_search(*w, b, v).is_ok())
             }
             Repr::Table(d) => d.find(member).is_some(),
         }
@@ -250,7 +249,12 @@ impl Set {
 
     /// Add `member` (SADD); returns whether it is new. Converts to `hashtable` when the member
     /// is not an integer or the set grows past the intset limit.
-    pub(crate) fn add_with(&mut self, member: &[u8], limits: &SetLimits, hasher: KeyedHasher) -> bool {
+    pub(crate) fn add_with(
+        &mut self,
+        member: &[u8],
+        limits: &SetLimits,
+        hasher: KeyedHasher,
+    ) -> bool {
         if let Repr::Intset(width, b) = &mut self.repr {
             match (member.len() <= 20).then(|| parse_i64(member)).flatten() {
                 Some(v) => {

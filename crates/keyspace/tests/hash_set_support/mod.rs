@@ -20,7 +20,12 @@ pub enum Val {
 
 pub fn parse(b: &[u8]) -> Val {
     let (v, n) = parse_at(b, 0);
-    assert_eq!(n, b.len(), "trailing bytes in {:?}", String::from_utf8_lossy(b));
+    assert_eq!(
+        n,
+        b.len(),
+        "trailing bytes in {:?}",
+        String::from_utf8_lossy(b)
+    );
     v
 }
 
