@@ -14,15 +14,24 @@ pub enum ProtocolError {
     /// A multibulk count that is not a number or over the limit.
     #[error("Protocol error: invalid multibulk length")]
     InvalidMultibulkLength,
+    /// A multibulk count over [`UNAUTHENTICATED_MAX_MULTIBULK_LEN`](crate::UNAUTHENTICATED_MAX_MULTIBULK_LEN)
+    /// from a client that must still authenticate.
+    #[error("Protocol error: unauthenticated multibulk length")]
+    UnauthenticatedMultibulkLength,
     /// A bulk header longer than the limit without a newline.
     #[error("Protocol error: too big bulk count string")]
     TooBigBulkCountString,
-    /// An element of a request multibulk that is not a bulk string.
+    /// An element of a request multibulk that is not a bulk string. Redis prints the raw byte; a
+    /// byte of 0x80 or more shows here as the Latin-1 character of that value.
     #[error("Protocol error: expected '$', got '{0}'")]
     ExpectedDollar(char),
     /// A bulk length that is not a number or over the limit.
     #[error("Protocol error: invalid bulk length")]
     InvalidBulkLength,
+    /// A bulk length over [`UNAUTHENTICATED_MAX_BULK_LEN`](crate::UNAUTHENTICATED_MAX_BULK_LEN) from
+    /// a client that must still authenticate.
+    #[error("Protocol error: unauthenticated bulk length")]
+    UnauthenticatedBulkLength,
     /// An inline request with unbalanced quotes.
     #[error("Protocol error: unbalanced quotes in request")]
     UnbalancedQuotes,

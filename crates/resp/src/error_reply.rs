@@ -95,7 +95,10 @@ impl fmt::Display for ErrorReply {
                 write!(f, "ERR wrong number of arguments for '{cmd}' command")
             }
             ErrorReply::UnknownCommand { name, args } => {
-                write!(f, "ERR unknown command '{name}', with args beginning with: ")?;
+                write!(
+                    f,
+                    "ERR unknown command '{name}', with args beginning with: "
+                )?;
                 for a in args {
                     write!(f, "'{a}' ")?;
                 }
@@ -107,8 +110,12 @@ impl fmt::Display for ErrorReply {
             ErrorReply::NoAuth => f.write_str("NOAUTH Authentication required."),
             ErrorReply::Moved { slot, host, port } => write!(f, "MOVED {slot} {host}:{port}"),
             ErrorReply::Ask { slot, host, port } => write!(f, "ASK {slot} {host}:{port}"),
-            ErrorReply::CrossSlot => f.write_str("CROSSSLOT Keys in request don't hash to the same slot"),
-            ErrorReply::TryAgain => f.write_str("TRYAGAIN Multiple keys request during rehashing of slot"),
+            ErrorReply::CrossSlot => {
+                f.write_str("CROSSSLOT Keys in request don't hash to the same slot")
+            }
+            ErrorReply::TryAgain => {
+                f.write_str("TRYAGAIN Multiple keys request during rehashing of slot")
+            }
             ErrorReply::ClusterDownUnbound => f.write_str("CLUSTERDOWN Hash slot not served"),
             ErrorReply::ClusterDown => f.write_str("CLUSTERDOWN The cluster is down"),
             ErrorReply::ClusterDownReadOnly => {

@@ -26,7 +26,13 @@ pub fn format_double(v: f64, out: &mut Vec<u8>) {
         out.extend_from_slice(strip_zeros(&fixed).as_bytes());
     } else {
         let m = strip_zeros(mantissa);
-        let _ = write!(out, "{}e{}{:02}", m, if exp < 0 { '-' } else { '+' }, exp.abs());
+        let _ = write!(
+            out,
+            "{}e{}{:02}",
+            m,
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        );
     }
 }
 

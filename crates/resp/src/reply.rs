@@ -169,7 +169,9 @@ impl<'a> Reply<'a> {
     pub fn boolean(&mut self, v: bool) {
         match self.proto {
             Proto::Resp2 => self.int(v as i64),
-            Proto::Resp3 => self.out.extend_from_slice(if v { b"#t\r\n" } else { b"#f\r\n" }),
+            Proto::Resp3 => self
+                .out
+                .extend_from_slice(if v { b"#t\r\n" } else { b"#f\r\n" }),
         }
     }
 
@@ -243,18 +245,18 @@ impl<'a> Reply<'a> {
 }
 
 /// Decimal digits of an i64 on the stack (no allocation on the hot path).
-struct ItoaBuf {
+pub(crate) struct ItoaBuf {
     buf: [u8; 20],
     start: usize,
 }
 
 impl ItoaBuf {
-    fn digits(&mut self) -> (&[u8], usize) {
+    pub(crate) fn digits(&mut self) -> (&[u8], usize) {
         (&self.buf[self.start..], 20 - self.start)
     }
 }
 
-fn itoa_buf(n: i64) -> ItoaBuf {
+pub(crate) fn itoa_buf(n: i64) -> ItoaBuf {
     let mut buf = [0u8; 20];
     let mut i = 20;
     let neg = n < 0;
@@ -286,13 +288,19 @@ mod tests {
 
     #[test]
     fn basic_values() {
-        assert_eq!(w(Proto::Resp2, |r| r.int(i64::MIN)), b":-9223372036854775808\r\n");
+        assert_eq!(
+            w(Proto::Resp2, |r| r.int(i64::MIN)),
+            b":-9223372036854775808\r\n"
+        );
         assert_eq!(w(Proto::Resp2, |r| r.bulk(b"hi")), b"$2\r\nhi\r\n");
         assert_eq!(w(Proto::Resp2, |r| r.bulk_i64(-42)), b"$3\r\n-42\r\n");
         assert_eq!(w(Proto::Resp3, |r| r.null()), b"_\r\n");
         assert_eq!(w(Proto::Resp2, |r| r.map_len(2)), b"*4\r\n");
         assert_eq!(w(Proto::Resp3, |r| r.double(1.5)), b",1.5\r\n");
-        assert_eq!(w(Proto::Resp2, |r| r.error(&ErrorReply::Syntax)), b"-ERR syntax error\r\n");
+        assert_eq!(
+            w(Proto::Resp2, |r| r.error(&ErrorReply::Syntax)),
+            b"-ERR syntax error\r\n"
+        );
     }
 
     #[test]
