@@ -21,10 +21,11 @@ pub enum ProtocolError {
     /// A bulk header longer than the limit without a newline.
     #[error("Protocol error: too big bulk count string")]
     TooBigBulkCountString,
-    /// An element of a request multibulk that is not a bulk string. Redis prints the raw byte; a
-    /// byte of 0x80 or more shows here as the Latin-1 character of that value.
-    #[error("Protocol error: expected '$', got '{0}'")]
-    ExpectedDollar(char),
+    /// An element of a request multibulk that is not a bulk string, with the byte found. Redis
+    /// replies with the raw byte, as `ErrorReply::Protocol(..)` writes it; `Display` (for logs)
+    /// shows a byte of 0x80 or more as the Latin-1 character of that value.
+    #[error("Protocol error: expected '$', got '{}'", char::from(*.0))]
+    ExpectedDollar(u8),
     /// A bulk length that is not a number or over the limit.
     #[error("Protocol error: invalid bulk length")]
     InvalidBulkLength,

@@ -26,20 +26,23 @@ pub enum ErrorReply {
     /// `ERR unknown command '<name>', with args beginning with: '<a>' '<b>' ` (Redis quotes at
     /// most the first 128 bytes of each argument, and its trailing space is part of the text).
     UnknownCommand {
-        /// The command name as sent (truncated to 128 bytes, non-printables kept as sent).
-        name: String,
+        /// The command name as sent (truncated to 128 bytes, bytes kept as sent).
+        name: Vec<u8>,
         /// The arguments after the name, each truncated to 128 bytes.
-        args: Vec<String>,
+        args: Vec<Vec<u8>>,
     },
     /// `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
     UnknownSubcommand {
         /// The subcommand as sent.
-        sub: String,
+        sub: Vec<u8>,
         /// The container command, uppercase (`CLIENT`, `CONFIG`…).
         cmd: String,
     },
     /// `NOAUTH Authentication required.`
     NoAuth,
+    /// `ERR Protocol error: …`: the client broke RESP; the connection is closed after this
+    /// reply.
+    Protocol(crate::ProtocolError),
     /// `MOVED <slot> <host>:<port>`
     Moved {
         /// The slot asked for.
@@ -80,6 +83,40 @@ impl ErrorReply {
     }
 }
 
+impl ErrorReply {
+    /// Append the reply's wire text (after the `-`, before the CRLF). Unlike `Display`, which
+    /// is for logs and must be UTF-8, this keeps the client's bytes as they were sent, as Redis
+    /// echoes them.
+    pub fn write_text(&self, out: &mut Vec<u8>) {
+        use std::io::Write;
+        match self {
+            ErrorReply::UnknownCommand { name, args } => {
+                out.extend_from_slice(b"ERR unknown command '");
+                out.extend_from_slice(name);
+                out.extend_from_slice(b"', with args beginning with: ");
+                for a in args {
+                    out.push(b'\'');
+                    out.extend_from_slice(a);
+                    out.extend_from_slice(b"' ");
+                }
+            }
+            ErrorReply::UnknownSubcommand { sub, cmd } => {
+                out.extend_from_slice(b"ERR unknown subcommand '");
+                out.extend_from_slice(sub);
+                let _ = write!(out, "'. Try {cmd} HELP.");
+            }
+            ErrorReply::Protocol(crate::ProtocolError::ExpectedDollar(b)) => {
+                out.extend_from_slice(b"ERR Protocol error: expected '$', got '");
+                out.push(*b);
+                out.push(b'\'');
+            }
+            other => {
+                let _ = write!(out, "{other}");
+            }
+        }
+    }
+}
+
 impl fmt::Display for ErrorReply {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -95,19 +132,22 @@ impl fmt::Display for ErrorReply {
                 write!(f, "ERR wrong number of arguments for '{cmd}' command")
             }
             ErrorReply::UnknownCommand { name, args } => {
+                let name = String::from_utf8_lossy(name);
                 write!(
                     f,
                     "ERR unknown command '{name}', with args beginning with: "
                 )?;
                 for a in args {
-                    write!(f, "'{a}' ")?;
+                    write!(f, "'{}' ", String::from_utf8_lossy(a))?;
                 }
                 Ok(())
             }
             ErrorReply::UnknownSubcommand { sub, cmd } => {
+                let sub = String::from_utf8_lossy(sub);
                 write!(f, "ERR unknown subcommand '{sub}'. Try {cmd} HELP.")
             }
             ErrorReply::NoAuth => f.write_str("NOAUTH Authentication required."),
+            ErrorReply::Protocol(e) => write!(f, "ERR {e}"),
             ErrorReply::Moved { slot, host, port } => write!(f, "MOVED {slot} {host}:{port}"),
             ErrorReply::Ask { slot, host, port } => write!(f, "ASK {slot} {host}:{port}"),
             ErrorReply::CrossSlot => {

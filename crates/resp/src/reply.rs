@@ -1,7 +1,5 @@
 //! The reply writer: RESP2 or RESP3 written straight into a connection's output buffer.
 
-use std::io::Write;
-
 use crate::{format_double, ErrorReply};
 
 /// The protocol a client speaks, chosen with `HELLO`.
@@ -68,7 +66,7 @@ impl<'a> Reply<'a> {
     pub fn error(&mut self, err: &ErrorReply) {
         self.out.push(b'-');
         let start = self.out.len();
-        let _ = write!(self.out, "{err}");
+        err.write_text(self.out);
         // A reply line must stay one line whatever the text held (Redis does the same).
         for b in &mut self.out[start..] {
             if *b == b'\r' || *b == b'\n' {

@@ -259,7 +259,7 @@ impl RequestParser {
         }
         if buf[start] != kind {
             // Only reachable for bulk headers: a multibulk request starts with `*` by definition.
-            return Err(ProtocolError::ExpectedDollar(buf[start] as char));
+            return Err(ProtocolError::ExpectedDollar(buf[start]));
         }
         self.pos = end + 2;
         self.scanned = self.pos;

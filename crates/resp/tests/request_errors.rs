@@ -68,12 +68,12 @@ fn error_texts_match_redis() {
         ),
         (
             b"*1\r\n:4\r\n",
-            ExpectedDollar(':'),
+            ExpectedDollar(b':'),
             "Protocol error: expected '$', got ':'",
         ),
         (
             b"*2\r\n$1\r\na\r\n+x\r\n",
-            ExpectedDollar('+'),
+            ExpectedDollar(b'+'),
             "Protocol error: expected '$', got '+'",
         ),
         (
@@ -134,7 +134,7 @@ fn a_carriage_return_in_the_element_position_is_reported_as_itself() {
     // Redis replies "got '\r'"; its reply writer turns the CR into a space on the wire.
     assert_eq!(
         error_of(b"*1\r\n\r\n", Limits::default()),
-        ProtocolError::ExpectedDollar('\r')
+        ProtocolError::ExpectedDollar(b'\r')
     );
 }
 

@@ -48,7 +48,7 @@ impl Node {
                 Some(s) => spec = s,
                 None => {
                     let e = ErrorReply::UnknownSubcommand {
-                        sub: sub.unwrap_or_default(),
+                        sub: sub.unwrap_or_default().into_bytes(),
                         cmd: name.to_ascii_uppercase(),
                     };
                     Reply::new(&mut out, Proto::Resp2).error(&e);
