@@ -87,6 +87,8 @@ pub struct Cluster {
     pub(crate) wall_offset: i64,
     /// My replication offset, given by the node.
     pub(crate) my_repl_offset: i64,
+    /// Elections, votes, manual failover, replica migration (`failover_glue.rs`).
+    pub(crate) fo: crate::failover_glue::FailoverState,
 }
 
 /// Monotonic milliseconds of `now`.
@@ -122,6 +124,7 @@ impl Cluster {
             me.hostname.clone_from(h);
         }
         let myself = nodes.insert(me);
+        let fo = crate::failover_glue::FailoverState::new(&rng);
         Cluster {
             config,
             rng,
@@ -148,6 +151,7 @@ impl Cluster {
             now_ms,
             wall_offset: now.wall.0 - now_ms,
             my_repl_offset: 0,
+            fo,
         }
     }
 
@@ -229,6 +233,9 @@ impl Cluster {
 
     /// Redis's `clusterBeforeSleep`: update the state, then save, once per input.
     pub(crate) fn before_sleep(&mut self, now: Now) {
+        if std::mem::take(&mut self.fo.handle_asap) {
+            self.failover_handle(now);
+        }
         if std::mem::take(&mut self.todo.update_state) {
             self.update_state(now);
         }
@@ -278,6 +285,7 @@ impl Cluster {
                 self.save.failed = self.save.failed.max(gen);
             }
         }
+        self.failover_persist_done();
         self.emit(Event::ConfigSaved {
             generation: gen,
             result,
@@ -328,6 +336,11 @@ impl Cluster {
             return;
         }
         self.stats.count_sent(msg.msg_type());
+        if self.fo.barrier.is_some() {
+            // Held until the vote / epoch / promotion it may depend on is on disk.
+            self.fo.held.push((link, Bytes::from(buf)));
+            return;
+        }
         if l.connected {
             self.outputs.push_back(Output::Send {
                 link,

@@ -110,6 +110,7 @@ impl Cluster {
         if update_state || !self.state_ok {
             self.update_state(now);
         }
+        self.failover_cron(now);
     }
 }
 

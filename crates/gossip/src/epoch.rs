@@ -74,6 +74,7 @@ impl Cluster {
         }
         self.nodes[me].slaveof = Some(n);
         self.add_slave(n, me);
+        self.failover_on_role_change();
         self.todo.save = true;
         self.todo.update_state = true;
         let name = self.nodes[n].name;

@@ -34,6 +34,9 @@ impl Cluster {
             h.myip = NetIp::new(ip).unwrap_or_default();
         }
         h.flags = me.flags;
+        if me.is_master() && self.fo.mf_master.is_active() {
+            h.mflags = h.mflags.union(MessageFlags::PAUSED);
+        }
         h.state = if self.state_ok {
             ClusterState::OK
         } else {

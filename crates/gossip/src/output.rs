@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use hashslot_types::{LinkId, NodeId, Slot};
+use hashslot_types::{Epoch, Instant, LinkId, NodeId, Slot};
 
 /// Severity of a log line, as Redis's `loglevel`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -78,6 +78,25 @@ pub enum Event {
         /// The master I replicate.
         master: Option<NodeId>,
     },
+    /// I replaced my master, by election or TAKEOVER (`clusterFailoverReplaceYourMaster`); it
+    /// follows [`Event::RoleChanged`] `{ master: None }`. Replication stops following the old
+    /// master and shifts its replication id (`replicationUnsetMaster`).
+    FailoverPromoted {
+        /// The master I replaced.
+        old_master: NodeId,
+        /// My configEpoch now.
+        config_epoch: Epoch,
+        /// A manual failover (CLUSTER FAILOVER) rather than an automatic one.
+        manual: bool,
+    },
+    /// A replica asked me (a master) for a manual failover: pause client writes until `until`
+    /// (monotonic) so that its offset can catch up with mine.
+    ManualFailoverPause {
+        /// End of the pause.
+        until: Instant,
+    },
+    /// The manual failover pause ends early (timed out, or I became a replica).
+    ManualFailoverUnpause,
     /// The cluster state (`cluster_state`) changed.
     StateChanged {
         /// `true` for ok.

@@ -50,6 +50,7 @@ impl Cluster {
                     self.todo.save = true;
                 }
                 self.nodes[s].repl_offset = hdr.offset;
+                self.failover_on_header(s, hdr);
             }
         }
 
@@ -162,8 +163,7 @@ impl Cluster {
                 true
             }
             Payload::FailoverAuthRequest | Payload::FailoverAuthAck | Payload::MfStart => {
-                // Failover is a later issue: requests are not granted (a vote needs the
-                // failover crate), acks and MFSTART are ignored.
+                self.failover_packet(link, sender, &msg);
                 true
             }
             _ => {

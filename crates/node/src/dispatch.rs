@@ -125,9 +125,11 @@ impl Node {
                 Ok(None) => break,
                 Err(e) => {
                     // Ref: networking.c setProtocolError: reply, then close after the reply.
-                    let text = format!("ERR {e}");
-                    self.stats.count_error(text.as_bytes());
-                    client.reply().error(&ErrorReply::msg(text));
+                    let err = ErrorReply::Protocol(e);
+                    let mut text = Vec::new();
+                    err.write_text(&mut text);
+                    self.stats.count_error(&text);
+                    client.reply().error(&err);
                     client.close_after_reply = true;
                     parser.reset();
                     return buf.len();
@@ -397,10 +399,12 @@ fn apply_reply_mode(client: &mut Client, start: usize) {
 }
 
 /// The bytes of `s` as C's `%.*s` prints them: up to `max` bytes, stopping at a NUL.
-fn c_str(s: &[u8], max: usize) -> String {
+fn c_str(s: &[u8], max: usize) -> Vec<u8> {
     let s = &s[..s.len().min(max)];
-    let s = s.iter().position(|&b| b == 0).map_or(s, |n| &s[..n]);
-    String::from_utf8_lossy(s).into_owned()
+    s.iter()
+        .position(|&b| b == 0)
+        .map_or(s, |n| &s[..n])
+        .to_vec()
 }
 
 /// `ERR unknown command '…', with args beginning with: '…' ` as Redis 7.0 builds it: the name

@@ -79,6 +79,21 @@ pub(crate) fn cluster_config(config: &Config) -> ClusterConfig {
     }
 }
 
+/// The failover tunables from the node's configuration (refreshed with the cluster settings).
+pub(crate) fn failover_tuning(config: &Config) -> hashslot_gossip::FailoverTuning {
+    let num = |name: &str, default: u64| {
+        config
+            .get(name)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(default)
+    };
+    hashslot_gossip::FailoverTuning {
+        replica_validity_factor: num("cluster-replica-validity-factor", 10),
+        repl_ping_replica_period: num("repl-ping-replica-period", 10),
+        migration_barrier: num("cluster-migration-barrier", 1),
+    }
+}
+
 impl ClusterMode {
     /// A fresh cluster (a new node id from `rng`) when cluster mode is on.
     pub(crate) fn new(config: &Config, rng: Rng, now: Now) -> Option<Box<ClusterMode>> {
@@ -114,6 +129,8 @@ impl Node {
             cm.allow_pubsubshard_when_down =
                 yes(&self.config, "cluster-allow-pubsubshard-when-down", true);
             cm.cluster.set_repl_offset(0);
+            cm.cluster
+                .set_failover_tuning(failover_tuning(&self.config));
         }
         cm.cluster.handle_timeout(now);
         self.cluster_drain(now);

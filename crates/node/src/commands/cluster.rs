@@ -17,6 +17,10 @@ use crate::Node;
 
 type Spec = CommandSpec<NodeHandler>;
 
+#[path = "cluster_failover.rs"]
+mod cluster_failover;
+use cluster_failover::failover;
+
 const DISABLED: &str = "ERR This instance has cluster support disabled";
 const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 const BAD_SLOT: &str = "ERR Invalid or out of range slot";
@@ -664,23 +668,6 @@ fn reset(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
         c.reply().ok();
     }
     finish(node, now, c, start, false);
-}
-
-fn failover(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
-    let Some(cl) = cluster(node, c) else { return };
-    if args.len() > 3 {
-        return syntax_sub(c, args);
-    }
-    if let Some(opt) = args.get(2) {
-        let o = opt.to_ascii_lowercase();
-        if o != b"force" && o != b"takeover" {
-            return c.reply().error(&ErrorReply::Syntax);
-        }
-    }
-    if !cl.is_replica() {
-        return err(c, "ERR You should send CLUSTER FAILOVER to a replica");
-    }
-    err(c, "ERR CLUSTER FAILOVER is not supported by this node yet");
 }
 
 fn node_entry(r: &mut Reply<'_>, n: &hashslot_gossip::NodeInfo) {

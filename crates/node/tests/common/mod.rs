@@ -158,12 +158,14 @@ pub fn closed(outputs: &[Output], conn: ConnId) -> bool {
 /// or incomplete: a well-formedness check for replies.
 pub fn resp_len(b: &[u8]) -> Option<usize> {
     let line_end = b.windows(2).position(|w| w == b"\r\n")?;
-    let line = std::str::from_utf8(&b[1..line_end]).ok()?;
+    // Simple strings and errors may hold any bytes (Redis echoes the client's); only the
+    // numeric headers must parse.
+    let line = || std::str::from_utf8(&b[1..line_end]).ok();
     let after = line_end + 2;
     match *b.first()? {
         b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Some(after),
         b'$' | b'=' | b'!' => {
-            let n: i64 = line.parse().ok()?;
+            let n: i64 = line()?.parse().ok()?;
             if n < 0 {
                 return Some(after);
             }
@@ -171,7 +173,7 @@ pub fn resp_len(b: &[u8]) -> Option<usize> {
             (b.get(end..end + 2)? == b"\r\n").then_some(end + 2)
         }
         b'*' | b'~' | b'>' | b'%' | b'|' => {
-            let n: i64 = line.parse().ok()?;
+            let n: i64 = line()?.parse().ok()?;
             let count = if matches!(b[0], b'%' | b'|') {
                 n * 2
             } else {
