@@ -4,8 +4,10 @@
 use std::hash::Hasher;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use hashslot_node::{ClientAddr, LogLevel, Node, Output, ProcessStats};
-use hashslot_types::{ConnId, Instant, Now, UnixMillis};
+use std::net::SocketAddr;
+
+use hashslot_node::{ClientAddr, LogLevel, Node, Output, PersistToken, ProcessStats};
+use hashslot_types::{ConnId, Instant, LinkId, Now, UnixMillis};
 
 use crate::files;
 
@@ -31,6 +33,39 @@ pub trait Driven {
     fn tcp_keepalive(&self) -> u32;
     /// Carry out `Output::RewriteConfig` for `conn`: rewrite the file at `path`, then report.
     fn rewrite_config(&mut self, now: Now, conn: ConnId, path: &str);
+
+    // The cluster bus. Defaults: what a stand-in without a bus needs.
+    /// `bind-source-addr`: the local address outbound bus links are bound to, if any.
+    fn bind_source_addr(&self) -> Option<std::net::IpAddr> {
+        None
+    }
+    /// `cluster-node-timeout` in milliseconds (sets bus keepalive, as Redis does).
+    fn cluster_node_timeout(&self) -> u64 {
+        15000
+    }
+    /// See [`Node::handle_bus_accept`].
+    fn handle_bus_accept(
+        &mut self,
+        _now: Now,
+        _link: LinkId,
+        _peer: SocketAddr,
+        _local: SocketAddr,
+    ) {
+    }
+    /// See [`Node::handle_bus_connected`].
+    fn handle_bus_connected(&mut self, _now: Now, _link: LinkId, _local: SocketAddr) {}
+    /// See [`Node::handle_bus_read`].
+    fn handle_bus_read(&mut self, _now: Now, _link: LinkId, _data: &[u8]) {}
+    /// See [`Node::handle_bus_closed`].
+    fn handle_bus_closed(&mut self, _now: Now, _link: LinkId) {}
+    /// See [`Node::handle_persist_done`].
+    fn handle_persist_done(
+        &mut self,
+        _now: Now,
+        _token: PersistToken,
+        _result: Result<(), String>,
+    ) {
+    }
 }
 
 impl Driven for Node {
@@ -68,6 +103,30 @@ impl Driven for Node {
     fn rewrite_config(&mut self, now: Now, conn: ConnId, path: &str) {
         let result = files::rewrite_config(path, |original| self.config().rewrite(original));
         self.handle_config_rewritten(now, conn, result);
+    }
+    fn cluster_node_timeout(&self) -> u64 {
+        self.config().cluster_node_timeout
+    }
+    fn bind_source_addr(&self) -> Option<std::net::IpAddr> {
+        // Read per connect since CONFIG SET can change it; empty (the default) means unbound.
+        self.config()
+            .get("bind-source-addr")
+            .and_then(|a| a.parse().ok())
+    }
+    fn handle_bus_accept(&mut self, now: Now, link: LinkId, peer: SocketAddr, local: SocketAddr) {
+        Node::handle_bus_accept(self, now, link, peer, local)
+    }
+    fn handle_bus_connected(&mut self, now: Now, link: LinkId, local: SocketAddr) {
+        Node::handle_bus_connected(self, now, link, local)
+    }
+    fn handle_bus_read(&mut self, now: Now, link: LinkId, data: &[u8]) {
+        Node::handle_bus_read(self, now, link, data)
+    }
+    fn handle_bus_closed(&mut self, now: Now, link: LinkId) {
+        Node::handle_bus_closed(self, now, link)
+    }
+    fn handle_persist_done(&mut self, now: Now, token: PersistToken, result: Result<(), String>) {
+        Node::handle_persist_done(self, now, token, result)
     }
 }
 

@@ -8,6 +8,13 @@
 //! - replies are queued while events are processed and written afterwards, one `writev` per
 //!   connection per iteration (Redis's `beforeSleep` → `handleClientsWithPendingWrites`);
 //!   WRITABLE interest is registered only while a write is left partial.
+//!
+//! The cluster bus (listeners, links, durable writes) is in [`bus`].
+
+mod bus;
+mod persist;
+
+pub use bus::ConfigLock;
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -18,7 +25,8 @@ use std::time::Duration;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
 
-use hashslot_node::{ClientAddr, LogLevel, Output, ProcessStats};
+use bytes::Bytes;
+use hashslot_node::{ClientAddr, LogLevel, Output, PersistToken, ProcessStats};
 use hashslot_types::{ConnId, Instant, Now};
 
 use crate::conn::{Conn, Flushed};
@@ -44,8 +52,8 @@ pub enum Stop {
     Signal(&'static str),
 }
 
-/// The event loop and everything it owns. Connection tokens are their ids; listener tokens
-/// count down from `usize::MAX`.
+/// The event loop and everything it owns. Connection tokens are their ids; bus link tokens
+/// start at `bus::BUS_TOKEN_BASE`; listener tokens count down from `usize::MAX`.
 #[derive(Debug)]
 pub struct EventLoop<N> {
     node: N,
@@ -53,6 +61,8 @@ pub struct EventLoop<N> {
     logger: Logger,
     poll: Poll,
     listeners: Vec<TcpListener>,
+    /// Per listener: a cluster-bus listener (else a client one).
+    listener_is_bus: Vec<bool>,
     conns: HashMap<u64, Conn, BuildHasherDefault<IdHasher>>,
     next_conn: u64,
     buf: Box<[u8]>,
@@ -66,7 +76,25 @@ pub struct EventLoop<N> {
     /// When to retry accepting after an accept error.
     accept_retry_at: Option<Instant>,
     page_size: u64,
+    /// Cluster-bus links by driver sequence number (their token is `BUS_TOKEN_BASE + seq`).
+    bus: HashMap<u64, bus::BusLink, BuildHasherDefault<IdHasher>>,
+    /// Link id (`LinkId.0`) to sequence number, for the node's outputs.
+    bus_ids: HashMap<u64, u64, BuildHasherDefault<IdHasher>>,
+    next_link: u64,
+    /// Links with queued bytes.
+    bus_dirty: Vec<u64>,
+    /// `Output::Persist` writes asked for this iteration, for the writer.
+    persists: Vec<(PersistToken, String, Bytes)>,
+    /// The writer thread, started with the first write.
+    writer: Option<persist::Writer>,
+    /// The writer could not be started: write in the loop instead.
+    writer_failed: bool,
+    /// The cluster config file's lock, until the writer takes it.
+    config_lock: Option<ConfigLock>,
 }
+
+/// The writer thread wakes the loop with this token when writes complete.
+const WAKER_TOKEN: Token = Token(bus::BUS_TOKEN_BASE - 1);
 
 fn listener_token(i: usize) -> Token {
     Token(usize::MAX - i)
@@ -93,6 +121,7 @@ impl<N: Driven> EventLoop<N> {
             clock,
             logger,
             poll,
+            listener_is_bus: vec![false; mio_listeners.len()],
             listeners: mio_listeners,
             conns: HashMap::default(),
             next_conn: 1,
@@ -103,6 +132,14 @@ impl<N: Driven> EventLoop<N> {
             accept_retry_at: None,
             next_stats: clock.now().mono,
             page_size: sys::page_size(),
+            bus: HashMap::default(),
+            bus_ids: HashMap::default(),
+            next_link: 1,
+            bus_dirty: Vec::new(),
+            persists: Vec::new(),
+            writer: None,
+            writer_failed: false,
+            config_lock: None,
         })
     }
 
@@ -147,7 +184,20 @@ impl<N: Driven> EventLoop<N> {
             }));
             for &(token, readable, writable, peer_closed) in &ready {
                 if token.0 > usize::MAX - self.listeners.len() {
-                    self.accept(now, usize::MAX - token.0);
+                    let index = usize::MAX - token.0;
+                    if self.listener_is_bus[index] {
+                        self.bus_accept(now, index);
+                    } else {
+                        self.accept(now, index);
+                    }
+                    continue;
+                }
+                if token == WAKER_TOKEN {
+                    continue; // Completions are taken before sleeping.
+                }
+                if token.0 >= bus::BUS_TOKEN_BASE {
+                    let seq = (token.0 - bus::BUS_TOKEN_BASE) as u64;
+                    self.bus_event(now, seq, readable, writable, peer_closed);
                     continue;
                 }
                 let id = token.0 as u64;
@@ -159,16 +209,107 @@ impl<N: Driven> EventLoop<N> {
                 }
             }
             self.timers(now);
-            self.flush_dirty(now);
+            self.before_sleep(now);
             if self.shutdown {
                 break Stop::Shutdown;
             }
         };
-        // Best effort: one write attempt per connection, as a final flush.
+        // Durable writes asked for are done before exit; then best effort: one write attempt
+        // per connection and link, as a final flush.
+        self.finish_persists();
         for conn in self.conns.values_mut() {
             let _ = conn.flush();
         }
+        for l in self.bus.values_mut() {
+            if !l.connecting {
+                let _ = l.conn.flush();
+            }
+        }
         Ok(stop)
+    }
+
+    /// Redis's `beforeSleep`: durable writes, then write what clients and links got. Each step
+    /// can produce work for the others, so repeat until quiet.
+    fn before_sleep(&mut self, now: Now) {
+        loop {
+            self.submit_persists();
+            self.take_persist_done();
+            self.flush_dirty(now);
+            self.flush_bus_dirty(now);
+            if self.persists.is_empty() && self.dirty.is_empty() && self.bus_dirty.is_empty() {
+                break;
+            }
+        }
+    }
+
+    /// Hand this iteration's `Persist` writes to the writer thread (started on first use).
+    fn submit_persists(&mut self) {
+        if self.persists.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.persists);
+        if self.writer.is_none() && !self.writer_failed {
+            let started = mio::Waker::new(self.poll.registry(), WAKER_TOKEN)
+                .map_err(|e| (e, self.config_lock.take()))
+                .and_then(|w| persist::Writer::start(self.config_lock.take(), w.into()));
+            match started {
+                Ok(w) => self.writer = Some(w),
+                Err((e, lock)) => {
+                    self.config_lock = lock;
+                    self.writer_failed = true;
+                    let msg = format!("Can't start the writer thread, writing in the loop: {e}");
+                    self.log(LogLevel::Warning, &msg);
+                }
+            }
+        }
+        match &self.writer {
+            Some(w) => w.submit(batch),
+            None => {
+                for done in persist::write_batch(&batch, &mut self.config_lock) {
+                    self.persist_done(done);
+                }
+            }
+        }
+    }
+
+    /// Complete the writes the writer finished.
+    fn take_persist_done(&mut self) {
+        while let Some(done) = self.writer.as_ref().and_then(persist::Writer::try_done) {
+            self.persist_done(done);
+        }
+    }
+
+    /// At exit: let the writer finish what was asked, complete it, and write in the loop
+    /// whatever those completions still ask for.
+    fn finish_persists(&mut self) {
+        self.submit_persists();
+        if let Some(mut w) = self.writer.take() {
+            for done in w.finish() {
+                self.persist_done(done);
+            }
+        }
+        while !self.persists.is_empty() {
+            let batch = std::mem::take(&mut self.persists);
+            for done in persist::write_batch(&batch, &mut self.config_lock) {
+                self.persist_done(done);
+            }
+        }
+    }
+
+    fn persist_done(&mut self, done: persist::Done) {
+        let now = self.clock.now();
+        if let Some((path, len, took)) = &done.saved {
+            let ms = took.as_secs_f64() * 1000.0;
+            match &done.result {
+                Ok(()) => self.log(
+                    LogLevel::Debug,
+                    &format!("Saved {path} ({len} bytes) in {ms:.3} ms"),
+                ),
+                Err(e) => self.log(LogLevel::Warning, &format!("Could not save {path}: {e}")),
+            }
+        }
+        self.node.handle_persist_done(now, done.token, done.result);
+        self.drain();
     }
 
     fn sleep_for(&self, now: Now) -> Duration {
@@ -424,6 +565,12 @@ impl<N: Driven> EventLoop<N> {
                     self.node.rewrite_config(now, conn, &path);
                 }
                 Output::Log { level, message } => self.log(level, &message),
+                Output::BusConnect { link, addr } => self.bus_connect(link, addr),
+                Output::BusSend { link, data } => self.bus_send(link, data),
+                Output::BusClose { link } => self.bus_close(link),
+                Output::Persist { token, path, data } => {
+                    self.persists.push((token, path, data));
+                }
                 _ => {}
             }
         }

@@ -31,6 +31,26 @@ mod fake_node;
 
 pub use splitargs::{split_args, UnbalancedQuotes};
 
+/// For programs that run nodes as child processes (the `cluster` example, test harnesses):
+/// the node's own signal handling, and a way to ask a child to shut down cleanly.
+pub mod supervise {
+    /// Install the node's handlers: SIGTERM and SIGINT request shutdown (a second SIGINT exits
+    /// at once), SIGPIPE is ignored.
+    pub fn install_shutdown_handlers() -> std::io::Result<()> {
+        crate::sys::install_signal_handlers()
+    }
+
+    /// The shutdown signal received since the last call (`"SIGINT"`, `"SIGTERM"`), if any.
+    pub fn take_shutdown_signal() -> Option<&'static str> {
+        crate::sys::take_shutdown_signal()
+    }
+
+    /// Send SIGTERM to process `pid`: a node saves what it must and exits.
+    pub fn terminate(pid: u32) -> std::io::Result<()> {
+        crate::sys::terminate(pid)
+    }
+}
+
 /// Run a node as `redis-server` would, from the process's command line (program name first);
 /// returns the exit code. A daemonizing parent returns 0 as soon as the child is forked.
 pub fn main_from_args(args: Vec<String>) -> i32 {

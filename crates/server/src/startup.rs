@@ -9,7 +9,7 @@ use hashslot_node::{Config, LogLevel, Node, ProcessInfo};
 use crate::args::RunArgs;
 use crate::conf::{self, LoadError};
 use crate::driven::{Clock, Driven};
-use crate::event_loop::{EventLoop, Stop};
+use crate::event_loop::{ConfigLock, EventLoop, Stop};
 use crate::files;
 use crate::log::Logger;
 use crate::sys;
@@ -106,7 +106,7 @@ pub fn run(program: &str, args: RunArgs) -> i32 {
 
     let mut config = config;
     adjust_open_files_limit(&mut config, &logger);
-    let Some(listeners) = listen(&config, &logger) else {
+    let Some(listeners) = listen(&config.bind, config.port, config.tcp_backlog, &logger) else {
         logger.log(
             LogLevel::Warning,
             &format!("Failed listening on port {} (TCP), aborting.", config.port),
@@ -121,8 +121,16 @@ pub fn run(program: &str, args: RunArgs) -> i32 {
         return 1;
     }
     check_tcp_backlog(&config, &logger);
+    // Redis's clusterInit: lock nodes.conf, read it; the node loads it once it exists.
+    let cluster = if config.cluster_enabled {
+        match cluster_prepare(&config, &logger) {
+            Some(prepared) => Some(prepared),
+            None => return 1,
+        }
+    } else {
+        None
+    };
 
-    let pidfile = files::write_pidfile(&config.pidfile, config.daemonize);
     let mode = if config.cluster_enabled {
         "cluster"
     } else {
@@ -142,9 +150,22 @@ pub fn run(program: &str, args: RunArgs) -> i32 {
         os: sys::os_name(),
         arch_bits: usize::BITS,
     };
-    let node = Node::new(config, seed(), clock.now(), process);
+    let mut node = Node::new(config, seed(), clock.now(), process);
+    let mut bus_listeners = Vec::new();
+    if let Some((lock, contents)) = &cluster {
+        let Some(listeners) = cluster_start(&mut node, &clock, &logger, lock, contents.as_deref())
+        else {
+            return 1;
+        };
+        bus_listeners = listeners;
+    }
+    let pidfile = files::write_pidfile(&node.config().pidfile, node.config().daemonize);
     logger.log(LogLevel::Warning, "Server initialized");
-    let mut event_loop = match EventLoop::new(node, clock, logger.clone(), listeners) {
+    let event_loop = EventLoop::new(node, clock, logger.clone(), listeners).and_then(|mut l| {
+        l.add_bus_listeners(bus_listeners)?;
+        Ok(l)
+    });
+    let mut event_loop = match event_loop {
         Ok(l) => l,
         Err(e) => {
             logger.log(
@@ -154,6 +175,9 @@ pub fn run(program: &str, args: RunArgs) -> i32 {
             return 1;
         }
     };
+    if let Some((lock, _)) = cluster {
+        event_loop.set_config_lock(lock);
+    }
     logger.log(LogLevel::Notice, "Ready to accept connections");
     let stop = event_loop.run();
     let mut logger = logger;
@@ -187,30 +211,154 @@ pub fn run(program: &str, args: RunArgs) -> i32 {
     i32::from(failed)
 }
 
+/// The checks Redis's `clusterInit` makes before the node exists, then the lock on the cluster
+/// config file and its contents (`None` when missing or empty: a new node). `None`: a fatal
+/// failure, logged.
+fn cluster_prepare(config: &Config, logger: &Logger) -> Option<(ConfigLock, Option<Vec<u8>>)> {
+    // Checked before the file is touched (Redis checks after creating nodes.conf; a node that
+    // cannot start has no business leaving one behind).
+    if config.cluster_port == 0 && config.port > 55535 {
+        logger.log(
+            LogLevel::Warning,
+            "Redis port number too high. Cluster communication port is 10,000 port numbers \
+             higher than your Redis port. Your Redis port number must be 55535 or less.",
+        );
+        return None;
+    }
+    if config.bind.is_empty() {
+        logger.log(
+            LogLevel::Warning,
+            "No bind address is configured, but it is required for the Cluster bus.",
+        );
+        return None;
+    }
+    let path = &config.cluster_config_file;
+    let file = match files::lock_cluster_config(path) {
+        Ok(f) => f,
+        Err(e) => {
+            let msg = match e {
+                files::LockError::Busy => format!(
+                    "Sorry, the cluster configuration file {path} is already used by a \
+                     different Redis Cluster node. Please make sure that different nodes use \
+                     different cluster configuration files."
+                ),
+                files::LockError::Open(e) => format!(
+                    "Can't open {path} in order to acquire a lock: {}",
+                    sys::strerror(&e)
+                ),
+                files::LockError::Lock(e) => {
+                    format!("Impossible to lock {path}: {}", sys::strerror(&e))
+                }
+            };
+            logger.log(LogLevel::Warning, &msg);
+            return None;
+        }
+    };
+    let contents = match std::fs::read(path) {
+        Ok(bytes) if bytes.is_empty() => None,
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            logger.log(
+                LogLevel::Warning,
+                &format!(
+                    "Loading the cluster node config from {path}: {}",
+                    sys::strerror(&e)
+                ),
+            );
+            return None;
+        }
+    };
+    let lock = ConfigLock {
+        path: path.clone(),
+        file,
+    };
+    Some((lock, contents))
+}
+
+/// Load the cluster config into the node and bind the bus port. `None`: a fatal failure,
+/// logged; the config file is left as it was.
+fn cluster_start(
+    node: &mut Node,
+    clock: &Clock,
+    logger: &Logger,
+    lock: &ConfigLock,
+    contents: Option<&[u8]>,
+) -> Option<Vec<std::net::TcpListener>> {
+    // On a fatal error: what the node said so far, then the verdict; nothing else it asked
+    // for (a rewrite of the file above all) is done.
+    let print_logs = |node: &mut Node| {
+        while let Some(out) = node.poll_output() {
+            if let hashslot_node::Output::Log { level, message } = out {
+                logger.log(level, &message);
+            }
+        }
+    };
+    let loaded = node.load_cluster_config(clock.now(), contents);
+    if let Err(e) = loaded {
+        print_logs(node);
+        // The node's message is in Redis's words ("Unrecoverable error: corrupted cluster
+        // config file…"); we add which file, and the line unless the message names it.
+        let message = e.to_string();
+        let at = match e.line {
+            Some(l) if !message.contains(&format!("line {l}")) => format!(", line {l}"),
+            _ => String::new(),
+        };
+        logger.log(
+            LogLevel::Warning,
+            &format!("{message} (in {}{at})", lock.path),
+        );
+        return None;
+    }
+    // `cluster_prepare` refused the one case without a bus port (port + 10000 > 65535).
+    let cport = node.bus_port().unwrap_or(0);
+    let listeners = listen(
+        &node.config().bind,
+        cport,
+        node.config().tcp_backlog,
+        logger,
+    );
+    match listeners {
+        Some(l) if !l.is_empty() => Some(l),
+        _ => {
+            print_logs(node);
+            logger.log(
+                LogLevel::Warning,
+                &format!("Failed listening on port {cport} (cluster), aborting."),
+            );
+            None
+        }
+    }
+}
+
 /// Bind every `bind` address as Redis's `listenToPort` does. `None`: a fatal failure (logged).
-fn listen(config: &Config, logger: &Logger) -> Option<Vec<std::net::TcpListener>> {
+fn listen(
+    bind: &[String],
+    port: u16,
+    backlog: u32,
+    logger: &Logger,
+) -> Option<Vec<std::net::TcpListener>> {
     let mut out = Vec::new();
-    if config.port == 0 {
+    if port == 0 {
         return Some(out);
     }
-    for spec in &config.bind {
+    for spec in bind {
         let optional = spec.starts_with('-');
         let addr = spec.trim_start_matches('-');
         let warn = |why: &str| {
             let msg = format!(
-                "Warning: Could not create server TCP listening socket {addr}:{}: {why}",
-                config.port
+                "Warning: Could not create server TCP listening socket {addr}:{port}: {why}"
             );
             logger.log(LogLevel::Warning, &msg);
         };
-        let Some(sockaddr) = resolve(addr, config.port) else {
+        let Some(sockaddr) = resolve(addr, port) else {
             warn("Name or service not known");
             if optional {
                 continue;
             }
             return None;
         };
-        match sys::tcp_listen(sockaddr, config.tcp_backlog) {
+        match sys::tcp_listen(sockaddr, backlog) {
             Ok(l) => out.push(l),
             Err((call, e)) => {
                 warn(&format!("{call}: {}", sys::strerror(&e)));

@@ -65,6 +65,24 @@ pub fn tcp_listen(
         setopt(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY).map_err(|e| ("setsockopt IPV6_V6ONLY", e))?;
     }
     setopt(libc::SOL_SOCKET, libc::SO_REUSEADDR).map_err(|e| ("setsockopt SO_REUSEADDR", e))?;
+    let (storage, len) = sockaddr(addr);
+    // SAFETY: `storage` holds a valid address of `len` bytes.
+    check(unsafe {
+        libc::bind(
+            fd,
+            (&storage as *const libc::sockaddr_storage).cast(),
+            len as libc::socklen_t,
+        )
+    })
+    .map_err(|e| ("bind", e))?;
+    let backlog = libc::c_int::try_from(backlog).unwrap_or(libc::c_int::MAX);
+    // SAFETY: plain syscall on our socket.
+    check(unsafe { libc::listen(fd, backlog) }).map_err(|e| ("listen", e))?;
+    Ok(std::net::TcpListener::from(owned))
+}
+
+/// `addr` as a C socket address and its length.
+fn sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, usize) {
     // SAFETY: sockaddr_storage is plain data; all-zero is a valid value.
     let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
     let len = match addr {
@@ -96,19 +114,53 @@ pub fn tcp_listen(
             std::mem::size_of::<libc::sockaddr_in6>()
         }
     };
+    (storage, len)
+}
+
+/// A non-blocking, close-on-exec TCP connect to `addr` in progress (Redis's
+/// `anetTcpNonBlockBestEffortBindConnect`): when `source` is given (`bind-source-addr`) the
+/// socket is first bound to it, best effort: if that bind fails the connect goes ahead
+/// unbound, as in Redis. Completion is seen as writability, as for any non-blocking connect.
+pub fn tcp_connect(
+    addr: SocketAddr,
+    source: Option<std::net::IpAddr>,
+) -> io::Result<std::net::TcpStream> {
+    let family = if addr.is_ipv6() {
+        libc::AF_INET6
+    } else {
+        libc::AF_INET
+    };
+    let ty = libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+    // SAFETY: plain syscall with constant arguments; the result is checked.
+    let fd = check(unsafe { libc::socket(family, ty, 0) })?;
+    // SAFETY: `fd` was just returned by socket() and is owned by nobody else.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    if let Some(ip) = source.filter(|ip| ip.is_ipv6() == addr.is_ipv6()) {
+        let (storage, len) = sockaddr(SocketAddr::new(ip, 0));
+        // SAFETY: `storage` holds a valid address of `len` bytes. Failure is tolerated.
+        let _ = unsafe {
+            libc::bind(
+                fd,
+                (&storage as *const libc::sockaddr_storage).cast(),
+                len as libc::socklen_t,
+            )
+        };
+    }
+    let (storage, len) = sockaddr(addr);
     // SAFETY: `storage` holds a valid address of `len` bytes.
-    check(unsafe {
-        libc::bind(
+    let connected = check(unsafe {
+        libc::connect(
             fd,
             (&storage as *const libc::sockaddr_storage).cast(),
             len as libc::socklen_t,
         )
-    })
-    .map_err(|e| ("bind", e))?;
-    let backlog = libc::c_int::try_from(backlog).unwrap_or(libc::c_int::MAX);
-    // SAFETY: plain syscall on our socket.
-    check(unsafe { libc::listen(fd, backlog) }).map_err(|e| ("listen", e))?;
-    Ok(std::net::TcpListener::from(owned))
+    });
+    match connected {
+        Ok(_) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
+    }
+    Ok(std::net::TcpStream::from(owned))
 }
 
 /// Which side of [`daemonize`] we are on.
@@ -308,4 +360,24 @@ pub fn set_open_files_limit(soft: u64, hard: u64) -> io::Result<()> {
     };
     // SAFETY: valid pointer to an initialized struct.
     check(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &r) }).map(drop)
+}
+
+/// Take an exclusive, non-blocking `flock` on `file` (Redis's `clusterLockConfig`). `Ok(false)`:
+/// another process holds it (`EWOULDBLOCK`). The lock lives as long as the descriptor.
+pub fn try_lock_exclusive(file: &std::fs::File) -> io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: plain syscall on a descriptor `file` owns for the duration of the call.
+    match check(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }) {
+        Ok(_) => Ok(true),
+        Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Send `SIGTERM` to process `pid` (a supervisor stopping its children in order).
+pub fn terminate(pid: u32) -> io::Result<()> {
+    let pid =
+        libc::pid_t::try_from(pid).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: plain syscall; a wrong pid only yields ESRCH/EPERM.
+    check(unsafe { libc::kill(pid, libc::SIGTERM) }).map(drop)
 }
