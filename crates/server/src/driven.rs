@@ -21,6 +21,8 @@ pub trait Driven {
     fn handle_closed(&mut self, now: Now, conn: ConnId);
     /// See [`Node::handle_timeout`].
     fn handle_timeout(&mut self, now: Now);
+    /// SIGTERM or SIGINT arrived: shut down as SHUTDOWN does (ends in `Output::Shutdown`).
+    fn handle_shutdown_signal(&mut self, now: Now);
     /// See [`Node::handle_process_stats`].
     fn handle_process_stats(&mut self, now: Now, stats: ProcessStats);
     /// See [`Node::poll_output`].
@@ -80,6 +82,9 @@ impl Driven for Node {
     }
     fn handle_timeout(&mut self, now: Now) {
         Node::handle_timeout(self, now)
+    }
+    fn handle_shutdown_signal(&mut self, now: Now) {
+        Node::handle_shutdown_signal(self, now);
     }
     fn handle_process_stats(&mut self, now: Now, stats: ProcessStats) {
         Node::handle_process_stats(self, now, stats)

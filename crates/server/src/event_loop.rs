@@ -46,10 +46,8 @@ const MAX_ACCEPTS: usize = 1000;
 /// Why the loop stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stop {
-    /// The node asked for it (`SHUTDOWN`).
+    /// The node asked for it: `SHUTDOWN`, or SIGTERM/SIGINT passed on to the node.
     Shutdown,
-    /// SIGTERM or SIGINT.
-    Signal(&'static str),
 }
 
 /// The event loop and everything it owns. Connection tokens are their ids; bus link tokens
@@ -162,7 +160,18 @@ impl<N: Driven> EventLoop<N> {
         self.drain();
         let stop = loop {
             if let Some(sig) = sys::take_shutdown_signal() {
-                break Stop::Signal(sig);
+                // A signal takes SHUTDOWN's path through the node (Ref: server.c
+                // sigShutdownHandler → prepareForShutdown), which ends in Output::Shutdown.
+                self.log(
+                    LogLevel::Warning,
+                    &format!("Received {sig} scheduling shutdown..."),
+                );
+                let now = self.clock.now();
+                self.node.handle_shutdown_signal(now);
+                self.drain();
+                if self.shutdown {
+                    break Stop::Shutdown;
+                }
             }
             let now = self.clock.now();
             let timeout = if self.again.is_empty() {

@@ -140,6 +140,9 @@ impl Driven for FakeNode {
         self.closed.push(conn);
     }
     fn handle_timeout(&mut self, _now: Now) {}
+    fn handle_shutdown_signal(&mut self, _now: Now) {
+        self.out.push_back(Output::Shutdown);
+    }
     fn handle_process_stats(&mut self, _now: Now, _stats: ProcessStats) {}
     fn poll_output(&mut self) -> Option<Output> {
         self.out.pop_front()

@@ -9,7 +9,7 @@ use hashslot_node::{Config, LogLevel, Node, ProcessInfo};
 use crate::args::RunArgs;
 use crate::conf::{self, LoadError};
 use crate::driven::{Clock, Driven};
-use crate::event_loop::{ConfigLock, EventLoop, Stop};
+use crate::event_loop::{ConfigLock, EventLoop};
 use crate::files;
 use crate::log::Logger;
 use crate::sys;
@@ -183,31 +183,18 @@ pub fn run(program: &str, args: RunArgs) -> i32 {
     let mut logger = logger;
     logger.level = event_loop.node().log_level();
     let failed = stop.is_err();
-    let by_node = matches!(stop, Ok(Stop::Shutdown));
-    match stop {
-        Ok(Stop::Signal(sig)) => {
-            logger.log(
-                LogLevel::Warning,
-                &format!("Received {sig} scheduling shutdown..."),
-            );
-            logger.log(LogLevel::Warning, "User requested shutdown...");
-        }
-        Ok(Stop::Shutdown) => {}
-        Err(e) => {
-            logger.log(LogLevel::Warning, &format!("Event loop failed: {e}"));
-        }
+    if let Err(e) = &stop {
+        logger.log(LogLevel::Warning, &format!("Event loop failed: {e}"));
     }
     if let Some(path) = pidfile {
         logger.log(LogLevel::Notice, "Removing the pid file.");
         let _ = std::fs::remove_file(path);
     }
-    // After SHUTDOWN the node has said goodbye itself.
-    if !by_node {
-        logger.log(
-            LogLevel::Warning,
-            "hashslot is now ready to exit, bye bye...",
-        );
-    }
+    // The goodbye comes last, after the pidfile is gone, as Redis orders it.
+    logger.log(
+        LogLevel::Warning,
+        "hashslot is now ready to exit, bye bye...",
+    );
     i32::from(failed)
 }
 
