@@ -7,5 +7,6 @@ pub use hashslot_keyspace as keyspace;
 pub use hashslot_node as node;
 pub use hashslot_resp as resp;
 pub use hashslot_server as server;
+pub use hashslot_sim as sim;
 pub use hashslot_slots as slots;
 pub use hashslot_types as types;

@@ -1,0 +1,103 @@
+//! Fault settings, drawn per seed (swarm testing: each seed enables a random subset of faults,
+//! each with random rates, so that rare combinations get explored across seeds).
+
+use hashslot_types::Rng;
+
+/// Every fault knob of a run. Durations are in milliseconds of virtual time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Faults {
+    /// One-way network latency range of a write (uniform), in microseconds.
+    pub latency_us: (u64, u64),
+    /// Probability that a write hits the slow tail: latency ×10.
+    pub latency_tail: f64,
+    /// Probability that a write is hit by packet loss: TCP retransmits it after an RTO
+    /// (200–1000 ms). Bytes are never lost or duplicated on a live link.
+    pub retransmit: f64,
+    /// Probability that a write is delivered as two reads (TCP segmentation).
+    pub split: f64,
+    /// Probability that a write resets its link (both ends see the close).
+    pub reset: f64,
+    /// Probability that a connect attempt is refused although the peer is up.
+    pub connect_fail: f64,
+    /// How long a connection whose bytes are being dropped lives before TCP gives up on it.
+    pub tcp_give_up_ms: (u64, u64),
+    /// Time for a nodes.conf write (write, fsync, rename, fsync dir) to complete.
+    pub disk_ms: (u64, u64),
+    /// Maximum wall-clock skew of a node, either way.
+    pub clock_skew_ms: u64,
+    /// Mean time between nemesis actions (0: no nemesis).
+    pub nemesis_mean_ms: u64,
+    /// Nemesis may cut paths (symmetric, one-way, hold).
+    pub partitions: bool,
+    /// Nemesis may crash and restart nodes.
+    pub crashes: bool,
+    /// A fault lasts this many node timeouts (range, in percent of `cluster-node-timeout`).
+    pub fault_len_pct: (u64, u64),
+}
+
+impl Faults {
+    /// No faults: a fast, reliable LAN (50–500 µs latency, 1 ms disks).
+    pub fn none() -> Faults {
+        Faults {
+            latency_us: (50, 500),
+            latency_tail: 0.0,
+            retransmit: 0.0,
+            split: 0.0,
+            reset: 0.0,
+            connect_fail: 0.0,
+            tcp_give_up_ms: (2_000, 10_000),
+            disk_ms: (1, 1),
+            clock_skew_ms: 0,
+            nemesis_mean_ms: 0,
+            partitions: false,
+            crashes: false,
+            fault_len_pct: (50, 300),
+        }
+    }
+
+    /// A random subset of faults with random rates, from `rng` (one draw per seed).
+    pub fn swarm(rng: &mut Rng) -> Faults {
+        let coin = |rng: &mut Rng| rng.below(2) == 1;
+        let mut f = Faults::none();
+        let lo = 20 + rng.below(500);
+        f.latency_us = (lo, lo + rng.below(20_000));
+        if coin(rng) {
+            f.latency_tail = unit(rng) * 0.05;
+        }
+        if coin(rng) {
+            f.retransmit = unit(rng) * 0.02;
+        }
+        if coin(rng) {
+            f.split = unit(rng) * 0.5;
+        }
+        if coin(rng) {
+            f.reset = unit(rng) * 0.002;
+        }
+        if coin(rng) {
+            f.connect_fail = unit(rng) * 0.3;
+        }
+        let d = 1 + rng.below(20);
+        f.disk_ms = (d, d + rng.below(200));
+        if coin(rng) {
+            f.clock_skew_ms = rng.below(10_000);
+        }
+        f.partitions = coin(rng);
+        f.crashes = coin(rng);
+        if f.partitions || f.crashes {
+            f.nemesis_mean_ms = 500 + rng.below(5_000);
+        }
+        let a = 20 + rng.below(200);
+        f.fault_len_pct = (a, a + rng.below(300));
+        f
+    }
+}
+
+/// A uniform draw in `[0, 1)`.
+pub(crate) fn unit(rng: &mut Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A uniform draw in `lo..=hi`.
+pub(crate) fn between(rng: &mut Rng, (lo, hi): (u64, u64)) -> u64 {
+    lo + rng.below(hi.saturating_sub(lo) + 1)
+}

@@ -1,0 +1,310 @@
+//! The simulator: real `Node`s on one virtual clock, driven by a discrete event queue.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use bytes::Bytes;
+use hashslot_node::PersistToken;
+use hashslot_types::{ConnId, LinkId, Rng};
+
+use crate::client::{Admin, Client, History};
+use crate::faults::{between, Faults};
+use crate::host::Host;
+use crate::net::{Link, PathState};
+use crate::trace::Trace;
+
+/// Virtual time in nanoseconds since the simulation started.
+pub type Time = u64;
+
+/// Nanoseconds per millisecond.
+pub(crate) const MS: Time = 1_000_000;
+
+/// What a run looks like: its seed, the cluster's shape and the faults.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// The one seed everything is drawn from.
+    pub seed: u64,
+    /// Number of nodes (the cluster setup helper uses `masters * (1 + replicas)` of them).
+    pub nodes: usize,
+    /// `cluster-node-timeout` in milliseconds.
+    pub node_timeout_ms: u64,
+    /// Fault settings (see [`Faults::swarm`] and [`Faults::none`]).
+    pub faults: Faults,
+    /// Keep the trace's lines (the hash is always kept).
+    pub keep_trace: bool,
+}
+
+impl SimConfig {
+    /// `nodes` nodes with `node_timeout_ms`, no faults.
+    pub fn new(seed: u64, nodes: usize, node_timeout_ms: u64) -> SimConfig {
+        SimConfig {
+            seed,
+            nodes,
+            node_timeout_ms,
+            faults: Faults::none(),
+            keep_trace: false,
+        }
+    }
+
+    /// The same with swarm faults drawn from the seed.
+    pub fn swarm(seed: u64, nodes: usize, node_timeout_ms: u64) -> SimConfig {
+        let mut rng = Rng::from_seed(seed).child("faults");
+        SimConfig {
+            faults: Faults::swarm(&mut rng),
+            ..SimConfig::new(seed, nodes, node_timeout_ms)
+        }
+    }
+}
+
+/// One scheduled thing.
+#[derive(Debug)]
+pub(crate) enum Ev {
+    /// Node timer (stale unless `at` is still the node's deadline and `inc` its incarnation).
+    Timer { node: usize, inc: u32 },
+    /// Bytes of link `link` sent by side `dir` reach the other side.
+    Deliver {
+        link: usize,
+        dir: usize,
+        data: Bytes,
+    },
+    /// Held bytes of a direction are released.
+    Flush { link: usize, dir: usize },
+    /// Side `side` of the link learns that the link is closed.
+    Closed { link: usize, side: usize },
+    /// The connect's SYN reaches the target: it accepts.
+    Accept { link: usize },
+    /// The connect completes on the connecting side.
+    Connected { link: usize },
+    /// A connect failed.
+    ConnectFailed { node: usize, inc: u32, link: LinkId },
+    /// A nodes.conf write completed (unless the node crashed since).
+    PersistDone {
+        node: usize,
+        inc: u32,
+        token: PersistToken,
+        path: String,
+        data: Bytes,
+    },
+    /// A node's Output::Close was carried out: tell it.
+    ConnClosedLocal { node: usize, inc: u32, conn: ConnId },
+    /// A workload client's turn.
+    ClientTick { client: usize },
+    /// The nemesis acts.
+    Nemesis,
+    /// Undo a nemesis fault.
+    Undo(crate::nemesis::Undo),
+}
+
+#[derive(Debug)]
+struct Queued {
+    at: Time,
+    seq: u64,
+    ev: Ev,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(o.at, o.seq))
+    }
+}
+
+/// N real nodes, a network, disks, clients and a nemesis, all on virtual time from one seed.
+///
+/// Node `i` serves clients on `127.0.0.1:7000+i` and the bus on `127.0.0.1:17000+i`.
+#[derive(Debug)]
+pub struct Sim {
+    pub(crate) cfg: SimConfig,
+    pub(crate) now: Time,
+    queue: BinaryHeap<Reverse<Queued>>,
+    seq: u64,
+    pub(crate) rng: Rng,
+    pub(crate) hosts: Vec<Host>,
+    pub(crate) links: Vec<Link>,
+    /// (node, bus link) → link index, for links the node holds open.
+    pub(crate) bus_map: BTreeMap<(usize, LinkId), usize>,
+    /// (node, client conn) → link index.
+    pub(crate) conn_map: BTreeMap<(usize, ConnId), usize>,
+    /// Directed paths (from, to) that are cut or held.
+    pub(crate) paths: BTreeMap<(usize, usize), PathState>,
+    pub(crate) next_id: u64,
+    pub(crate) trace: Trace,
+    pub(crate) admins: Vec<Admin>,
+    pub(crate) clients: Vec<Client>,
+    pub(crate) history: History,
+    pub(crate) nemesis: crate::nemesis::Nemesis,
+    /// Things the simulator saw that break the driver contract (sends on unknown links…).
+    pub(crate) violations: Vec<String>,
+    /// Events processed.
+    pub(crate) steps: u64,
+}
+
+impl Sim {
+    /// Start `cfg.nodes` fresh nodes (empty disks) at virtual time 0.
+    pub fn new(cfg: SimConfig) -> Sim {
+        let root = Rng::from_seed(cfg.seed);
+        let mut rng = root.child("sim");
+        let hosts = (0..cfg.nodes)
+            .map(|i| Host::new(i, &cfg, &mut rng))
+            .collect();
+        let mut sim = Sim {
+            trace: Trace::new(cfg.keep_trace),
+            admins: (0..cfg.nodes).map(|_| Admin::default()).collect(),
+            cfg,
+            now: 0,
+            queue: BinaryHeap::new(),
+            seq: 0,
+            rng,
+            hosts,
+            links: Vec::new(),
+            bus_map: BTreeMap::new(),
+            conn_map: BTreeMap::new(),
+            paths: BTreeMap::new(),
+            next_id: 1,
+            clients: Vec::new(),
+            history: History::default(),
+            nemesis: crate::nemesis::Nemesis::default(),
+            violations: Vec::new(),
+            steps: 0,
+        };
+        for i in 0..sim.hosts.len() {
+            sim.boot(i);
+        }
+        sim
+    }
+
+    /// The run's configuration.
+    pub fn config(&self) -> &SimConfig {
+        &self.cfg
+    }
+
+    /// Virtual time, in milliseconds.
+    pub fn now_ms(&self) -> u64 {
+        self.now / MS
+    }
+
+    /// The trace so far.
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// Events processed so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.hosts.len()
+    }
+
+    /// Whether the simulation has no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.hosts.is_empty()
+    }
+
+    /// Whether node `i` is running (not crashed).
+    pub fn is_up(&self, i: usize) -> bool {
+        self.hosts[i].node.is_some()
+    }
+
+    /// Driver-contract breaches the simulator saw (empty when all is well).
+    pub fn violations(&self) -> &[String] {
+        &self.violations
+    }
+
+    pub(crate) fn push(&mut self, at: Time, ev: Ev) {
+        self.seq += 1;
+        let at = at.max(self.now);
+        self.queue.push(Reverse(Queued {
+            at,
+            seq: self.seq,
+            ev,
+        }));
+    }
+
+    pub(crate) fn fresh_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// A draw in `range` milliseconds, as nanoseconds.
+    pub(crate) fn draw_ms(&mut self, range: (u64, u64)) -> Time {
+        between(&mut self.rng, range) * MS
+    }
+
+    /// Process the next event; false when nothing is scheduled.
+    pub fn step(&mut self) -> bool {
+        let Some(Reverse(q)) = self.queue.pop() else {
+            return false;
+        };
+        self.now = q.at;
+        self.steps += 1;
+        match q.ev {
+            Ev::Timer { node, inc } => self.fire_timer(node, inc, q.at),
+            Ev::Deliver { link, dir, data } => self.deliver(link, dir, data),
+            Ev::Flush { link, dir } => self.flush(link, dir),
+            Ev::Closed { link, side } => self.closed(link, side),
+            Ev::Accept { link } => self.accept(link),
+            Ev::Connected { link } => self.connected(link),
+            Ev::ConnectFailed { node, inc, link } => self.connect_failed(node, inc, link),
+            Ev::PersistDone {
+                node,
+                inc,
+                token,
+                path,
+                data,
+            } => self.persist_done(node, inc, token, path, data),
+            Ev::ConnClosedLocal { node, inc, conn } => self.conn_closed_local(node, inc, conn),
+            Ev::ClientTick { client } => self.client_tick(client),
+            Ev::Nemesis => self.nemesis_act(),
+            Ev::Undo(u) => self.undo(u),
+        }
+        true
+    }
+
+    /// Run until virtual time has advanced by `ms` milliseconds.
+    pub fn run_for(&mut self, ms: u64) {
+        let end = self.now + ms * MS;
+        self.run_to(end);
+    }
+
+    /// Run every event scheduled up to `end`, then set the clock to `end`.
+    pub(crate) fn run_to(&mut self, end: Time) {
+        while self.queue.peek().is_some_and(|Reverse(q)| q.at <= end) {
+            self.step();
+        }
+        self.now = self.now.max(end);
+    }
+
+    /// Run until `done` holds, checking every `every_ms`, for at most `max_ms`. Returns whether
+    /// it held.
+    pub fn run_until(
+        &mut self,
+        max_ms: u64,
+        every_ms: u64,
+        mut done: impl FnMut(&mut Sim) -> bool,
+    ) -> bool {
+        let end = self.now + max_ms * MS;
+        loop {
+            if done(self) {
+                return true;
+            }
+            if self.now >= end {
+                return false;
+            }
+            let next = (self.now + every_ms * MS).min(end);
+            self.run_to(next);
+        }
+    }
+}
