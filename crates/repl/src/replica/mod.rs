@@ -1,0 +1,417 @@
+//! The replica side: handshake, PSYNC, the full-sync payload, the command stream, ACKs.
+
+mod payload;
+mod read;
+
+use std::collections::VecDeque;
+use std::fmt::Write;
+use std::time::Duration;
+
+use bytes::Bytes;
+use hashslot_resp::{Limits, RequestParser};
+use hashslot_types::{Instant, Now, Rng};
+
+use crate::wire;
+use crate::{MasterConfig, ReplHistory, ReplId, ReplicaConfig, ReplicationMaster};
+use payload::PayloadReader;
+
+/// What the replica asks its driver to do. Drained with [`ReplicationReplica::poll_output`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReplicaOutput {
+    /// Open a TCP connection to the master, then call
+    /// [`handle_connected`](ReplicationReplica::handle_connected) or
+    /// [`handle_connect_failed`](ReplicationReplica::handle_connect_failed).
+    ConnectToMaster {
+        /// Master host.
+        host: String,
+        /// Master client port.
+        port: u16,
+    },
+    /// Write these bytes to the master connection.
+    SendToMaster(Bytes),
+    /// Close the master connection (no `handle_disconnected` needed for it afterwards).
+    CloseMasterLink,
+    /// Replace the whole dataset with this RDB file (flush, then load), then call
+    /// [`handle_rdb_loaded`](ReplicationReplica::handle_rdb_loaded). Bytes read meanwhile are
+    /// held and applied after it.
+    LoadRdb {
+        /// The RDB file, exactly as the master sent it (no framing).
+        payload: Bytes,
+    },
+    /// Execute this write command from the master (no reply is sent; the master client may
+    /// write even when the replica is read-only).
+    ApplyCommand {
+        /// The db the master stream selected (its `SELECT`s are handled here).
+        db: i64,
+        /// The command and its arguments.
+        argv: Vec<Bytes>,
+        /// `slave_repl_offset` once this command is processed.
+        offset: i64,
+    },
+}
+
+/// Redis's `repl_state` for a replica (`REPL_STATE_*`), plus `Loading` while the driver loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LinkState {
+    /// Must connect (at the next cron).
+    Connect,
+    /// Waiting for the TCP connection.
+    Connecting,
+    /// `PING` sent.
+    ReceivePingReply,
+    /// `AUTH`/`REPLCONF` sent back-to-back; reading their replies.
+    Handshake,
+    /// `PSYNC` sent.
+    ReceivePsyncReply,
+    /// Reading the RDB payload.
+    Transfer,
+    /// The payload was handed out with `LoadRdb`; waiting for `handle_rdb_loaded`.
+    Loading,
+    /// Streaming (`master_link_status:up`).
+    Connected,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Auth,
+    Port,
+    Ip,
+    Capa,
+}
+
+/// The replica side of Redis 7.0 replication, for one master.
+///
+/// Driver contract: the same four kinds of methods as [`ReplicationMaster`]. Inputs are the
+/// master connection's life ([`handle_connected`](Self::handle_connected),
+/// [`handle_connect_failed`](Self::handle_connect_failed),
+/// [`handle_disconnected`](Self::handle_disconnected)), the bytes read from it
+/// ([`handle_read`](Self::handle_read)), the load result
+/// ([`handle_rdb_loaded`](Self::handle_rdb_loaded)) and [`handle_timeout`](Self::handle_timeout).
+/// After each, drain [`poll_output`](Self::poll_output), then re-arm
+/// [`poll_timeout`](Self::poll_timeout).
+///
+/// Memory: the full-sync payload is held whole until `LoadRdb` (at most
+/// [`ReplicaConfig::max_rdb_payload`] plus the 40-byte mark); bytes that arrive while the
+/// driver loads are held too; in the stream only an incomplete command is held.
+#[derive(Debug)]
+pub struct ReplicationReplica {
+    config: ReplicaConfig,
+    history: ReplHistory,
+    master_host: String,
+    master_port: u16,
+    state: LinkState,
+    /// A cached master (`server.cached_master`): PSYNC with `history.replid` and
+    /// `history.master_repl_offset + 1`.
+    cached: bool,
+    expect: VecDeque<Expect>,
+    /// `+FULLRESYNC` id and offset, applied once the payload is loaded.
+    full: Option<(ReplId, i64)>,
+    /// The payload came with the EOF mark: ACK right after loading.
+    usemark: bool,
+    /// Old `SYNC` fallback: no offsets, no ACKs.
+    pre_psync: bool,
+    db: i64,
+    inbuf: Vec<u8>,
+    parser: RequestParser,
+    payload: Option<PayloadReader>,
+    /// `repl_transfer_lastio` / the master client's `lastinteraction`.
+    last_io: Instant,
+    down_since: Option<Instant>,
+    cron_at: Instant,
+    out: VecDeque<ReplicaOutput>,
+}
+
+const CRON_PERIOD: Duration = Duration::from_secs(1);
+
+impl ReplicationReplica {
+    /// Replicate `host:port` with no cached master (`PSYNC ? -1`): a node that starts empty.
+    pub fn new(
+        now: Now,
+        config: ReplicaConfig,
+        history: ReplHistory,
+        host: &str,
+        port: u16,
+    ) -> Self {
+        let mut r = ReplicationReplica {
+            config,
+            history,
+            master_host: host.to_owned(),
+            master_port: port,
+            state: LinkState::Connect,
+            cached: false,
+            expect: VecDeque::new(),
+            full: None,
+            usemark: false,
+            pre_psync: false,
+            db: 0,
+            inbuf: Vec::new(),
+            parser: RequestParser::new(master_limits()),
+            payload: None,
+            last_io: now.mono,
+            down_since: None,
+            cron_at: now.mono + CRON_PERIOD,
+            out: VecDeque::new(),
+        };
+        r.connect(now);
+        r
+    }
+
+    /// A master becoming a replica of `host:port` keeps its history as a cached master
+    /// (Redis's `replicationCacheMasterUsingMyself`), so it can `PSYNC` and continue.
+    pub fn from_master(
+        now: Now,
+        config: ReplicaConfig,
+        history: ReplHistory,
+        host: &str,
+        port: u16,
+    ) -> Self {
+        let mut r = Self::new(now, config, history, host, port);
+        r.cached = true;
+        r
+    }
+
+    /// Follow another master (`REPLICAOF`, `CLUSTER REPLICATE`, a failover elsewhere): the
+    /// current link is closed and its history cached, then the new master is connected.
+    pub fn set_master(&mut self, now: Now, host: &str, port: u16) {
+        self.drop_link(now, true);
+        self.master_host = host.to_owned();
+        self.master_port = port;
+        self.connect(now);
+    }
+
+    /// Stop replicating and become a master (`REPLICAOF NO ONE`, a won election). The
+    /// history's id moves to `replid2` (valid up to offset + 1) and a new id starts, so the old
+    /// master's other replicas can partially resync with us (Redis's `shiftReplicationId`).
+    /// The driver closes the master connection if it has one open.
+    pub fn promote(self, now: Now, config: MasterConfig, mut rng: Rng) -> ReplicationMaster {
+        let mut history = self.history;
+        history.shift_replication_id(&mut rng);
+        history.ensure_backlog(config.repl_backlog_size);
+        ReplicationMaster::with_history(now, config, rng, history)
+    }
+
+    /// The TCP connection to the master is up: start the handshake with `PING`.
+    pub fn handle_connected(&mut self, now: Now) {
+        if self.state != LinkState::Connecting {
+            return;
+        }
+        self.last_io = now.mono;
+        self.state = LinkState::ReceivePingReply;
+        self.send(wire::command(&["PING"]));
+    }
+
+    /// The connection attempt failed; another one follows at the next cron.
+    pub fn handle_connect_failed(&mut self, _now: Now) {
+        if self.state == LinkState::Connecting {
+            self.state = LinkState::Connect;
+        }
+    }
+
+    /// The master connection closed (by the peer or an error).
+    pub fn handle_disconnected(&mut self, now: Now) {
+        self.drop_link(now, false);
+    }
+
+    /// The driver loaded (or failed to load) the payload of the last `LoadRdb`.
+    pub fn handle_rdb_loaded(&mut self, now: Now, ok: bool) {
+        if self.state != LinkState::Loading {
+            return;
+        }
+        let Some((replid, offset)) = self.full.take() else {
+            return;
+        };
+        if !ok {
+            return self.abort(now);
+        }
+        // Ref: readSyncBulkPayload: the master's id and offset become ours, with a fresh
+        // backlog and no previous history.
+        self.history.replid = replid;
+        self.history.master_repl_offset = offset;
+        self.history.clear_replication_id2();
+        self.history.backlog = None;
+        self.history.ensure_backlog(self.config.repl_backlog_size);
+        self.state = LinkState::Connected;
+        self.down_since = None;
+        self.last_io = now.mono;
+        self.db = 0;
+        if self.usemark && !self.pre_psync {
+            self.send_ack();
+        }
+        self.process(now);
+    }
+
+    /// Run what is due: connect when needed, `repl-timeout`, the once-a-second ACK.
+    pub fn handle_timeout(&mut self, now: Now) {
+        if now.mono < self.cron_at {
+            return;
+        }
+        self.cron_at = now.mono + CRON_PERIOD;
+        let silent = now.mono.saturating_duration_since(self.last_io) > self.config.repl_timeout;
+        match self.state {
+            LinkState::Connect => self.connect(now),
+            LinkState::Connecting
+            | LinkState::ReceivePingReply
+            | LinkState::Handshake
+            | LinkState::ReceivePsyncReply
+            | LinkState::Transfer
+                if silent =>
+            {
+                self.abort(now)
+            }
+            LinkState::Connected if silent => self.abort(now),
+            LinkState::Connected if !self.pre_psync => self.send_ack(),
+            _ => {}
+        }
+    }
+
+    /// The next output for the driver.
+    pub fn poll_output(&mut self) -> Option<ReplicaOutput> {
+        self.out.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) wants to run next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        Some(self.cron_at)
+    }
+
+    /// The replication history (ids, offset, backlog).
+    pub fn history(&self) -> &ReplHistory {
+        &self.history
+    }
+
+    /// The link state.
+    pub fn state(&self) -> LinkState {
+        self.state
+    }
+
+    /// `slave_repl_offset`: the stream processed (what ACKs report).
+    pub fn repl_offset(&self) -> i64 {
+        self.history.master_repl_offset
+    }
+
+    /// When the link went down (`repl_down_since`), for the failover's data age.
+    pub fn down_since(&self) -> Option<Instant> {
+        self.down_since
+    }
+
+    /// The master this replica follows.
+    pub fn master_addr(&self) -> (&str, u16) {
+        (&self.master_host, self.master_port)
+    }
+
+    /// The `# Replication` section of INFO for a replica, CRLF-terminated lines.
+    pub fn info(&self, now: Now) -> String {
+        let secs = |since: Instant| now.mono.saturating_duration_since(since).as_secs();
+        let connected = self.state == LinkState::Connected;
+        let in_transfer = matches!(self.state, LinkState::Transfer | LinkState::Loading);
+        let (read_off, off) = if connected {
+            let off = self.history.master_repl_offset;
+            (off + self.inbuf.len() as i64, off)
+        } else if self.cached {
+            (
+                self.history.master_repl_offset,
+                self.history.master_repl_offset,
+            )
+        } else {
+            (1, 1)
+        };
+        let mut s = String::from("# Replication\r\nrole:slave\r\n");
+        let _ = write!(
+            s,
+            "master_host:{}\r\nmaster_port:{}\r\nmaster_link_status:{}\r\n\
+             master_last_io_seconds_ago:{}\r\nmaster_sync_in_progress:{}\r\n\
+             slave_read_repl_offset:{read_off}\r\nslave_repl_offset:{off}\r\n",
+            self.master_host,
+            self.master_port,
+            if connected { "up" } else { "down" },
+            if connected {
+                secs(self.last_io) as i64
+            } else {
+                -1
+            },
+            u8::from(in_transfer),
+        );
+        if let (true, Some(p)) = (in_transfer, &self.payload) {
+            let (total, read) = (p.total(), p.read as i64);
+            let perc = if total > 0 {
+                read as f64 * 100.0 / total as f64
+            } else {
+                0.0
+            };
+            let _ = write!(
+                s,
+                "master_sync_total_bytes:{total}\r\nmaster_sync_read_bytes:{read}\r\n\
+                 master_sync_left_bytes:{}\r\nmaster_sync_perc:{perc:.2}\r\n\
+                 master_sync_last_io_seconds_ago:{}\r\n",
+                total - read,
+                secs(self.last_io),
+            );
+        }
+        if !connected {
+            let down = self.down_since.map_or(-1, |d| secs(d) as i64);
+            let _ = write!(s, "master_link_down_since_seconds:{down}\r\n");
+        }
+        let _ = write!(
+            s,
+            "slave_priority:{}\r\nslave_read_only:{}\r\nreplica_announced:{}\r\nconnected_slaves:0\r\n",
+            self.config.replica_priority,
+            u8::from(self.config.replica_read_only),
+            u8::from(self.config.replica_announced),
+        );
+        self.history
+            .info_tail(self.config.repl_backlog_size, &mut s);
+        s
+    }
+
+    fn connect(&mut self, now: Now) {
+        self.state = LinkState::Connecting;
+        self.last_io = now.mono;
+        self.out.push_back(ReplicaOutput::ConnectToMaster {
+            host: self.master_host.clone(),
+            port: self.master_port,
+        });
+    }
+
+    /// Forget the link; a streaming master is cached for a later PSYNC
+    /// (`replicationCacheMaster`). `close`: we close it (else the peer did).
+    fn drop_link(&mut self, now: Now, close: bool) {
+        if self.state == LinkState::Connected {
+            self.cached = !self.pre_psync;
+            self.down_since = Some(now.mono);
+        }
+        if close && self.state != LinkState::Connect {
+            self.out.push_back(ReplicaOutput::CloseMasterLink);
+        }
+        self.state = LinkState::Connect;
+        self.inbuf.clear();
+        self.parser.reset();
+        self.payload = None;
+        self.full = None;
+        self.expect.clear();
+    }
+
+    /// Give up on this connection and retry at the next cron.
+    fn abort(&mut self, now: Now) {
+        self.drop_link(now, true);
+    }
+
+    fn send(&mut self, bytes: Vec<u8>) {
+        self.out
+            .push_back(ReplicaOutput::SendToMaster(bytes.into()));
+    }
+
+    fn send_ack(&mut self) {
+        let off = self.history.master_repl_offset.to_string();
+        self.send(wire::command(&["REPLCONF", "ACK", off.as_str()]));
+    }
+}
+
+/// Redis applies no bulk-length limit to its master link.
+fn master_limits() -> Limits {
+    Limits {
+        max_bulk_len: u64::MAX,
+        ..Limits::default()
+    }
+}

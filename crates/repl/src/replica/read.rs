@@ -1,0 +1,247 @@
+//! What the replica does with bytes from its master, state by state.
+
+use bytes::Bytes;
+use hashslot_types::Now;
+
+use super::payload::{PayloadEvent, PayloadReader};
+use super::{Expect, LinkState, ReplicaOutput, ReplicationReplica};
+use crate::wire::{self, parse_i64, take_line};
+use crate::ReplId;
+
+/// Longest handshake reply line accepted.
+const MAX_LINE: usize = 64 * 1024;
+
+impl ReplicationReplica {
+    /// Bytes read from the master connection.
+    pub fn handle_read(&mut self, now: Now, bytes: &[u8]) {
+        if matches!(self.state, LinkState::Connect | LinkState::Connecting) || bytes.is_empty() {
+            return;
+        }
+        self.last_io = now.mono;
+        self.inbuf.extend_from_slice(bytes);
+        self.process(now);
+    }
+
+    /// Consume as much of `inbuf` as the state allows.
+    pub(super) fn process(&mut self, now: Now) {
+        loop {
+            let progressed = match self.state {
+                LinkState::ReceivePingReply
+                | LinkState::Handshake
+                | LinkState::ReceivePsyncReply => self.handshake_line(now),
+                LinkState::Transfer => self.transfer(now),
+                LinkState::Connected => self.stream(now),
+                LinkState::Connect | LinkState::Connecting | LinkState::Loading => false,
+            };
+            if !progressed {
+                return;
+            }
+        }
+    }
+
+    fn handshake_line(&mut self, now: Now) -> bool {
+        let Some((line, used)) = take_line(&self.inbuf) else {
+            if self.inbuf.len() > MAX_LINE {
+                self.abort(now);
+            }
+            return false;
+        };
+        let line = line.to_vec();
+        self.inbuf.drain(..used);
+        match self.state {
+            LinkState::ReceivePingReply => {
+                // Ref: syncWithMaster: an auth error is fine here, AUTH follows.
+                let ok = line.first() == Some(&b'+')
+                    || line.starts_with(b"-NOAUTH")
+                    || line.starts_with(b"-NOPERM")
+                    || line.starts_with(b"-ERR operation not permitted");
+                if !ok {
+                    self.abort(now);
+                    return false;
+                }
+                self.send_handshake();
+            }
+            LinkState::Handshake => {
+                let expect = self.expect.pop_front();
+                // Only an AUTH failure aborts; REPLCONF errors are tolerated.
+                if expect == Some(Expect::Auth) && line.first() == Some(&b'-') {
+                    self.abort(now);
+                    return false;
+                }
+                if self.expect.is_empty() {
+                    self.send_psync();
+                }
+            }
+            LinkState::ReceivePsyncReply => return self.psync_reply(now, &line),
+            _ => {}
+        }
+        true
+    }
+
+    fn send_handshake(&mut self) {
+        let mut batch = Vec::new();
+        if let Some(pass) = self.config.masterauth.clone() {
+            match &self.config.masteruser {
+                Some(user) => wire::encode_command(&[&b"AUTH"[..], user, &pass], &mut batch),
+                None => wire::encode_command(&[&b"AUTH"[..], &pass], &mut batch),
+            }
+            self.expect.push_back(Expect::Auth);
+        }
+        let port = self.config.listening_port.to_string();
+        wire::encode_command(&["REPLCONF", "listening-port", &port], &mut batch);
+        self.expect.push_back(Expect::Port);
+        if let Some(ip) = &self.config.announce_ip {
+            wire::encode_command(&["REPLCONF", "ip-address", ip], &mut batch);
+            self.expect.push_back(Expect::Ip);
+        }
+        wire::encode_command(&["REPLCONF", "capa", "eof", "capa", "psync2"], &mut batch);
+        self.expect.push_back(Expect::Capa);
+        self.state = LinkState::Handshake;
+        self.send(batch);
+    }
+
+    fn send_psync(&mut self) {
+        let (replid, offset) = if self.cached {
+            (
+                self.history.replid.to_string(),
+                (self.history.master_repl_offset + 1).to_string(),
+            )
+        } else {
+            ("?".to_owned(), "-1".to_owned())
+        };
+        self.state = LinkState::ReceivePsyncReply;
+        self.send(wire::command(&["PSYNC", &replid, &offset]));
+    }
+
+    fn psync_reply(&mut self, now: Now, line: &[u8]) -> bool {
+        if line.is_empty() {
+            return true; // a keepalive newline
+        }
+        if let Some(rest) = line.strip_prefix(b"+FULLRESYNC") {
+            let mut parts = rest.split(|&b| b == b' ').filter(|p| !p.is_empty());
+            let replid = parts.next().and_then(ReplId::from_wire);
+            let offset = parts.next().and_then(parse_i64);
+            let (Some(replid), Some(offset)) = (replid, offset) else {
+                self.abort(now);
+                return false;
+            };
+            // A full sync discards the cached master (`replicationDiscardCachedMaster`).
+            self.cached = false;
+            self.full = Some((replid, offset));
+            self.pre_psync = false;
+            self.start_transfer();
+            return true;
+        }
+        if let Some(rest) = line.strip_prefix(b"+CONTINUE") {
+            if !self.cached {
+                self.abort(now);
+                return false;
+            }
+            let new_id = rest.strip_prefix(b" ").and_then(ReplId::from_wire);
+            if let Some(new_id) = new_id.filter(|id| *id != self.history.replid) {
+                // The master changed history (a failover): ours becomes replid2.
+                self.history.replid2 = self.history.replid;
+                self.history.second_replid_offset = self.history.master_repl_offset + 1;
+                self.history.replid = new_id;
+            }
+            self.history.ensure_backlog(self.config.repl_backlog_size);
+            self.state = LinkState::Connected;
+            self.down_since = None;
+            self.db = 0;
+            return true;
+        }
+        if line.starts_with(b"-NOMASTERLINK") || line.starts_with(b"-LOADING") {
+            self.abort(now); // try again at the next cron
+            return false;
+        }
+        if line.starts_with(b"-ERR") {
+            // A master without PSYNC: fall back to SYNC, no offsets.
+            self.cached = false;
+            self.pre_psync = true;
+            self.full = Some((self.history.replid, -1));
+            self.send(wire::command(&["SYNC"]));
+            self.start_transfer();
+            return true;
+        }
+        self.abort(now);
+        false
+    }
+
+    fn start_transfer(&mut self) {
+        self.state = LinkState::Transfer;
+        self.payload = Some(PayloadReader::new(self.config.max_rdb_payload));
+    }
+
+    fn transfer(&mut self, now: Now) -> bool {
+        let Some(reader) = &mut self.payload else {
+            return false;
+        };
+        let (event, used) = reader.feed(&self.inbuf);
+        self.inbuf.drain(..used);
+        match event {
+            PayloadEvent::More => false,
+            PayloadEvent::Failed(_) => {
+                self.abort(now);
+                false
+            }
+            PayloadEvent::Done(payload) => {
+                self.usemark = reader.usemark;
+                self.state = LinkState::Loading;
+                let payload = Bytes::from(payload);
+                self.out.push_back(ReplicaOutput::LoadRdb { payload });
+                false
+            }
+        }
+    }
+
+    /// One command of the stream (`processInputBuffer` on the master client).
+    fn stream(&mut self, now: Now) -> bool {
+        let used = match self.parser.parse(&self.inbuf) {
+            Ok(Some(n)) => n,
+            Ok(None) => return false,
+            Err(_) => {
+                self.abort(now);
+                return false;
+            }
+        };
+        let argv: Vec<Bytes> = self
+            .parser
+            .args(&self.inbuf)
+            .map(Bytes::copy_from_slice)
+            .collect();
+        self.parser.reset();
+        let raw: Vec<u8> = self.inbuf.drain(..used).collect();
+        let before = self.history.master_repl_offset;
+        // The offset moves past the command once it is processed; a GETACK reports the
+        // offset before itself.
+        self.history.append(&raw);
+        let after = self.history.master_repl_offset;
+        let name = argv
+            .first()
+            .map(|a| a.to_ascii_uppercase())
+            .unwrap_or_default();
+        match name.as_slice() {
+            b"" | b"PING" => {}
+            b"REPLCONF" => {
+                let getack = argv
+                    .get(1)
+                    .is_some_and(|o| o.eq_ignore_ascii_case(b"getack"));
+                if getack && !self.pre_psync {
+                    let off = before.to_string();
+                    self.send(wire::command(&["REPLCONF", "ACK", off.as_str()]));
+                }
+            }
+            b"SELECT" => {
+                if let Some(db) = argv.get(1).and_then(|d| parse_i64(d)) {
+                    self.db = db;
+                }
+            }
+            _ => self.out.push_back(ReplicaOutput::ApplyCommand {
+                db: self.db,
+                argv,
+                offset: after,
+            }),
+        }
+        true
+    }
+}
