@@ -3,7 +3,7 @@
 use hashslot_resp::Reply;
 use hashslot_types::{Now, Rng};
 
-use crate::Db;
+use crate::{Db, EncodingLimits};
 
 /// Command flags, as COMMAND INFO names them (`write`, `readonly`, `fast`…).
 pub mod flags {
@@ -157,6 +157,10 @@ pub struct Ctx<'a> {
     /// written. A blocking command then blocks again, instead of replying an error, when its
     /// key holds the wrong type (Redis 7.0 keeps such clients blocked).
     pub retrying_blocked: bool,
+    /// The collection encoding thresholds (CONFIG `hash-max-listpack-entries`…) that commands
+    /// creating or growing a collection use. Redis's defaults from [`Ctx::new`]; a node copies
+    /// its configured values here.
+    pub limits: EncodingLimits,
 }
 
 /// What a blocking command waits for.
@@ -190,6 +194,7 @@ impl<'a> Ctx<'a> {
             may_block: true,
             block: None,
             retrying_blocked: false,
+            limits: EncodingLimits::REDIS_DEFAULT,
         }
     }
 

@@ -31,8 +31,9 @@ pub const DEFAULT_SEED: u64 = 0x6861_7368_736c_6f74; // "hashslot"
 /// One Redis database (`db0`…).
 pub struct Db {
     pub(crate) hasher: KeyedHasher,
-    /// Per-slot tables; empty until the first insert so that an unused db costs nothing.
-    pub(crate) slots: Vec<Option<Box<Table>>>,
+    /// Per-slot tables; empty until the first insert so that an unused db costs nothing. Tables
+    /// are held inline (not boxed): with few keys per slot a box per table cost ~8 bytes a key.
+    pub(crate) slots: Vec<Option<Table>>,
     pub(crate) len: usize,
     /// (expire time, slot, key hash) → number of keys with exactly that triple (a multiset, so a
     /// 64-bit hash collision between two keys of one slot with one expiry stays exact).
@@ -162,12 +163,7 @@ impl Db {
 
     /// Approximate bytes used by this database (entries, tables, expiry index, objects).
     pub fn used_memory(&self) -> usize {
-        let tables: usize = self
-            .slots
-            .iter()
-            .flatten()
-            .map(|t| t.table_bytes() + 48)
-            .sum();
+        let tables: usize = self.slots.iter().flatten().map(|t| t.table_bytes()).sum();
         let objects: usize = self
             .objects
             .iter()
@@ -177,7 +173,11 @@ impl Db {
             + self.objects.capacity() * std::mem::size_of::<Option<Object>>();
         // A BTreeMap node holds up to 11 (key, value) pairs of 28 bytes and is ~70% full.
         let expires = self.expires.len() * 40;
-        self.entry_bytes + tables + objects + expires + self.slots.capacity() * 8
+        self.entry_bytes
+            + tables
+            + objects
+            + expires
+            + self.slots.capacity() * std::mem::size_of::<Option<Table>>()
     }
 
     /// Keep a log of keys deleted by expiry (lazy or active), for a node that propagates them
@@ -204,7 +204,7 @@ impl Db {
     }
 
     pub(crate) fn table(&self, slot: usize) -> Option<&Table> {
-        self.slots.get(slot).and_then(|t| t.as_deref())
+        self.slots.get(slot).and_then(|t| t.as_ref())
     }
 
     pub(crate) fn find(&self, key: &[u8]) -> Option<(Loc, usize)> {
@@ -330,7 +330,7 @@ impl Db {
         }
         self.len += 1;
         self.entry_bytes += malloc_size(e.len());
-        let table = self.slots[loc.slot].get_or_insert_with(Box::default);
+        let table = self.slots[loc.slot].get_or_insert_with(Table::default);
         table.insert_new(loc.h, e, &self.hasher)
     }
 

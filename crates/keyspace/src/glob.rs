@@ -88,7 +88,11 @@ fn match_class(pattern: &[u8], start: usize, c: u8, nocase: bool) -> (bool, usiz
                 std::mem::swap(&mut lo, &mut hi);
             }
             let (lo, hi, cc) = if nocase {
-                (lo.to_ascii_lowercase(), hi.to_ascii_lowercase(), c.to_ascii_lowercase())
+                (
+                    lo.to_ascii_lowercase(),
+                    hi.to_ascii_lowercase(),
+                    c.to_ascii_lowercase(),
+                )
             } else {
                 (lo, hi, c)
             };

@@ -31,6 +31,7 @@ mod entry;
 mod glob;
 mod hash;
 mod ld;
+mod limits;
 mod table;
 mod types;
 mod util;
@@ -40,8 +41,9 @@ pub use command::{flags, BlockOn, CommandSpec, Ctx, GetKeys, Handler, KeyspaceSt
 pub use commands::list::timeout_reply;
 pub use db::{Db, DEFAULT_SEED};
 pub use glob::glob_match;
+pub use limits::EncodingLimits;
+pub use types::{Hash, HashLimits, List, Set, SetLimits, ZSet, ZSetLimits};
 pub use util::parse_i64;
-pub use types::{Hash, List, Set, ZSet};
 pub use value::{Encoding, Object, StrRef, Value, ValueRef, ValueType, EMBSTR_SIZE_LIMIT};
 
 /// Every data command this crate implements, for a node's command table, sorted by name.

@@ -13,6 +13,11 @@
 //!
 //! Deletion uses backward shifting, so there are no tombstones and a lookup stops at the first
 //! empty position.
+//!
+//! Small tables are kept tight, because a cluster node's keys are spread over 16384 tables (100k
+//! keys are ~6 a table): up to [`SMALL_CAP`] positions a table keeps just one position free
+//! (instead of 1/8) and has no control bytes (which would be one more allocation); lookups then
+//! compare keys directly, which for a handful of positions costs about the same.
 
 use crate::entry;
 use crate::hash::KeyedHasher;
@@ -20,9 +25,14 @@ use crate::hash::KeyedHasher;
 /// Empty position marker in `ctrl`; occupied positions hold `0x80 | 7 hash bits`.
 const EMPTY: u8 = 0;
 
+/// Tables with at most this many positions have no control bytes and keep one position free.
+const SMALL_CAP: usize = 8;
+
 /// A slot's table.
 #[derive(Debug, Default)]
 pub(crate) struct Table {
+    /// One byte per position, or empty when the table has at most [`SMALL_CAP`] positions
+    /// (then `entries[i].is_none()` marks an empty position).
     ctrl: Box<[u8]>,
     entries: Box<[Option<Box<[u8]>>]>,
     len: usize,
@@ -55,9 +65,39 @@ impl Table {
         self.entries.len()
     }
 
-    /// Heap bytes held by the table itself (not the entries).
+    /// Bytes held by the table itself (not the entries), its inline header included.
     pub(crate) fn table_bytes(&self) -> usize {
-        self.capacity() * 17
+        self.capacity() * 16 + self.ctrl.len() + std::mem::size_of::<Table>()
+    }
+
+    /// The control byte of position `i`: [`EMPTY`], or a tag that may match (a small table
+    /// has no tags, so any occupied position may match).
+    #[inline]
+    fn ctrl_at(&self, i: usize, t: u8) -> u8 {
+        match self.ctrl.get(i) {
+            Some(&c) => c,
+            None if self.entries[i].is_some() => t,
+            None => EMPTY,
+        }
+    }
+
+    /// Whether a table of `cap` positions may hold `len` entries.
+    fn fits(len: usize, cap: usize) -> bool {
+        if cap <= SMALL_CAP {
+            len < cap
+        } else {
+            len * 8 <= cap * 7
+        }
+    }
+
+    /// The capacity a table grows or shrinks to for `len` entries.
+    fn cap_for(len: usize) -> usize {
+        if len < SMALL_CAP - 1 {
+            // Room for this entry and one more before the next resize.
+            len + 2
+        } else {
+            (len * 8 / 5).max(SMALL_CAP + 1)
+        }
     }
 
     /// Position of the entry with `key` (hash `h`).
@@ -69,7 +109,7 @@ impl Table {
         let t = tag(h);
         let mut i = home(h, cap);
         loop {
-            let c = self.ctrl[i];
+            let c = self.ctrl_at(i, t);
             if c == EMPTY {
                 return None;
             }
@@ -96,8 +136,8 @@ impl Table {
         }
         let t = tag(h);
         let mut i = home(h, cap);
-        while self.ctrl[i] != EMPTY {
-            if self.ctrl[i] == t && hasher.hash(entry::key(self.get(i))) == h {
+        while self.ctrl_at(i, t) != EMPTY {
+            if self.ctrl_at(i, t) == t && hasher.hash(entry::key(self.get(i))) == h {
                 out.push(i);
             }
             i = if i + 1 == cap { 0 } else { i + 1 };
@@ -117,13 +157,13 @@ impl Table {
 
     /// Whether position `i` holds an entry.
     pub(crate) fn is_occupied(&self, i: usize) -> bool {
-        self.ctrl.get(i).is_some_and(|&c| c != EMPTY)
+        self.entries.get(i).is_some_and(Option::is_some)
     }
 
     /// Insert an entry whose key is known to be absent; returns its position.
     pub(crate) fn insert_new(&mut self, h: u64, e: Box<[u8]>, hasher: &KeyedHasher) -> usize {
-        if (self.len + 1) * 8 > self.capacity() * 7 {
-            self.resize(((self.len + 1) * 8 / 5).max(4), hasher);
+        if !Table::fits(self.len + 1, self.capacity()) {
+            self.resize(Table::cap_for(self.len + 1), hasher);
         }
         self.place(h, e)
     }
@@ -131,10 +171,12 @@ impl Table {
     fn place(&mut self, h: u64, e: Box<[u8]>) -> usize {
         let cap = self.capacity();
         let mut i = home(h, cap);
-        while self.ctrl[i] != EMPTY {
+        while self.entries[i].is_some() {
             i = if i + 1 == cap { 0 } else { i + 1 };
         }
-        self.ctrl[i] = tag(h);
+        if let Some(c) = self.ctrl.get_mut(i) {
+            *c = tag(h);
+        }
         self.entries[i] = Some(e);
         self.len += 1;
         i
@@ -144,7 +186,9 @@ impl Table {
     pub(crate) fn remove_at(&mut self, i: usize, hasher: &KeyedHasher) -> Box<[u8]> {
         let cap = self.capacity();
         let removed = self.entries[i].take().expect("occupied position");
-        self.ctrl[i] = EMPTY;
+        if let Some(c) = self.ctrl.get_mut(i) {
+            *c = EMPTY;
+        }
         self.len -= 1;
         // Backward shift: pull later members of the run into the hole when their home allows,
         // so that every entry stays reachable from its home without tombstones.
@@ -152,7 +196,7 @@ impl Table {
         let mut j = i;
         loop {
             j = if j + 1 == cap { 0 } else { j + 1 };
-            if self.ctrl[j] == EMPTY {
+            if self.entries[j].is_none() {
                 break;
             }
             let hj = hasher.hash(entry::key(self.get(j)));
@@ -163,15 +207,17 @@ impl Table {
             let dist_hole = (j + cap - hole) % cap;
             if dist_home >= dist_hole {
                 self.entries[hole] = self.entries[j].take();
-                self.ctrl[hole] = self.ctrl[j];
-                self.ctrl[j] = EMPTY;
+                if !self.ctrl.is_empty() {
+                    self.ctrl[hole] = self.ctrl[j];
+                    self.ctrl[j] = EMPTY;
+                }
                 hole = j;
             }
         }
         if self.len == 0 {
             *self = Table::default();
-        } else if self.len * 8 < cap * 2 && cap > 8 {
-            self.resize((self.len * 8 / 5).max(4), hasher);
+        } else if self.len * 8 < cap * 2 && cap > SMALL_CAP {
+            self.resize(Table::cap_for(self.len), hasher);
         }
         removed
     }
@@ -181,7 +227,12 @@ impl Table {
             &mut self.entries,
             std::iter::repeat_with(|| None).take(new_cap).collect(),
         );
-        self.ctrl = vec![EMPTY; new_cap].into_boxed_slice();
+        debug_assert!(Table::fits(self.len, new_cap));
+        self.ctrl = if new_cap <= SMALL_CAP {
+            Box::default()
+        } else {
+            vec![EMPTY; new_cap].into_boxed_slice()
+        };
         self.len = 0;
         for e in old.into_vec().into_iter().flatten() {
             let h = hasher.hash(entry::key(&e));
@@ -203,8 +254,7 @@ impl Table {
         }
         let b = ((u64::from(cursor) * cap as u64) >> 32) as usize;
         let mut i = b;
-        while self.ctrl[i] != EMPTY {
-            let e = self.get(i);
+        while let Some(e) = self.entries[i].as_deref() {
             if home(hasher.hash(entry::key(e)), cap) == b {
                 f(e);
             }

@@ -15,10 +15,10 @@ use crate::util::{parse_cursor, parse_i64};
 use crate::value::{Object, ValueRef};
 use crate::{Ctx, Db, Hash};
 
-/// The hash encoding limits in force. Redis's defaults until the node passes its CONFIG values
-/// (`hash-max-listpack-entries`, `hash-max-listpack-value`) through the context.
-pub(crate) fn limits(_ctx: &Ctx<'_>) -> HashLimits {
-    HashLimits::REDIS_DEFAULT
+/// The hash encoding limits in force: the context's (`hash-max-listpack-entries`,
+/// `hash-max-listpack-value`, from the node's CONFIG).
+pub(crate) fn limits(ctx: &Ctx<'_>) -> HashLimits {
+    ctx.limits.hash()
 }
 
 /// The hash at a found key, or `None` when the key holds another type.

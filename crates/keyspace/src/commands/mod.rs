@@ -12,7 +12,6 @@ pub(crate) mod object;
 pub(crate) mod set;
 pub(crate) mod string;
 pub(crate) mod table;
-pub(crate) mod zset;
 mod table_expire;
 mod table_generic;
 mod table_hash;
@@ -22,6 +21,7 @@ mod table_object;
 mod table_set;
 mod table_string;
 mod table_zset;
+pub(crate) mod zset;
 
 use hashslot_resp::{ErrorReply, Reply};
 

@@ -25,10 +25,10 @@ use crate::util::{parse_cursor, parse_i64};
 use crate::value::{Object, StrRef, ValueRef};
 use crate::{Ctx, Db, Set};
 
-/// The set encoding limit in force. Redis's default until the node passes its CONFIG value
-/// (`set-max-intset-entries`) through the context.
-pub(crate) fn limits(_ctx: &Ctx<'_>) -> SetLimits {
-    SetLimits::REDIS_DEFAULT
+/// The set encoding limit in force: the context's (`set-max-intset-entries`, from the node's
+/// CONFIG).
+pub(crate) fn limits(ctx: &Ctx<'_>) -> SetLimits {
+    ctx.limits.set()
 }
 
 /// The set at a found key, or `None` when the key holds another type.

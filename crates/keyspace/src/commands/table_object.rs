@@ -89,21 +89,19 @@ static OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
 ];
 
 /// The OBJECT container.
-pub(crate) static SPECS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "object",
-        arity: -2,
-        flags: 0,
-        first_key: 0,
-        last_key: 0,
-        key_step: 0,
-        get_keys: None,
-        acl_categories: &["@slow"],
-        group: "generic",
-        summary: "A container for object introspection commands",
-        since: "2.2.3",
-        complexity: "Depends on subcommand.",
-        subcommands: OBJECT_SUBCOMMANDS,
-        handler: None,
-    },
-];
+pub(crate) static SPECS: &[CommandSpec] = &[CommandSpec {
+    name: "object",
+    arity: -2,
+    flags: 0,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
+    get_keys: None,
+    acl_categories: &["@slow"],
+    group: "generic",
+    summary: "A container for object introspection commands",
+    since: "2.2.3",
+    complexity: "Depends on subcommand.",
+    subcommands: OBJECT_SUBCOMMANDS,
+    handler: None,
+}];

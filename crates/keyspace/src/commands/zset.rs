@@ -23,7 +23,7 @@ use crate::glob::glob_match;
 use crate::types::zset::ZCfg;
 use crate::util::parse_cursor;
 use crate::value::{Object, ValueRef};
-use crate::{entry, Ctx, Db, ZSet};
+use crate::{entry, Ctx, Db, EncodingLimits, ZSet};
 
 use parse::{parse_score, LexBound, ScoreRange};
 
@@ -34,9 +34,9 @@ const LEX_RANGE_ERR: &str = "ERR min or max not valid string range item";
 // ----- shared helpers -----
 
 /// The encoding limits and member hasher for sets created or grown in the selected db.
-pub(crate) fn cfg(db: &Db) -> ZCfg {
+pub(crate) fn cfg(db: &Db, limits: &EncodingLimits) -> ZCfg {
     ZCfg {
-        limits: Default::default(),
+        limits: limits.zset(),
         hasher: db.hasher,
     }
 }
@@ -219,7 +219,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], mut flags: u8) {
     let mut last = 0.0;
     let mut nan = false;
     if f.is_some() || !xx {
-        let cfg = cfg(&ctx.dbs[ctx.db_index]);
+        let cfg = cfg(&ctx.dbs[ctx.db_index], &ctx.limits);
         let now = ctx.now.wall;
         let db = &mut ctx.dbs[ctx.db_index];
         // A new key starts as an empty set; Redis's dbAdd happens before the first element.

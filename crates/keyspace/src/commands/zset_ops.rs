@@ -240,7 +240,7 @@ fn generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], dst: Option<&[u8]>, nk: usize, op:
     match dst {
         Some(dst) => {
             let maxlen = result.iter().map(|p| p.0.len()).max().unwrap_or(0);
-            let c = cfg(&ctx.dbs[ctx.db_index]);
+            let c = cfg(&ctx.dbs[ctx.db_index], &ctx.limits);
             let mut out = ZSet::with_capacity_for(result.len(), maxlen, &c);
             for (m, s) in &result {
                 out.insert_with(m, *s, &c);

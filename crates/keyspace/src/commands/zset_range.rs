@@ -179,7 +179,7 @@ fn zrange_generic(
         Some(dst) => {
             let pairs: Vec<(Vec<u8>, f64)> = items.take(n).map(|(m, s)| (m.to_vec(), s)).collect();
             let maxlen = pairs.iter().map(|p| p.0.len()).max().unwrap_or(0);
-            let c = cfg(&ctx.dbs[ctx.db_index]);
+            let c = cfg(&ctx.dbs[ctx.db_index], &ctx.limits);
             let mut out = ZSet::with_capacity_for(pairs.len(), maxlen, &c);
             for (m, s) in &pairs {
                 out.insert_with(m, *s, &c);

@@ -18,9 +18,8 @@ use crate::hash::KeyedHasher;
 use crate::value::Encoding;
 
 /// The encoding thresholds of hashes: Redis's `hash-max-listpack-entries` and
-/// `hash-max-listpack-value`. [`HashLimits::REDIS_DEFAULT`] holds Redis's defaults; the commands
-/// read them from one place (`commands::hash::limits`) so that a node can pass its CONFIG
-/// values there later.
+/// `hash-max-listpack-value`. [`HashLimits::REDIS_DEFAULT`] holds Redis's defaults; commands take
+/// them from [`EncodingLimits`](crate::EncodingLimits), which a node fills from its CONFIG.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HashLimits {
     /// Most fields a `listpack` hash holds (`hash-max-listpack-entries`, 512: Redis 7.0's

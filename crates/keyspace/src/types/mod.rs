@@ -6,7 +6,7 @@ pub(crate) mod list;
 pub(crate) mod set;
 pub(crate) mod zset;
 
-pub use hash::Hash;
+pub use hash::{Hash, HashLimits};
 pub use list::List;
-pub use set::Set;
-pub use zset::ZSet;
+pub use set::{Set, SetLimits};
+pub use zset::{ZSet, ZSetLimits};

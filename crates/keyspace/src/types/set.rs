@@ -17,8 +17,8 @@ use crate::util::parse_i64;
 use crate::value::{Encoding, StrRef};
 
 /// The encoding threshold of sets: Redis's `set-max-intset-entries`.
-/// [`SetLimits::REDIS_DEFAULT`] holds Redis's default; the commands read it from one place
-/// (`commands::set::limits`) so that a node can pass its CONFIG value there later.
+/// [`SetLimits::REDIS_DEFAULT`] holds Redis's default; commands take it from
+/// [`EncodingLimits`](crate::EncodingLimits), which a node fills from its CONFIG.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SetLimits {
     /// Most members an `intset` holds (`set-max-intset-entries`, 512).
