@@ -3,8 +3,13 @@
 //! This umbrella crate re-exports the parts; depend on the single crates when you need only one.
 #![warn(missing_docs)]
 
+pub use hashslot_bus as bus;
+pub use hashslot_failover as failover;
+pub use hashslot_gossip as gossip;
 pub use hashslot_keyspace as keyspace;
 pub use hashslot_node as node;
+pub use hashslot_persist as persist;
+pub use hashslot_repl as repl;
 pub use hashslot_resp as resp;
 pub use hashslot_server as server;
 pub use hashslot_sim as sim;
