@@ -122,6 +122,9 @@ impl Node {
         token: PersistToken,
         result: Result<(), String>,
     ) {
+        if self.persistence_done(now, token, result.clone()) {
+            return;
+        }
         if let Some(t) = Node::cluster_token(token) {
             if let Some(cm) = self.cluster.as_mut() {
                 cm.cluster.handle_persist_done(now, t, result);

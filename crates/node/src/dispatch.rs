@@ -49,7 +49,8 @@ impl Node {
             qbuf,
             ..
         } = sess;
-        if client.is_waiting() {
+        // A MIGRATE in flight holds every client's input, as Redis's blocking MIGRATE does.
+        if client.is_waiting() || self.migrate.busy() {
             qbuf.extend_from_slice(data);
         } else if qbuf.is_empty() {
             // Common case: parse straight from the driver's slice, keep only the unparsed tail.
@@ -103,6 +104,7 @@ impl Node {
         while pos < buf.len()
             && !client.close_after_reply
             && !client.is_waiting()
+            && !self.migrate.busy()
             && !self.shutting_down
         {
             let rest = &buf[pos..];
@@ -150,15 +152,15 @@ impl Node {
             );
             self.stats.total_net_output_bytes += data.len() as u64;
             self.stats.total_writes_processed += 1;
-            self.outputs.push_back(Output::Send {
-                conn,
-                data: Bytes::from(data),
-            });
+            // Behind the AOF fsync under `appendfsync always` (see persistence::aof).
+            self.push_send(conn, Bytes::from(data));
+        } else {
+            self.aof_write_buffer();
         }
         if sess.client.close_after_reply && !sess.closing {
             sess.closing = true;
             sess.qbuf = Vec::new();
-            self.outputs.push_back(Output::Close { conn });
+            self.push_held(Output::Close { conn });
         }
         if mem::take(&mut self.shutdown_pending) {
             self.outputs.push_back(Output::Shutdown);
@@ -231,6 +233,10 @@ impl Node {
         }
         // Ref: processCommand: cluster redirection (MOVED/ASK/CROSSSLOT/…), see `cluster::route`.
         if let Some(err) = self.cluster_route(client, idx, args) {
+            return self.reject(client, Some(idx), &err);
+        }
+        // Ref: processCommand: a read-only replica refuses writes from its normal clients.
+        if let Some(err) = self.repl_refuse_write(idx) {
             return self.reject(client, Some(idx), &err);
         }
         if let Some(m) = client.multi.as_mut() {
@@ -316,6 +322,9 @@ impl Node {
             unreachable!("run_keyspace on a node command");
         };
         let start = client.out.len();
+        if self.table.entries[idx].flags & flags::WRITE != 0 {
+            self.before_write(now, client.db, idx, args);
+        }
         let pre = self.watched_before_flush(client.db, idx);
         let reply = Reply::new(&mut client.out, client.proto);
         let mut ctx = Ctx::new(
@@ -329,6 +338,7 @@ impl Node {
         ctx.cluster_enabled = self.config.cluster_enabled;
         ctx.may_block = !client.in_exec;
         ctx.retrying_blocked = retrying;
+        ctx.limits = self.encoding_limits;
         h(&mut ctx, args);
         let dirty = ctx.dirty;
         let block = ctx.block.take();
@@ -337,6 +347,10 @@ impl Node {
         self.drain_expired();
         if dirty > 0 {
             self.after_write(now, client.db, idx, args, pre);
+            self.aof_feed(now, client.db, args, &client.out[start..]);
+            // Replication: the one place a write that changed the dataset is propagated.
+            self.propagate(now, client.db, args, &client.out[start..]);
+            self.repl_note_write(client.conn);
         }
         let mut outcome = KsOutcome {
             blocked: false,

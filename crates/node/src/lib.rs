@@ -53,10 +53,13 @@ mod config;
 mod cron;
 mod dispatch;
 mod keyspace_ext;
+mod migrate;
 mod multi;
 mod node;
 mod output;
+mod persistence;
 mod pubsub;
+mod replication;
 mod session;
 mod stats;
 mod table;
@@ -65,7 +68,9 @@ mod timers;
 pub use config::{split_args, AppendFsync, Applied, Config, ConfigError, OutputBufferLimit};
 pub use node::{ClientAddr, Node, ProcessInfo, ProcessStats};
 pub use bus_io::ClusterConfigError;
-pub use output::{LogLevel, Output, PersistToken};
+pub use migrate::MigrateId;
+pub use output::{FileId, LogLevel, Output, PersistToken};
+pub use persistence::{LoadError, LoadReport};
 
 /// The Redis version INFO and HELLO report (`redis_version:`), so that clients and tools that
 /// check it behave as with the Redis release whose behaviour hashslot follows.

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 
-use hashslot_keyspace::{Db, KeyspaceStats};
+use hashslot_keyspace::{Db, EncodingLimits, KeyspaceStats};
 use hashslot_resp::Limits;
 use hashslot_types::{ConnId, Instant, Now, Rng};
 
@@ -18,7 +18,8 @@ use crate::{Config, LogLevel, Output};
 
 /// Ref: networking.c clientAcceptHandler: the reply of a node in protected mode to a client that
 /// is not on the loopback interface, sent before the connection is closed.
-const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected \
+const PROTECTED_MODE_DENIED: &[u8] =
+    b"-DENIED Redis is running in protected mode because protected \
 mode is enabled and no password is set for the default user. In this mode connections are only \
 accepted from the loopback interface. If you want to connect from external computers to Redis you \
 may adopt one of the following solutions: 1) Just disable protected mode sending the command \
@@ -92,6 +93,9 @@ pub struct Node {
     /// Randomness handed to data commands (RANDOMKEY, SPOP…) and active expiry.
     pub(crate) ks_rng: Rng,
     pub(crate) ks_stats: KeyspaceStats,
+    /// The collection encoding thresholds from `config`, copied into each command's `Ctx`;
+    /// refreshed at startup and by [`Node::config_changed`].
+    pub(crate) encoding_limits: EncodingLimits,
     pub(crate) stats: Stats,
     /// Per table entry (`cmdstat_*`).
     pub(crate) cmd_stats: Vec<CmdStat>,
@@ -122,6 +126,12 @@ pub struct Node {
     pub(crate) pubsub: PubSub,
     /// Cluster mode (`cluster-enabled yes`): membership, slots, the bus (see `cluster`).
     pub(crate) cluster: Option<Box<crate::cluster::ClusterMode>>,
+    /// MIGRATE's cached target sockets and the MIGRATE in flight (see `migrate`).
+    pub(crate) migrate: crate::migrate::Migrations,
+    /// RDB saves, the AOF, loading (see `persistence`).
+    pub(crate) persistence: crate::persistence::Persistence,
+    /// The replication role and its machine (see `replication`).
+    pub(crate) repl: crate::replication::Replication,
 }
 
 /// 40 random lowercase hex characters (Redis's `getRandomHexChars`).
@@ -143,10 +153,12 @@ impl Node {
         } else {
             config.databases.max(1) as usize
         };
+        let encoding_limits = EncodingLimits::from_config(|n| config.get(n));
         let table = Table::get();
         let mut timers = Timers::default();
         timers.set(Timer::Cron, now.mono + cron_period(config.hz));
         let cluster = crate::cluster::ClusterMode::new(&config, root.child("cluster"), now);
+        let repl = crate::replication::Replication::new(&config, root.child("repl"), now);
         let mut node = Node {
             run_id: random_hex(&mut ids),
             master_replid: random_hex(&mut ids),
@@ -158,6 +170,7 @@ impl Node {
             next_client_id: 1,
             dbs: (0..ndb).map(|_| Db::with_seed(db_seed)).collect(),
             ks_stats: KeyspaceStats::default(),
+            encoding_limits,
             stats: Stats::default(),
             cmd_stats: vec![CmdStat::default(); table.entries.len()],
             table,
@@ -174,7 +187,11 @@ impl Node {
             blocking: Blocking::default(),
             pubsub: PubSub::default(),
             cluster,
+            migrate: Default::default(),
+            persistence: crate::persistence::Persistence::new(now),
+            repl,
         };
+        node.repl_drain(now, None);
         // Keys deleted by expiry touch WATCHes (see `Node::drain_expired`).
         for db in &mut node.dbs {
             db.set_track_expired(true);
@@ -238,6 +255,7 @@ impl Node {
             self.forget_blocked(conn);
             self.forget_subscriptions(&mut sess.client);
         }
+        self.repl_conn_closed(now, conn);
     }
 
     /// The process got SIGTERM or SIGINT: shut down as SHUTDOWN does (the driver logs
@@ -246,6 +264,9 @@ impl Node {
         let _ = now;
         if self.shutting_down {
             return;
+        }
+        if self.shutdown_save(now, None, false) {
+            return; // Output::Shutdown follows the final save's commit.
         }
         self.begin_shutdown();
         self.shutdown_pending = false;
@@ -264,6 +285,7 @@ impl Node {
     /// A timer may have expired (active expiry, client timeouts, cron). Early calls do nothing.
     pub fn handle_timeout(&mut self, now: Now) {
         self.cluster_handle_timeout(now);
+        self.migrate_timeout(now);
         if self.timers.take_expired(Timer::Cron, now.mono) {
             self.cron(now);
             self.timers
@@ -272,6 +294,8 @@ impl Node {
         if self.timers.take_expired(Timer::Blocked, now.mono) {
             self.blocked_timeouts(now);
         }
+        self.persistence_timeout(now);
+        self.repl_timeout(now);
         self.process_unblocked(now);
     }
 
@@ -313,10 +337,16 @@ impl Node {
 
     /// When `handle_timeout` must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.timers.next(), self.cluster_poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.timers.next(),
+            self.cluster_poll_timeout(),
+            self.migrate.next_deadline(),
+            self.persistence_poll_timeout(),
+            self.repl.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The request-parser limits for `client`: `proto-max-bulk-len`, and Redis's tighter caps
@@ -336,6 +366,8 @@ impl Node {
 
     /// Apply a CONFIG SET to live state (the cron period, every client's parser limits).
     pub(crate) fn config_changed(&mut self, now: Now, old_hz: u32) {
+        self.encoding_limits = EncodingLimits::from_config(|n| self.config.get(n));
+        self.repl_config_changed();
         if self.config.hz != old_hz {
             self.timers
                 .set(Timer::Cron, now.mono + cron_period(self.config.hz));

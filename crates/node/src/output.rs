@@ -81,6 +81,119 @@ pub enum Output {
         /// The whole new content.
         data: Bytes,
     },
+    /// Streamed files (RDB saves, the AOF). The five `File*` outputs act on one file named by
+    /// `file`, in the order the node emits them; the driver performs them in that order on one
+    /// writer (never in the event loop), and completes each token-carrying step with
+    /// `Node::handle_persist_done(now, token, result)`. An error in any step of a file (open,
+    /// write) is sticky: later writes to it are skipped and its next `FileSync`/`FileCommit`
+    /// completes with that error. Paths are relative to the working directory (`dir`).
+    ///
+    /// `FileOpen`: open `path` for writing (`append: false`: create or truncate; `append: true`:
+    /// create or append), creating its parent directory if missing.
+    FileOpen {
+        /// The node's name for the open file (never reused).
+        file: FileId,
+        /// The path to open.
+        path: String,
+        /// Append to an existing file instead of truncating it.
+        append: bool,
+    },
+    /// Write `data` at the end of `file` (after everything written to it before).
+    FileWrite {
+        /// The file.
+        file: FileId,
+        /// The bytes.
+        data: Bytes,
+    },
+    /// fsync (fdatasync) `file`, then complete `token`: everything written to it before is
+    /// durable when the completion is `Ok` (`appendfsync always` holds replies until then).
+    FileSync {
+        /// The file.
+        file: FileId,
+        /// Completed when the data is durable.
+        token: PersistToken,
+    },
+    /// Finish `file`: fsync, close, rename it over `final_path` (atomically replacing it), fsync
+    /// the directory, then complete `token`. On any failure the file is removed and
+    /// `final_path` is untouched.
+    FileCommit {
+        /// The file.
+        file: FileId,
+        /// Completed when the new file is durable under `final_path`.
+        token: PersistToken,
+        /// The name it takes.
+        final_path: String,
+    },
+    /// Close `file`. `remove: true`: also delete it (an abandoned temporary file); `false`:
+    /// keep it (an AOF file that is complete). No completion.
+    FileClose {
+        /// The file.
+        file: FileId,
+        /// Delete the file after closing it.
+        remove: bool,
+    },
+    /// Delete the file `path` if it exists (old AOF files after a rewrite), after every file
+    /// output emitted before it was performed. Best effort, no completion.
+    FileRemove {
+        /// The file to delete.
+        path: String,
+    },
+    /// MIGRATE: open a TCP connection to `host:port` (resolving `host`) and call it `id`.
+    /// Report `Node::handle_migrate_connected(now, id)` when it is up, or
+    /// `Node::handle_migrate_closed(now, id)` when it fails. The node enforces `timeout` itself
+    /// (it sends `MigrateClose` when it expires); the driver may use it as a connect timeout.
+    MigrateConnect {
+        /// The node's name for the connection (never reused).
+        id: crate::MigrateId,
+        /// Host name or address, as the client gave it.
+        host: String,
+        /// TCP port.
+        port: u16,
+        /// The MIGRATE timeout.
+        timeout: std::time::Duration,
+    },
+    /// MIGRATE: write `data` to connection `id`, after everything sent to it before (bytes sent
+    /// while it is connecting wait for the connect). Everything read from it goes to
+    /// `Node::handle_migrate_read(now, id, bytes)`; EOF or an error to
+    /// `Node::handle_migrate_closed(now, id)`.
+    MigrateSend {
+        /// The connection.
+        id: crate::MigrateId,
+        /// The bytes, in order.
+        data: Bytes,
+    },
+    /// MIGRATE: close connection `id` now (unsent bytes may be dropped). The driver does not
+    /// call `handle_migrate_closed` for a connection the node closed.
+    MigrateClose {
+        /// The connection.
+        id: crate::MigrateId,
+    },
+    /// Replication (this node is a replica): open a TCP connection to the master's client
+    /// port `host:port` (resolving `host`) and call it `link`. Report
+    /// `Node::handle_repl_connected(now, link)` when it is up, `Node::handle_repl_closed(now,
+    /// link)` when it fails; everything read from it goes to `Node::handle_repl_read`, EOF or
+    /// an error to `handle_repl_closed`. At most one link is open at a time.
+    ReplConnect {
+        /// The node's name for the link (never reused).
+        link: u64,
+        /// The master's host.
+        host: String,
+        /// The master's client port.
+        port: u16,
+    },
+    /// Replication: write `data` to the master link, after everything sent to it before
+    /// (bytes sent while it connects wait for the connect).
+    ReplSend {
+        /// The link.
+        link: u64,
+        /// The bytes, in order.
+        data: Bytes,
+    },
+    /// Replication: close the master link now. No `handle_repl_closed` follows.
+    ReplClose {
+        /// The link.
+        link: u64,
+    },
     /// A log line, for the driver to write where `logfile` says.
     Log {
         /// Severity.
@@ -93,3 +206,7 @@ pub enum Output {
 /// Names one `Output::Persist` so its completion can be matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PersistToken(pub u64);
+
+/// Names one streamed file of `Output::FileOpen`… (chosen by the node, never reused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub u64);

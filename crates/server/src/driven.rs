@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use std::net::SocketAddr;
 
-use hashslot_node::{ClientAddr, LogLevel, Node, Output, PersistToken, ProcessStats};
+use hashslot_node::{ClientAddr, LogLevel, MigrateId, Node, Output, PersistToken, ProcessStats};
 use hashslot_types::{ConnId, Instant, LinkId, Now, UnixMillis};
 
 use crate::files;
@@ -68,6 +68,12 @@ pub trait Driven {
         _result: Result<(), String>,
     ) {
     }
+    /// See [`Node::handle_migrate_connected`].
+    fn handle_migrate_connected(&mut self, _now: Now, _id: MigrateId) {}
+    /// See [`Node::handle_migrate_read`].
+    fn handle_migrate_read(&mut self, _now: Now, _id: MigrateId, _data: &[u8]) {}
+    /// See [`Node::handle_migrate_closed`].
+    fn handle_migrate_closed(&mut self, _now: Now, _id: MigrateId) {}
 }
 
 impl Driven for Node {
@@ -132,6 +138,15 @@ impl Driven for Node {
     }
     fn handle_persist_done(&mut self, now: Now, token: PersistToken, result: Result<(), String>) {
         Node::handle_persist_done(self, now, token, result)
+    }
+    fn handle_migrate_connected(&mut self, now: Now, id: MigrateId) {
+        Node::handle_migrate_connected(self, now, id)
+    }
+    fn handle_migrate_read(&mut self, now: Now, id: MigrateId, data: &[u8]) {
+        Node::handle_migrate_read(self, now, id, data)
+    }
+    fn handle_migrate_closed(&mut self, now: Now, id: MigrateId) {
+        Node::handle_migrate_closed(self, now, id)
     }
 }
 

@@ -12,6 +12,8 @@
 //! The cluster bus (listeners, links, durable writes) is in [`bus`].
 
 mod bus;
+mod files_stream;
+mod migrate_io;
 mod persist;
 
 pub use bus::ConfigLock;
@@ -81,6 +83,10 @@ pub struct EventLoop<N> {
     next_link: u64,
     /// Links with queued bytes.
     bus_dirty: Vec<u64>,
+    /// The writer of the node's streamed files (RDB, AOF), started on first use.
+    files: Option<files_stream::FileWriter>,
+    /// The one waker of the poll (shared by the writer threads).
+    waker: Option<std::sync::Arc<mio::Waker>>,
     /// `Output::Persist` writes asked for this iteration, for the writer.
     persists: Vec<(PersistToken, String, Bytes)>,
     /// The writer thread, started with the first write.
@@ -89,6 +95,8 @@ pub struct EventLoop<N> {
     writer_failed: bool,
     /// The cluster config file's lock, until the writer takes it.
     config_lock: Option<ConfigLock>,
+    /// MIGRATE's outbound connections (see `migrate_io`).
+    migrate: migrate_io::MigrateLinks,
 }
 
 /// The writer thread wakes the loop with this token when writes complete.
@@ -134,10 +142,13 @@ impl<N: Driven> EventLoop<N> {
             bus_ids: HashMap::default(),
             next_link: 1,
             bus_dirty: Vec::new(),
+            files: None,
+            waker: None,
             persists: Vec::new(),
             writer: None,
             writer_failed: false,
             config_lock: None,
+            migrate: Default::default(),
         })
     }
 
@@ -209,6 +220,11 @@ impl<N: Driven> EventLoop<N> {
                     self.bus_event(now, seq, readable, writable, peer_closed);
                     continue;
                 }
+                if token.0 >= migrate_io::TOKEN_BASE {
+                    let seq = (token.0 - migrate_io::TOKEN_BASE) as u64;
+                    self.migrate_event(now, seq, readable, writable, peer_closed);
+                    continue;
+                }
                 let id = token.0 as u64;
                 if writable {
                     self.write_ready(now, id);
@@ -226,6 +242,7 @@ impl<N: Driven> EventLoop<N> {
         // Durable writes asked for are done before exit; then best effort: one write attempt
         // per connection and link, as a final flush.
         self.finish_persists();
+        self.finish_files();
         for conn in self.conns.values_mut() {
             let _ = conn.flush();
         }
@@ -243,9 +260,15 @@ impl<N: Driven> EventLoop<N> {
         loop {
             self.submit_persists();
             self.take_persist_done();
+            self.take_files_done();
             self.flush_dirty(now);
             self.flush_bus_dirty(now);
-            if self.persists.is_empty() && self.dirty.is_empty() && self.bus_dirty.is_empty() {
+            self.flush_migrate_dirty(now);
+            if self.persists.is_empty()
+                && self.dirty.is_empty()
+                && self.bus_dirty.is_empty()
+                && self.migrate.dirty.is_empty()
+            {
                 break;
             }
         }
@@ -258,9 +281,10 @@ impl<N: Driven> EventLoop<N> {
         }
         let batch = std::mem::take(&mut self.persists);
         if self.writer.is_none() && !self.writer_failed {
-            let started = mio::Waker::new(self.poll.registry(), WAKER_TOKEN)
+            let started = self
+                .shared_waker()
                 .map_err(|e| (e, self.config_lock.take()))
-                .and_then(|w| persist::Writer::start(self.config_lock.take(), w.into()));
+                .and_then(|w| persist::Writer::start(self.config_lock.take(), w));
             match started {
                 Ok(w) => self.writer = Some(w),
                 Err((e, lock)) => {
@@ -277,6 +301,61 @@ impl<N: Driven> EventLoop<N> {
                 for done in persist::write_batch(&batch, &mut self.config_lock) {
                     self.persist_done(done);
                 }
+            }
+        }
+    }
+
+    /// The poll's waker, created once (mio allows one per poll).
+    fn shared_waker(&mut self) -> io::Result<std::sync::Arc<mio::Waker>> {
+        if self.waker.is_none() {
+            let w = mio::Waker::new(self.poll.registry(), WAKER_TOKEN)?;
+            self.waker = Some(std::sync::Arc::new(w));
+        }
+        Ok(self.waker.clone().expect("just set"))
+    }
+
+    /// Hand a streamed-file step to the files writer (started on first use).
+    fn file_op(&mut self, out: Output) {
+        let Ok(op) = files_stream::Op::from_output(out) else {
+            return;
+        };
+        if self.files.is_none() {
+            match self
+                .shared_waker()
+                .and_then(files_stream::FileWriter::start)
+            {
+                Ok(w) => self.files = Some(w),
+                Err(e) => {
+                    let msg = format!("Can't start the files writer thread: {e}");
+                    self.log(LogLevel::Warning, &msg);
+                    return;
+                }
+            }
+        }
+        if let Some(w) = &self.files {
+            w.submit(op);
+        }
+    }
+
+    /// Complete the file steps the files writer finished.
+    fn take_files_done(&mut self) {
+        while let Some(d) = self
+            .files
+            .as_ref()
+            .and_then(files_stream::FileWriter::try_done)
+        {
+            let now = self.clock.now();
+            self.node.handle_persist_done(now, d.token, d.result);
+            self.drain();
+        }
+    }
+
+    /// At exit: perform every file step asked for, then complete them.
+    fn finish_files(&mut self) {
+        if let Some(mut w) = self.files.take() {
+            for d in w.finish() {
+                let now = self.clock.now();
+                self.node.handle_persist_done(now, d.token, d.result);
             }
         }
     }
@@ -577,9 +656,20 @@ impl<N: Driven> EventLoop<N> {
                 Output::BusConnect { link, addr } => self.bus_connect(link, addr),
                 Output::BusSend { link, data } => self.bus_send(link, data),
                 Output::BusClose { link } => self.bus_close(link),
+                Output::MigrateConnect { id, host, port, .. } => {
+                    self.migrate_connect(id, &host, port)
+                }
+                Output::MigrateSend { id, data } => self.migrate_send(id, data),
+                Output::MigrateClose { id } => self.migrate_close(id),
                 Output::Persist { token, path, data } => {
                     self.persists.push((token, path, data));
                 }
+                out @ (Output::FileOpen { .. }
+                | Output::FileWrite { .. }
+                | Output::FileSync { .. }
+                | Output::FileCommit { .. }
+                | Output::FileClose { .. }
+                | Output::FileRemove { .. }) => self.file_op(out),
                 _ => {}
             }
         }

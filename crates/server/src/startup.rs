@@ -159,6 +159,25 @@ pub fn run(program: &str, args: RunArgs) -> i32 {
         };
         bus_listeners = listeners;
     }
+    // Redis's loadDataFromDisk: after chdir to `dir`, before serving. A file that fails to
+    // load stops the node, and nothing is written over it.
+    let mut read = |path: &str| match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(sys::strerror(&e)),
+    };
+    match node.load_data(clock.now(), &mut read) {
+        Ok(_) => {}
+        Err(e) => {
+            while let Some(out) = node.poll_output() {
+                if let hashslot_node::Output::Log { level, message } = out {
+                    logger.log(level, &message);
+                }
+            }
+            logger.log(LogLevel::Warning, &e.to_string());
+            return 1;
+        }
+    }
     let pidfile = files::write_pidfile(&node.config().pidfile, node.config().daemonize);
     logger.log(LogLevel::Warning, "Server initialized");
     let event_loop = EventLoop::new(node, clock, logger.clone(), listeners).and_then(|mut l| {

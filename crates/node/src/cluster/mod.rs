@@ -116,6 +116,7 @@ impl ClusterMode {
 impl Node {
     /// Run the cluster's cron if due (called from `handle_timeout`).
     pub(crate) fn cluster_handle_timeout(&mut self, now: Now) {
+        let repl_offset = self.repl.offset();
         let Some(cm) = self.cluster.as_mut() else {
             return;
         };
@@ -128,7 +129,7 @@ impl Node {
             cm.allow_reads_when_down = yes(&self.config, "cluster-allow-reads-when-down", false);
             cm.allow_pubsubshard_when_down =
                 yes(&self.config, "cluster-allow-pubsubshard-when-down", true);
-            cm.cluster.set_repl_offset(0);
+            cm.cluster.set_repl_offset(repl_offset);
             cm.cluster
                 .set_failover_tuning(failover_tuning(&self.config));
         }
@@ -151,6 +152,8 @@ impl Node {
                 return;
             };
             let Some(out) = cm.cluster.poll_output() else {
+                // Replication follows the role the cluster gives me.
+                self.repl_follow_cluster(now);
                 return;
             };
             match out {

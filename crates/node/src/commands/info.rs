@@ -94,7 +94,7 @@ impl Node {
                 "memory" => self.info_memory(&mut s),
                 "persistence" => self.info_persistence(&mut s),
                 "stats" => self.info_stats(&mut s),
-                "replication" => self.info_replication(&mut s),
+                "replication" => self.info_replication(now, &mut s),
                 "cpu" => self.info_cpu(&mut s),
                 "commandstats" => self.info_commandstats(&mut s),
                 "errorstats" => {
@@ -238,45 +238,8 @@ impl Node {
     }
 
     fn info_persistence(&self, s: &mut String) {
-        for f in [
-            "loading:0",
-            "async_loading:0",
-            "current_cow_peak:0",
-            "current_cow_size:0",
-        ] {
-            field!(s, "{f}");
-        }
-        for f in ["current_cow_size_age:0", "current_fork_perc:0.00"] {
-            field!(s, "{f}");
-        }
-        field!(s, "current_save_keys_processed:0");
-        field!(s, "current_save_keys_total:0");
-        field!(s, "rdb_changes_since_last_save:{}", self.dirty);
-        field!(s, "rdb_bgsave_in_progress:0");
-        field!(s, "rdb_last_save_time:{}", self.lastsave);
-        for f in [
-            "rdb_last_bgsave_status:ok",
-            "rdb_last_bgsave_time_sec:-1",
-            "rdb_current_bgsave_time_sec:-1",
-            "rdb_saves:0",
-            "rdb_last_cow_size:0",
-            "rdb_last_load_keys_expired:0",
-            "rdb_last_load_keys_loaded:0",
-            "aof_enabled:0",
-            "aof_rewrite_in_progress:0",
-            "aof_rewrite_scheduled:0",
-            "aof_last_rewrite_time_sec:-1",
-            "aof_current_rewrite_time_sec:-1",
-            "aof_last_bgrewrite_status:ok",
-            "aof_rewrites:0",
-            "aof_rewrites_consecutive_failures:0",
-            "aof_last_write_status:ok",
-            "aof_last_cow_size:0",
-            "module_fork_in_progress:0",
-            "module_fork_last_cow_size:0",
-        ] {
-            field!(s, "{f}");
-        }
+        // Filled in by the persistence module (RDB saves, BGSAVE, the AOF).
+        self.info_persistence_fields(s);
     }
 
     fn info_stats(&self, s: &mut String) {
@@ -356,23 +319,9 @@ impl Node {
         field!(s, "reply_buffer_expands:0");
     }
 
-    fn info_replication(&self, s: &mut String) {
-        let backlog: u64 = self
-            .config
-            .get("repl-backlog-size")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1 << 20);
-        field!(s, "role:master");
-        field!(s, "connected_slaves:0");
-        field!(s, "master_failover_state:no-failover");
-        field!(s, "master_replid:{}", self.master_replid);
-        field!(s, "master_replid2:0000000000000000000000000000000000000000");
-        field!(s, "master_repl_offset:0");
-        field!(s, "second_repl_offset:-1");
-        field!(s, "repl_backlog_active:0");
-        field!(s, "repl_backlog_size:{backlog}");
-        field!(s, "repl_backlog_first_byte_offset:0");
-        field!(s, "repl_backlog_histlen:0");
+    /// The replication machine's own section (`role:` … `repl_backlog_histlen:`).
+    fn info_replication(&self, now: Now, s: &mut String) {
+        s.push_str(&self.repl.info(now));
     }
 
     fn info_cpu(&self, s: &mut String) {

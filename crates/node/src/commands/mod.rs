@@ -13,9 +13,13 @@ mod cluster;
 mod command;
 mod config;
 mod connection;
+mod dump;
 mod info;
+mod migrate;
 mod multi;
+mod persistence;
 mod pubsub;
+mod replication;
 mod server;
 
 /// A node command: it may read and change the whole node beside the client that sent it. The
@@ -126,7 +130,23 @@ pub(crate) static TABLE: &[Spec] = &[
     pubsub::SSUBSCRIBE,
     pubsub::SUNSUBSCRIBE,
     pubsub::SPUBLISH,
+    persistence::SAVE,
+    persistence::BGSAVE,
+    persistence::BGREWRITEAOF,
+    dump::DUMP,
+    dump::RESTORE,
+    dump::RESTORE_ASKING,
     container("pubsub", -2, &["@slow"], "pubsub", "2.8.0", "A container for Pub/Sub commands", pubsub::SUBCOMMANDS, None),
+    migrate::MIGRATE,
+    replication::REPLCONF,
+    replication::PSYNC,
+    replication::SYNC,
+    replication::WAIT,
+    replication::REPLICAOF,
+    replication::SLAVEOF,
+    replication::ROLE,
+    // MIGRATE's target side; a fuller RESTORE family registered earlier in this table wins.
+    migrate::RESTORE_ASKING,
 ];
 
 /// Redis's `string2ll`: an optional `-`, then digits without leading zeros, fitting in i64.

@@ -27,7 +27,7 @@ pub(super) fn dbsize(node: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
 /// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`. With nothing to persist yet, a shutdown has
 /// nothing to wait for: the node logs, emits `Output::Shutdown` and runs no further commands.
 /// Ref: server.c shutdownCommand (7.0).
-pub(super) fn shutdown(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
+pub(super) fn shutdown(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     let (mut nosave, mut save, mut abort, mut other) = (false, false, false, false);
     for a in &args[1..] {
         if a.eq_ignore_ascii_case(b"nosave") {
@@ -49,6 +49,12 @@ pub(super) fn shutdown(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) 
         return c
             .reply()
             .error(&ErrorReply::msg("ERR No shutdown in progress."));
+    }
+    // A final save (SAVE, or save points configured and no NOSAVE) holds the client until
+    // its commit: then Output::Shutdown, or `-ERR Errors trying to SHUTDOWN. Check logs.`
+    if !nosave && node.shutdown_save(now, Some(c.conn), save) {
+        c.blocked = true;
+        return;
     }
     // Output::Shutdown follows this batch's replies (see Node::flush).
     node.begin_shutdown();

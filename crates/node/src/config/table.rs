@@ -286,12 +286,12 @@ const S: bool = false;
 /// Every parameter, in `static_configs[]` order.
 pub(crate) static PARAMS: &[Param] = &[
     // Bool
-    b("rdbchecksum", None, I, true),
+    act(b("rdbchecksum", None, I, true)),
     act(b("daemonize", None, I, false)),
     b("io-threads-do-reads", None, I, false),
     b("always-show-logo", None, I, false),
     act(b("protected-mode", None, M, true)),
-    b("rdbcompression", None, M, true),
+    act(b("rdbcompression", None, M, true)),
     b("rdb-del-sync-files", None, M, false),
     b("activerehashing", None, M, true),
     b("stop-writes-on-bgsave-error", None, M, true),
@@ -308,7 +308,7 @@ pub(crate) static PARAMS: &[Param] = &[
     b("no-appendfsync-on-rewrite", None, M, false),
     b("cluster-require-full-coverage", None, M, true),
     b("rdb-save-incremental-fsync", None, M, true),
-    b("aof-load-truncated", None, M, true),
+    act(b("aof-load-truncated", None, M, true)),
     b("aof-use-rdb-preamble", None, M, true),
     b("aof-timestamp-enabled", None, M, false),
     b(
@@ -335,7 +335,7 @@ pub(crate) static PARAMS: &[Param] = &[
     b("activedefrag", None, M, false),
     b("syslog-enabled", None, I, false),
     act(b("cluster-enabled", None, I, false)),
-    b("appendonly", None, M, false),
+    act(b("appendonly", None, M, false)),
     b("cluster-allow-reads-when-down", None, M, false),
     b("cluster-allow-pubsubshard-when-down", None, M, true),
     b("crash-log-enabled", None, M, true),
@@ -360,18 +360,18 @@ pub(crate) static PARAMS: &[Param] = &[
         StrCheck::Hostname,
     )),
     s("syslog-ident", None, I, "redis"),
-    check(
+    act(check(
         s("dbfilename", None, M | P, "dump.rdb"),
         StrCheck::DbFilename,
-    ),
-    check(
+    )),
+    act(check(
         s("appendfilename", None, I, "appendonly.aof"),
         StrCheck::AofFilename,
-    ),
-    check(
+    )),
+    act(check(
         s("appenddirname", None, I, "appendonlydir"),
         StrCheck::AofDirname,
-    ),
+    )),
     s("server_cpulist", None, I, ""),
     s("bio_cpulist", None, I, ""),
     s("aof_rewrite_cpulist", None, I, ""),
@@ -396,7 +396,7 @@ pub(crate) static PARAMS: &[Param] = &[
     e("repl-diskless-load", M, REPL_DISKLESS_LOAD, "disabled"),
     act(e("loglevel", M, LOGLEVEL, "notice")),
     e("maxmemory-policy", M, MAXMEMORY_POLICY, "noeviction"),
-    e("appendfsync", M, AOF_FSYNC, "everysec"),
+    act(e("appendfsync", M, AOF_FSYNC, "everysec")),
     e("oom-score-adj", M, OOM_SCORE_ADJ, "no"),
     e("acl-pubsub-default", M, ACL_PUBSUB_DEFAULT, "resetchannels"),
     e("sanitize-dump-payload", M, SANITIZE_DUMP_PAYLOAD, "no"),
@@ -717,7 +717,7 @@ pub(crate) static PARAMS: &[Param] = &[
     s("tls-ciphersuites", None, M, ""),
     // Special
     act(sp("dir", None, M | P, Special::Dir, "")),
-    sp("save", None, M, Special::Save, "3600 1 300 100 60 10000"),
+    act(sp("save", None, M, Special::Save, "3600 1 300 100 60 10000")),
     sp(
         "client-output-buffer-limit",
         None,

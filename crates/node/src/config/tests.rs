@@ -53,7 +53,7 @@ fn typed_fields_follow_directives() {
         apply(&mut c, "requirepass", &["s3cret"]),
         Ok(Applied::Acted)
     );
-    assert_eq!(apply(&mut c, "appendonly", &["yes"]), Ok(Applied::Ignored));
+    assert_eq!(apply(&mut c, "appendonly", &["yes"]), Ok(Applied::Acted));
     apply(&mut c, "loglevel", &["WARNING"]).unwrap();
     apply(&mut c, "cluster-node-timeout", &["5000"]).unwrap();
     apply(&mut c, "maxmemory", &["100mb"]).unwrap();

@@ -1,0 +1,603 @@
+//! Replication, composed into the node: the role (`hashslot-repl`'s master or replica machine),
+//! the replica→master link as node outputs (`Output::ReplConnect` / `ReplSend` / `ReplClose`
+//! and `Node::handle_repl_*`), snapshots and loads through `hashslot-persist`, the master
+//! client that applies the stream, WAIT, and role changes (REPLICAOF, cluster failover).
+//!
+//! Propagation: every write command that changed the dataset goes through
+//! [`Node::propagate`] once (called from `dispatch::run_keyspace`), rewritten as Redis 7.0
+//! propagates it (relative expiries to absolute, SPOP to SREM), then fed to the master machine.
+
+mod apply;
+mod rewrite;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use hashslot_repl::{
+    pump_snapshot, BytesSnapshot, LinkState, MasterConfig, MasterOutput, ReplHistory,
+    ReplicaConfig, ReplicaOutput, ReplicationMaster, ReplicationReplica,
+};
+use hashslot_types::{ConnId, Instant, Now, Rng};
+
+use crate::session::Client;
+use crate::{Config, LogLevel, Node, Output};
+
+/// The conn id of the (virtual) master client that applies the replication stream.
+pub(crate) const MASTER_CLIENT_CONN: ConnId = ConnId(u64::MAX - 7);
+
+/// Snapshots are handed to the master machine in pieces of this size.
+const SNAPSHOT_CHUNK: usize = 64 * 1024;
+
+/// This node's role in replication.
+#[derive(Debug)]
+pub(crate) enum Role {
+    /// A master (possibly with replicas).
+    Master(Box<ReplicationMaster>),
+    /// A replica of one master.
+    Replica(Box<ReplicationReplica>),
+    /// Only while switching roles (never observed between calls).
+    Switching,
+}
+
+/// The replication state of a node.
+#[derive(Debug)]
+pub(crate) struct Replication {
+    pub(crate) role: Role,
+    rng: Rng,
+    /// The master link in use (ids are never reused); 0 when none.
+    link: u64,
+    next_link: u64,
+    /// Each client's stream offset after its last write (`client->woff`), for WAIT.
+    client_offsets: BTreeMap<ConnId, i64>,
+    /// Clients blocked in WAIT.
+    waiting: BTreeSet<ConnId>,
+    /// The client the master's stream runs as (kept for its selected db and MULTI state).
+    master_client: Option<Client>,
+}
+
+fn get<T: std::str::FromStr>(config: &Config, name: &str) -> Option<T> {
+    config.get(name).and_then(|v| v.parse().ok())
+}
+
+fn yes(config: &Config, name: &str, default: bool) -> bool {
+    config.get(name).map_or(default, |v| v == "yes")
+}
+
+/// `repl-*` settings of the master side, from the node's config.
+pub(crate) fn master_config(config: &Config) -> MasterConfig {
+    let d = MasterConfig::default();
+    MasterConfig {
+        repl_backlog_size: get(config, "repl-backlog-size").unwrap_or(d.repl_backlog_size),
+        repl_diskless_sync: yes(config, "repl-diskless-sync", d.repl_diskless_sync),
+        repl_diskless_sync_delay: get(config, "repl-diskless-sync-delay")
+            .map_or(d.repl_diskless_sync_delay, Duration::from_secs),
+        repl_ping_replica_period: get(config, "repl-ping-replica-period")
+            .map_or(d.repl_ping_replica_period, Duration::from_secs),
+        repl_timeout: get(config, "repl-timeout").map_or(d.repl_timeout, Duration::from_secs),
+        replica_output_limit: d.replica_output_limit,
+    }
+}
+
+/// The replica side's settings, from the node's config.
+pub(crate) fn replica_config(config: &Config) -> ReplicaConfig {
+    let d = ReplicaConfig::default();
+    let nonempty = |n: &str| config.get(n).filter(|v| !v.is_empty());
+    let announce_port: u16 = get(config, "replica-announce-port").unwrap_or(0);
+    ReplicaConfig {
+        masterauth: nonempty("masterauth").map(Bytes::from),
+        masteruser: nonempty("masteruser").map(Bytes::from),
+        listening_port: if announce_port != 0 {
+            announce_port
+        } else {
+            config.port
+        },
+        announce_ip: nonempty("replica-announce-ip"),
+        repl_timeout: get(config, "repl-timeout").map_or(d.repl_timeout, Duration::from_secs),
+        replica_priority: get(config, "replica-priority").unwrap_or(d.replica_priority),
+        replica_read_only: yes(config, "replica-read-only", d.replica_read_only),
+        replica_announced: yes(config, "replica-announced", d.replica_announced),
+        max_rdb_payload: d.max_rdb_payload,
+        repl_backlog_size: get(config, "repl-backlog-size").unwrap_or(d.repl_backlog_size),
+    }
+}
+
+impl Replication {
+    /// A master, or a replica of `replicaof` when configured (standalone only).
+    pub(crate) fn new(config: &Config, mut rng: Rng, now: Now) -> Self {
+        let role = match &config.replicaof {
+            Some((host, port)) if !config.cluster_enabled => {
+                let history = ReplHistory::new(&mut rng);
+                Role::Replica(Box::new(ReplicationReplica::new(
+                    now,
+                    replica_config(config),
+                    history,
+                    host,
+                    *port,
+                )))
+            }
+            _ => {
+                let seed = rng.next_u64();
+                Role::Master(Box::new(ReplicationMaster::new(
+                    now,
+                    master_config(config),
+                    Rng::from_seed(seed),
+                )))
+            }
+        };
+        Replication {
+            role,
+            rng,
+            link: 0,
+            next_link: 0,
+            client_offsets: BTreeMap::new(),
+            waiting: BTreeSet::new(),
+            master_client: None,
+        }
+    }
+
+    /// The master machine, when this node is a master.
+    pub(crate) fn master(&mut self) -> Option<&mut ReplicationMaster> {
+        match &mut self.role {
+            Role::Master(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Whether this node is a replica.
+    pub(crate) fn is_replica(&self) -> bool {
+        matches!(self.role, Role::Replica(_))
+    }
+
+    /// Whether `conn` is a replica connection of this master.
+    pub(crate) fn is_replica_conn(&self, conn: ConnId) -> bool {
+        matches!(&self.role, Role::Master(m) if m.is_replica(conn))
+    }
+
+    /// The processed offset: `master_repl_offset` of a master, `slave_repl_offset` of a replica.
+    pub(crate) fn offset(&self) -> i64 {
+        match &self.role {
+            Role::Master(m) => m.master_repl_offset(),
+            Role::Replica(r) => r.repl_offset(),
+            Role::Switching => 0,
+        }
+    }
+
+    /// The master this node follows, when a replica.
+    pub(crate) fn master_addr(&self) -> Option<(String, u16)> {
+        match &self.role {
+            Role::Replica(r) => {
+                let (h, p) = r.master_addr();
+                Some((h.to_owned(), p))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the link to the master is up (a replica's `master_link_status:up`).
+    pub(crate) fn link_up(&self) -> bool {
+        matches!(&self.role, Role::Replica(r) if r.state() == LinkState::Connected)
+    }
+
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        match &self.role {
+            Role::Master(m) => m.poll_timeout(),
+            Role::Replica(r) => r.poll_timeout(),
+            Role::Switching => None,
+        }
+    }
+
+    /// The `# Replication` section body.
+    pub(crate) fn info(&self, now: Now) -> String {
+        match &self.role {
+            Role::Master(m) => m.info(now),
+            Role::Replica(r) => r.info(now),
+            Role::Switching => String::new(),
+        }
+    }
+
+    fn next_rng(&mut self) -> Rng {
+        Rng::from_seed(self.rng.next_u64())
+    }
+}
+
+impl Node {
+    /// Every write that changed the dataset, after it ran: rewritten for propagation and fed
+    /// to the replication stream (a master's replicas and backlog). Replicas propagate nothing
+    /// here: their history advances with the stream they apply.
+    pub(crate) fn propagate(&mut self, now: Now, db: usize, args: &[&[u8]], reply: &[u8]) {
+        if !matches!(self.repl.role, Role::Master(_)) {
+            return;
+        }
+        let cmds = rewrite::for_propagation(&self.dbs[db], args, reply);
+        if let Some(m) = self.repl.master() {
+            for argv in &cmds {
+                m.feed(db as i64, argv);
+            }
+        }
+        self.repl_drain(now, None);
+    }
+
+    /// A client's write completed: WAIT measures from the stream offset after it.
+    pub(crate) fn repl_note_write(&mut self, conn: ConnId) {
+        if let Role::Master(m) = &self.repl.role {
+            let off = m.master_repl_offset();
+            self.repl.client_offsets.insert(conn, off);
+        }
+    }
+
+    /// The WAIT offset of `conn` (0 when it never wrote).
+    pub(crate) fn repl_client_offset(&self, conn: ConnId) -> i64 {
+        self.repl.client_offsets.get(&conn).copied().unwrap_or(0)
+    }
+
+    /// A client connection closed.
+    pub(crate) fn repl_conn_closed(&mut self, now: Now, conn: ConnId) {
+        self.repl.client_offsets.remove(&conn);
+        self.repl.waiting.remove(&conn);
+        if let Some(m) = self.repl.master() {
+            m.handle_conn_closed(now, conn);
+        }
+        self.repl_drain(now, None);
+    }
+
+    /// The replication machine's timers.
+    pub(crate) fn repl_timeout(&mut self, now: Now) {
+        if self.repl.poll_timeout().is_some_and(|t| t <= now.mono) {
+            match &mut self.repl.role {
+                Role::Master(m) => m.handle_timeout(now),
+                Role::Replica(r) => r.handle_timeout(now),
+                Role::Switching => {}
+            }
+            self.repl_drain(now, None);
+        }
+    }
+
+    /// CONFIG SET of a `repl-*`/`replica-*` parameter: hand the new settings to the machine.
+    pub(crate) fn repl_config_changed(&mut self) {
+        let cfg = master_config(&self.config);
+        if let Role::Master(m) = &mut self.repl.role {
+            m.set_config(cfg);
+        }
+    }
+
+    /// The driver's connection to the master is up.
+    pub fn handle_repl_connected(&mut self, now: Now, link: u64) {
+        if link != self.repl.link {
+            return;
+        }
+        if let Role::Replica(r) = &mut self.repl.role {
+            r.handle_connected(now);
+        }
+        self.repl_drain(now, None);
+    }
+
+    /// Bytes arrived on the master connection.
+    pub fn handle_repl_read(&mut self, now: Now, link: u64, data: &[u8]) {
+        if link != self.repl.link {
+            return;
+        }
+        if let Role::Replica(r) = &mut self.repl.role {
+            r.handle_read(now, data);
+        }
+        self.repl_drain(now, None);
+    }
+
+    /// The master connection failed to open, or closed (EOF, error).
+    pub fn handle_repl_closed(&mut self, now: Now, link: u64) {
+        if link != self.repl.link {
+            return;
+        }
+        self.repl.link = 0;
+        if let Role::Replica(r) = &mut self.repl.role {
+            if r.state() == LinkState::Connecting {
+                r.handle_connect_failed(now);
+            } else {
+                r.handle_disconnected(now);
+            }
+        }
+        self.repl_drain(now, None);
+    }
+
+    /// Follow `host:port` (REPLICAOF, a cluster role change). Returns false when already
+    /// following it.
+    pub(crate) fn repl_become_replica(&mut self, now: Now, host: &str, port: u16) -> bool {
+        let cfg = replica_config(&self.config);
+        match std::mem::replace(&mut self.repl.role, Role::Switching) {
+            Role::Replica(mut r) => {
+                let same = r.master_addr() == (host, port);
+                if !same {
+                    r.set_master(now, host, port);
+                }
+                self.repl.role = Role::Replica(r);
+                if same {
+                    return false;
+                }
+            }
+            Role::Master(m) => {
+                let (history, conns) = m.into_parts();
+                for conn in conns {
+                    self.outputs.push_back(Output::Close { conn });
+                }
+                self.answer_all_waits(now);
+                self.log(
+                    LogLevel::Notice,
+                    format!("Connecting to MASTER {host}:{port}"),
+                );
+                let r = ReplicationReplica::from_master(now, cfg, history, host, port);
+                self.repl.role = Role::Replica(Box::new(r));
+            }
+            Role::Switching => unreachable!("role switch in progress"),
+        }
+        self.repl_drain(now, None);
+        true
+    }
+
+    /// Stop following (REPLICAOF NO ONE, a won election): become a master continuing the
+    /// history. Returns false when already a master.
+    pub(crate) fn repl_become_master(&mut self, now: Now) -> bool {
+        let cfg = master_config(&self.config);
+        match std::mem::replace(&mut self.repl.role, Role::Switching) {
+            Role::Replica(r) => {
+                let rng = self.repl.next_rng();
+                let m = r.promote(now, cfg, rng);
+                self.repl.role = Role::Master(Box::new(m));
+                if self.repl.link != 0 {
+                    let link = std::mem::take(&mut self.repl.link);
+                    self.outputs.push_back(Output::ReplClose { link });
+                }
+                self.repl.master_client = None;
+                self.log(
+                    LogLevel::Notice,
+                    "MASTER MODE enabled (user request from 'id=0 addr=')".to_owned(),
+                );
+                true
+            }
+            other => {
+                self.repl.role = other;
+                false
+            }
+        }
+    }
+
+    /// Answer every blocked WAIT with 0 (the node stopped being a master).
+    fn answer_all_waits(&mut self, now: Now) {
+        let waiting: Vec<ConnId> = std::mem::take(&mut self.repl.waiting).into_iter().collect();
+        for conn in waiting {
+            self.repl_wait_reply(now, conn, 0);
+        }
+    }
+
+    /// Deliver a WAIT reply to a blocked client and let its later requests run.
+    fn repl_wait_reply(&mut self, now: Now, conn: ConnId, replicas: i64) {
+        self.repl.waiting.remove(&conn);
+        let Some(mut sess) = self.sessions.remove(&conn) else {
+            return;
+        };
+        if sess.client.blocked && !sess.closing {
+            sess.client.blocked = false;
+            let start = sess.client.out.len();
+            sess.client.reply().int(replicas);
+            self.after_reply(&mut sess.client, start);
+            self.consume(now, &mut sess, &[]);
+            self.flush(&mut sess);
+        }
+        self.sessions.insert(conn, sess);
+    }
+
+    /// Mark `client` blocked in WAIT (the reply comes as a `WaitReply`).
+    pub(crate) fn repl_block_wait(&mut self, client: &mut Client) {
+        client.blocked = true;
+        self.repl.waiting.insert(client.conn);
+    }
+
+    /// Carry out what the replication machines asked for. Bytes for `cur` (the client whose
+    /// command runs now) go into its reply buffer, so they keep their place among its replies;
+    /// returns whether `cur` got its WAIT reply.
+    pub(crate) fn repl_drain(&mut self, now: Now, mut cur: Option<&mut Client>) -> bool {
+        let mut answered = false;
+        loop {
+            let mut progressed = false;
+            while let Some(out) = self.repl.master().and_then(|m| m.poll_output()) {
+                progressed = true;
+                match out {
+                    MasterOutput::Send { conn, bytes } => match cur.as_deref_mut() {
+                        Some(c) if c.conn == conn => c.out.extend_from_slice(&bytes),
+                        _ => {
+                            self.stats.total_net_output_bytes += bytes.len() as u64;
+                            self.outputs.push_back(Output::Send { conn, data: bytes })
+                        }
+                    },
+                    MasterOutput::Close { conn } => match cur.as_deref_mut() {
+                        Some(c) if c.conn == conn => c.close_after_reply = true,
+                        _ => self.outputs.push_back(Output::Close { conn }),
+                    },
+                    MasterOutput::StartSnapshot {
+                        id, replid, offset, ..
+                    } => {
+                        let mut aux = self.rdb_aux(false);
+                        aux.repl = Some(hashslot_persist::ReplAux {
+                            stream_db: 0,
+                            repl_id: replid.to_string(),
+                            repl_offset: offset,
+                        });
+                        let image = hashslot_persist::save_dbs(
+                            &self.dbs,
+                            now.wall,
+                            &aux,
+                            &self.rdb_options(),
+                        );
+                        let Some(m) = self.repl.master() else {
+                            continue;
+                        };
+                        match image {
+                            Ok(image) => {
+                                let mut snap = BytesSnapshot::new(image, SNAPSHOT_CHUNK);
+                                let _ = pump_snapshot(m, now, id, &mut snap);
+                            }
+                            Err(e) => {
+                                m.handle_snapshot_failed(now, id);
+                                self.log(
+                                    LogLevel::Warning,
+                                    format!("Can't produce the snapshot for replicas: {e}"),
+                                );
+                            }
+                        }
+                    }
+                    MasterOutput::WaitReply { client, replicas } => match cur.as_deref_mut() {
+                        Some(c) if c.conn == client => {
+                            c.reply().int(replicas);
+                            answered = true;
+                        }
+                        _ => self.repl_wait_reply(now, client, replicas),
+                    },
+                    _ => {}
+                }
+            }
+            let outs: Vec<ReplicaOutput> = match &mut self.repl.role {
+                Role::Replica(r) => std::iter::from_fn(|| r.poll_output()).collect(),
+                _ => Vec::new(),
+            };
+            for out in outs {
+                progressed = true;
+                self.repl_replica_output(now, out);
+            }
+            if !progressed {
+                return answered;
+            }
+        }
+    }
+
+    fn repl_replica_output(&mut self, now: Now, out: ReplicaOutput) {
+        match out {
+            ReplicaOutput::ConnectToMaster { host, port } => {
+                if self.repl.link != 0 {
+                    let link = self.repl.link;
+                    self.outputs.push_back(Output::ReplClose { link });
+                }
+                self.repl.next_link += 1;
+                self.repl.link = self.repl.next_link;
+                self.log(
+                    LogLevel::Notice,
+                    format!("Connecting to MASTER {host}:{port}"),
+                );
+                self.outputs.push_back(Output::ReplConnect {
+                    link: self.repl.link,
+                    host,
+                    port,
+                });
+            }
+            ReplicaOutput::SendToMaster(data) => {
+                if self.repl.link != 0 {
+                    let link = self.repl.link;
+                    self.outputs.push_back(Output::ReplSend { link, data });
+                }
+            }
+            ReplicaOutput::CloseMasterLink => {
+                if self.repl.link != 0 {
+                    let link = std::mem::take(&mut self.repl.link);
+                    self.outputs.push_back(Output::ReplClose { link });
+                }
+            }
+            ReplicaOutput::LoadRdb { payload } => {
+                self.log(
+                    LogLevel::Notice,
+                    "MASTER <-> REPLICA sync: Loading DB in memory".to_owned(),
+                );
+                let ok = match self.load_rdb_bytes(now, &payload) {
+                    Ok(_) => true,
+                    Err(e) => {
+                        self.log(
+                            LogLevel::Warning,
+                            format!("Failed trying to load the MASTER synchronization DB: {e}"),
+                        );
+                        false
+                    }
+                };
+                if ok {
+                    self.log(
+                        LogLevel::Notice,
+                        "MASTER <-> REPLICA sync: Finished with success".to_owned(),
+                    );
+                }
+                self.repl.master_client = None;
+                if let Role::Replica(r) = &mut self.repl.role {
+                    r.handle_rdb_loaded(now, ok);
+                }
+            }
+            ReplicaOutput::ApplyCommand { db, argv, .. } => self.repl_apply(now, db, &argv),
+            _ => {}
+        }
+    }
+
+    /// The master client's fixed address (it has no socket of its own here).
+    pub(crate) fn master_client_addr() -> crate::ClientAddr {
+        let unspecified: SocketAddr = ([0, 0, 0, 0], 0).into();
+        crate::ClientAddr {
+            peer: unspecified,
+            local: unspecified,
+            fd: -1,
+        }
+    }
+
+    /// Cluster mode: make the replication role follow the cluster's view of myself (called
+    /// after the cluster's outputs are drained, so every `RoleChanged` / `FailoverPromoted` and
+    /// a nodes.conf loaded at start are covered), and tell the cluster my offset.
+    pub(crate) fn repl_follow_cluster(&mut self, now: Now) {
+        let Some(cm) = self.cluster.as_ref() else {
+            return;
+        };
+        let me = cm.cluster.myself_ref();
+        let master = cm
+            .cluster
+            .node(me)
+            .and_then(|n| n.slaveof)
+            .map(|m| cm.cluster.endpoint(m))
+            .map(|(ip, port)| (ip.to_owned(), port));
+        match master {
+            Some((ip, port)) if !ip.is_empty() && port != 0 => {
+                if self.repl.master_addr() != Some((ip.clone(), port)) {
+                    self.repl_become_replica(now, &ip, port);
+                }
+            }
+            Some(_) => {}
+            None => {
+                if self.repl.is_replica() {
+                    self.repl_become_master(now);
+                    self.repl_drain(now, None);
+                }
+            }
+        }
+        let ms = |t: Instant| (t.as_nanos() / 1_000_000) as i64;
+        let progress = match &self.repl.role {
+            Role::Replica(r) => hashslot_gossip::ReplicationProgress {
+                offset: r.repl_offset(),
+                master_last_interaction: Some(r.down_since().map_or(ms(now.mono), ms)),
+            },
+            _ => hashslot_gossip::ReplicationProgress {
+                offset: self.repl.offset(),
+                master_last_interaction: None,
+            },
+        };
+        if let Some(cm) = self.cluster.as_mut() {
+            cm.cluster.set_replication_progress(progress);
+        }
+    }
+}
+
+impl Node {
+    /// `-READONLY` for a write command sent to a read-only replica by a normal client.
+    pub(crate) fn repl_refuse_write(&self, idx: usize) -> Option<hashslot_resp::ErrorReply> {
+        let entry = &self.table.entries[idx];
+        if entry.flags & hashslot_keyspace::flags::WRITE == 0 || !self.repl.is_replica() {
+            return None;
+        }
+        if !yes(&self.config, "replica-read-only", true) {
+            return None;
+        }
+        Some(hashslot_resp::ErrorReply::msg(
+            "READONLY You can't write against a read only replica.",
+        ))
+    }
+}

@@ -1,0 +1,120 @@
+//! Write commands as Redis 7.0 propagates them: what is relative to the master's clock or
+//! random becomes absolute (`EXPIRE` → `PEXPIREAT`, `SET … EX` → `SET … PXAT`, `SPOP` →
+//! `SREM`), so a replica that applies the stream later holds the same data.
+//!
+//! Ref: `expire.c` `expireGenericCommand`, `t_string.c` `setGenericCommand`, `t_set.c`
+//! `spopWithCountCommand` (7.0 propagates these rewritten forms).
+
+use hashslot_keyspace::Db;
+
+/// The commands to propagate for `args` that just ran on `db` and replied `reply`.
+pub(super) fn for_propagation(db: &Db, args: &[&[u8]], reply: &[u8]) -> Vec<Vec<Vec<u8>>> {
+    let own = |a: &[&[u8]]| a.iter().map(|x| x.to_vec()).collect::<Vec<_>>();
+    let name = args[0].to_ascii_lowercase();
+    let key = args.get(1).copied().unwrap_or(b"");
+    let abs = || db.expire_time(key).map(|t| t.to_string().into_bytes());
+    match name.as_slice() {
+        b"expire" | b"pexpire" | b"expireat" | b"pexpireat" | b"getex" => {
+            if !db.contains_key_raw(key) {
+                vec![own(&[b"DEL", key])]
+            } else if let Some(t) = abs() {
+                vec![vec![b"PEXPIREAT".to_vec(), key.to_vec(), t]]
+            } else {
+                vec![own(&[b"PERSIST", key])]
+            }
+        }
+        b"setex" | b"psetex" if args.len() == 4 => match abs() {
+            Some(t) => vec![vec![
+                b"SET".to_vec(),
+                key.to_vec(),
+                args[3].to_vec(),
+                b"PXAT".to_vec(),
+                t,
+            ]],
+            None => vec![own(&[b"SET", key, args[3]])],
+        },
+        b"set" if args.len() > 3 && has_relative_ttl(&args[3..]) => {
+            // Keep NX/XX/GET/KEEPTTL out: the command already ran, replicas just set.
+            match abs() {
+                Some(t) if db.contains_key_raw(key) => vec![vec![
+                    b"SET".to_vec(),
+                    key.to_vec(),
+                    args[2].to_vec(),
+                    b"PXAT".to_vec(),
+                    t,
+                ]],
+                _ if db.contains_key_raw(key) => vec![own(&[b"SET", key, args[2]])],
+                _ => vec![own(&[b"DEL", key])],
+            }
+        }
+        b"spop" => {
+            let popped = reply_bulks(reply);
+            if popped.is_empty() {
+                return Vec::new();
+            }
+            let mut a = vec![b"SREM".to_vec(), key.to_vec()];
+            a.extend(popped);
+            vec![a]
+        }
+        _ => vec![own(args)],
+    }
+}
+
+fn has_relative_ttl(opts: &[&[u8]]) -> bool {
+    opts.iter()
+        .any(|o| o.eq_ignore_ascii_case(b"ex") || o.eq_ignore_ascii_case(b"px"))
+}
+
+/// The bulk strings of a bulk or array reply (SPOP's popped members).
+fn reply_bulks(r: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let line = |r: &[u8]| -> Option<(u8, i64, usize)> {
+        let end = r.windows(2).position(|w| w == b"\r\n")?;
+        let n = std::str::from_utf8(&r[1..end]).ok()?.parse().ok()?;
+        Some((r[0], n, end + 2))
+    };
+    let Some((t, n, used)) = line(r) else {
+        return out;
+    };
+    let (count, mut rest) = match t {
+        b'$' => (1, r),
+        b'*' | b'~' => (n, &r[used..]),
+        _ => return out,
+    };
+    for _ in 0..count {
+        let Some((b'$', len, used)) = line(rest) else {
+            break;
+        };
+        let Ok(len) = usize::try_from(len) else {
+            break;
+        };
+        if rest.len() < used + len {
+            break;
+        }
+        out.push(rest[used..used + len].to_vec());
+        rest = &rest[(used + len + 2).min(rest.len())..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spop_reply_members() {
+        assert_eq!(reply_bulks(b"$1\r\na\r\n"), vec![b"a".to_vec()]);
+        assert_eq!(
+            reply_bulks(b"*2\r\n$1\r\na\r\n$2\r\nbc\r\n"),
+            vec![b"a".to_vec(), b"bc".to_vec()]
+        );
+        assert!(reply_bulks(b"$-1\r\n").is_empty());
+    }
+
+    #[test]
+    fn plain_writes_pass_through() {
+        let db = Db::with_seed(1);
+        let out = for_propagation(&db, &[b"DEL", b"k"], b":0\r\n");
+        assert_eq!(out, vec![vec![b"DEL".to_vec(), b"k".to_vec()]]);
+    }
+}
