@@ -105,8 +105,6 @@ pub struct Node {
     pub(crate) started: Now,
     /// `run_id`: 40 hex characters from the seeded rng.
     pub(crate) run_id: String,
-    /// `master_replid`: 40 hex characters from the seeded rng.
-    pub(crate) master_replid: String,
     /// `LASTSAVE` / `rdb_last_save_time` (the start time until something saves).
     pub(crate) lastsave: i64,
     /// Changes since the last save (`rdb_changes_since_last_save`).
@@ -161,7 +159,6 @@ impl Node {
         let repl = crate::replication::Replication::new(&config, root.child("repl"), now);
         let mut node = Node {
             run_id: random_hex(&mut ids),
-            master_replid: random_hex(&mut ids),
             ks_rng: root.child("keyspace"),
             config,
             process,

@@ -74,6 +74,12 @@ pub trait Driven {
     fn handle_migrate_read(&mut self, _now: Now, _id: MigrateId, _data: &[u8]) {}
     /// See [`Node::handle_migrate_closed`].
     fn handle_migrate_closed(&mut self, _now: Now, _id: MigrateId) {}
+    /// See [`Node::handle_repl_connected`].
+    fn handle_repl_connected(&mut self, _now: Now, _link: u64) {}
+    /// See [`Node::handle_repl_read`].
+    fn handle_repl_read(&mut self, _now: Now, _link: u64, _data: &[u8]) {}
+    /// See [`Node::handle_repl_closed`].
+    fn handle_repl_closed(&mut self, _now: Now, _link: u64) {}
 }
 
 impl Driven for Node {
@@ -147,6 +153,15 @@ impl Driven for Node {
     }
     fn handle_migrate_closed(&mut self, now: Now, id: MigrateId) {
         Node::handle_migrate_closed(self, now, id)
+    }
+    fn handle_repl_connected(&mut self, now: Now, link: u64) {
+        Node::handle_repl_connected(self, now, link)
+    }
+    fn handle_repl_read(&mut self, now: Now, link: u64, data: &[u8]) {
+        Node::handle_repl_read(self, now, link, data)
+    }
+    fn handle_repl_closed(&mut self, now: Now, link: u64) {
+        Node::handle_repl_closed(self, now, link)
     }
 }
 

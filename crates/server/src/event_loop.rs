@@ -15,6 +15,7 @@ mod bus;
 mod files_stream;
 mod migrate_io;
 mod persist;
+mod repl_io;
 
 pub use bus::ConfigLock;
 
@@ -97,6 +98,8 @@ pub struct EventLoop<N> {
     config_lock: Option<ConfigLock>,
     /// MIGRATE's outbound connections (see `migrate_io`).
     migrate: migrate_io::MigrateLinks,
+    /// The replica's connection to its master (see `repl_io`).
+    repl: repl_io::ReplLinks,
 }
 
 /// The writer thread wakes the loop with this token when writes complete.
@@ -149,6 +152,7 @@ impl<N: Driven> EventLoop<N> {
             writer_failed: false,
             config_lock: None,
             migrate: Default::default(),
+            repl: Default::default(),
         })
     }
 
@@ -225,6 +229,11 @@ impl<N: Driven> EventLoop<N> {
                     self.migrate_event(now, seq, readable, writable, peer_closed);
                     continue;
                 }
+                if token.0 >= repl_io::TOKEN_BASE {
+                    let seq = (token.0 - repl_io::TOKEN_BASE) as u64;
+                    self.repl_event(now, seq, readable, writable, peer_closed);
+                    continue;
+                }
                 let id = token.0 as u64;
                 if writable {
                     self.write_ready(now, id);
@@ -264,10 +273,12 @@ impl<N: Driven> EventLoop<N> {
             self.flush_dirty(now);
             self.flush_bus_dirty(now);
             self.flush_migrate_dirty(now);
+            self.flush_repl_dirty(now);
             if self.persists.is_empty()
                 && self.dirty.is_empty()
                 && self.bus_dirty.is_empty()
                 && self.migrate.dirty.is_empty()
+                && self.repl.dirty.is_empty()
             {
                 break;
             }
@@ -661,6 +672,9 @@ impl<N: Driven> EventLoop<N> {
                 }
                 Output::MigrateSend { id, data } => self.migrate_send(id, data),
                 Output::MigrateClose { id } => self.migrate_close(id),
+                Output::ReplConnect { link, host, port } => self.repl_connect(link, &host, port),
+                Output::ReplSend { link, data } => self.repl_send(link, data),
+                Output::ReplClose { link } => self.repl_close(link),
                 Output::Persist { token, path, data } => {
                     self.persists.push((token, path, data));
                 }

@@ -1,5 +1,5 @@
-//! MIGRATE (parsing and the command table entry; the socket work is in `crate::migrate`), and a
-//! minimal RESTORE-ASKING, MIGRATE's target side in cluster mode.
+//! MIGRATE: parsing and the command table entry; the socket work is in `crate::migrate`. The
+//! target side (RESTORE-ASKING) is in `commands::dump`.
 
 use hashslot_keyspace::flags::*;
 use hashslot_keyspace::CommandSpec;
@@ -30,27 +30,6 @@ pub(crate) const MIGRATE: CommandSpec<NodeHandler> = CommandSpec {
                  complexity. Also an O(N) data transfer between the two instances is performed.",
     subcommands: &[],
     handler: Some(migrate),
-};
-
-/// `RESTORE-ASKING key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]`: RESTORE with the
-/// `asking` flag, so it is served for an IMPORTING slot without a prior ASKING.
-pub(crate) const RESTORE_ASKING: CommandSpec<NodeHandler> = CommandSpec {
-    name: "restore-asking",
-    arity: -4,
-    flags: WRITE | DENYOOM | ASKING,
-    first_key: 1,
-    last_key: 1,
-    key_step: 1,
-    get_keys: None,
-    acl_categories: &["@keyspace", "@write", "@slow", "@dangerous"],
-    group: "server",
-    summary: "An internal command for migrating keys in a cluster",
-    since: "3.0.0",
-    complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized \
-                 value, where N is the number of Redis objects composing the value and M their \
-                 average size.",
-    subcommands: &[],
-    handler: Some(restore_asking),
 };
 
 /// Redis's `migrateGetKeys`.
@@ -160,95 +139,6 @@ fn migrate(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
         keys: present,
     };
     node.migrate_start(now, c, req);
-}
-
-fn restore_asking(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
-    let (mut replace, mut absttl) = (false, false);
-    let (mut idle, mut freq) = (false, false);
-    let mut j = 4;
-    while j < args.len() {
-        let more = args.len() - 1 - j;
-        let a = args[j];
-        if a.eq_ignore_ascii_case(b"replace") {
-            replace = true;
-        } else if a.eq_ignore_ascii_case(b"absttl") {
-            absttl = true;
-        } else if a.eq_ignore_ascii_case(b"idletime") && more >= 1 && !freq {
-            match parse_i64(args[j + 1]) {
-                None => return c.reply().error(&ErrorReply::NotInteger),
-                Some(v) if v < 0 => {
-                    return c
-                        .reply()
-                        .error(&ErrorReply::msg("ERR Invalid IDLETIME value, must be >= 0"))
-                }
-                Some(_) => idle = true,
-            }
-            j += 1;
-        } else if a.eq_ignore_ascii_case(b"freq") && more >= 1 && !idle {
-            match parse_i64(args[j + 1]) {
-                None => return c.reply().error(&ErrorReply::NotInteger),
-                Some(v) if !(0..=255).contains(&v) => {
-                    return c.reply().error(&ErrorReply::msg(
-                        "ERR Invalid FREQ value, must be >= 0 and <= 255",
-                    ))
-                }
-                Some(_) => freq = true,
-            }
-            j += 1;
-        } else {
-            return c.reply().error(&ErrorReply::Syntax);
-        }
-        j += 1;
-    }
-    let db = c.db;
-    let key = args[1];
-    if node.dbs[db].expire_if_needed(key, now.wall) {
-        node.ks_stats.expired_keys += 1;
-    }
-    node.drain_expired();
-    if !replace && node.dbs[db].contains_key_raw(key) {
-        return c
-            .reply()
-            .error(&ErrorReply::msg("BUSYKEY Target key name already exists."));
-    }
-    let ttl = match parse_i64(args[2]) {
-        None => return c.reply().error(&ErrorReply::NotInteger),
-        Some(t) if t < 0 => {
-            return c
-                .reply()
-                .error(&ErrorReply::msg("ERR Invalid TTL value, must be >= 0"))
-        }
-        Some(t) => t,
-    };
-    let value = match hashslot_persist::restore_payload(args[3]) {
-        Ok(v) => v,
-        Err(hashslot_persist::DumpError::VersionOrChecksum) => {
-            return c.reply().error(&ErrorReply::msg(
-                "ERR DUMP payload version or checksum are wrong",
-            ))
-        }
-        Err(_) => return c.reply().error(&ErrorReply::msg("ERR Bad data format")),
-    };
-    let idx = node.table.find(b"restore-asking").expect("in the table");
-    let pre = node.watched_before_flush(db, idx);
-    let deleted = replace && node.dbs[db].remove(key);
-    let expire = match ttl {
-        0 => None,
-        t if absttl => Some(t),
-        t => Some(t.saturating_add(now.wall.0)),
-    };
-    if expire.is_some_and(|at| at < now.wall.0) {
-        // Already expired: nothing is created (the old value, with REPLACE, is gone).
-        if deleted {
-            node.dirty += 1;
-            node.after_write(now, db, idx, args, pre);
-        }
-        return c.reply().ok();
-    }
-    node.dbs[db].insert(key, value, expire, now.wall);
-    node.dirty += 1;
-    node.after_write(now, db, idx, args, pre);
-    c.reply().ok();
 }
 
 #[cfg(test)]

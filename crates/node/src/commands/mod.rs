@@ -145,8 +145,6 @@ pub(crate) static TABLE: &[Spec] = &[
     replication::REPLICAOF,
     replication::SLAVEOF,
     replication::ROLE,
-    // MIGRATE's target side; a fuller RESTORE family registered earlier in this table wins.
-    migrate::RESTORE_ASKING,
 ];
 
 /// Redis's `string2ll`: an optional `-`, then digits without leading zeros, fitting in i64.

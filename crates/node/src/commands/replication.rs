@@ -75,7 +75,7 @@ fn psync(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     let ip = peer_ip(c);
     match &mut node.repl.role {
         Role::Master(m) => m.handle_psync(now, c.conn, &ip, args),
-        _ => {
+        Role::Replica(_) | Role::Switching => {
             let err = if node.repl.link_up() {
                 "ERR hashslot does not serve replicas of replicas (chained replication)"
             } else {
@@ -85,7 +85,15 @@ fn psync(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
             return;
         }
     }
+    let start = c.out.len();
     node.repl_drain(now, Some(c));
+    let addr = c.addr.peer;
+    let line = if c.out[start..].starts_with(b"+CONTINUE") {
+        format!("Partial resynchronization request from {addr} accepted.")
+    } else {
+        format!("Replica {addr} asks for synchronization; full resync")
+    };
+    node.log(crate::LogLevel::Notice, line);
 }
 
 fn wait(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {

@@ -150,11 +150,6 @@ impl Replication {
         matches!(self.role, Role::Replica(_))
     }
 
-    /// Whether `conn` is a replica connection of this master.
-    pub(crate) fn is_replica_conn(&self, conn: ConnId) -> bool {
-        matches!(&self.role, Role::Master(m) if m.is_replica(conn))
-    }
-
     /// The processed offset: `master_repl_offset` of a master, `slave_repl_offset` of a replica.
     pub(crate) fn offset(&self) -> i64 {
         match &self.role {
@@ -278,8 +273,24 @@ impl Node {
         if link != self.repl.link {
             return;
         }
+        let mut accepted = None;
         if let Role::Replica(r) = &mut self.repl.role {
+            let was = r.state();
             r.handle_read(now, data);
+            if was == LinkState::ReceivePsyncReply && r.state() != was {
+                accepted = Some(r.state() == LinkState::Connected);
+            }
+        }
+        match accepted {
+            Some(true) => self.log(
+                LogLevel::Notice,
+                "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.".to_owned(),
+            ),
+            Some(false) => self.log(
+                LogLevel::Notice,
+                "Full resync from master (partial resynchronization not possible)".to_owned(),
+            ),
+            None => {}
         }
         self.repl_drain(now, None);
     }
