@@ -23,6 +23,8 @@ pub(crate) const BLACKLIST_TTL: i64 = 60_000;
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Todo {
     pub save: bool,
+    /// The next write must be fsynced even if no epoch changed (CLUSTER SAVECONFIG).
+    pub fsync: bool,
     pub update_state: bool,
 }
 
@@ -40,6 +42,15 @@ pub(crate) struct SaveState {
     pub failed: u64,
     /// Saving is disabled (a config that failed to load must never be overwritten).
     pub disabled: bool,
+    /// (currentEpoch, lastVoteEpoch, my configEpoch) as of the last fsynced write: a write
+    /// that changes them must be fsynced, the others need not be.
+    pub synced_epochs: (Epoch, Epoch, Epoch),
+    /// The write in flight asked for an fsync.
+    pub in_flight_sync: bool,
+    /// The epochs the write in flight holds.
+    pub in_flight_epochs: (Epoch, Epoch, Epoch),
+    /// An fsync was asked for and has not been done yet.
+    pub fsync_pending: bool,
 }
 
 /// The cluster membership state machine of one node (Redis's `clusterState` plus the parts of
@@ -242,6 +253,9 @@ impl Cluster {
         if std::mem::take(&mut self.todo.save) {
             self.save.generation += 1;
         }
+        if std::mem::take(&mut self.todo.fsync) {
+            self.save.fsync_pending = true;
+        }
         self.start_save_if_needed();
     }
 
@@ -258,8 +272,13 @@ impl Cluster {
         let token = SaveToken(self.save.next_token);
         let gen = self.save.generation;
         self.save.in_flight = Some((token, gen));
+        let epochs = self.durable_epochs();
+        let sync = self.save.fsync_pending || epochs != self.save.synced_epochs;
+        self.save.in_flight_sync = sync;
+        self.save.in_flight_epochs = epochs;
         let data = Bytes::from(self.nodes_conf_text());
-        self.outputs.push_back(Output::Persist { token, data });
+        self.outputs
+            .push_back(Output::Persist { token, data, sync });
     }
 
     /// A Persist finished. On success everything up to its generation is on disk.
@@ -273,7 +292,14 @@ impl Cluster {
         }
         self.save.in_flight = None;
         match &result {
-            Ok(()) => self.save.saved = self.save.saved.max(gen),
+            Ok(()) => {
+                self.save.saved = self.save.saved.max(gen);
+                if self.save.in_flight_sync {
+                    // What this write held is what it fsynced; later changes compare to it.
+                    self.save.synced_epochs = self.durable_epochs_of_written();
+                    self.save.fsync_pending = false;
+                }
+            }
             Err(e) => {
                 // Redis exits ("Fatal: can't update cluster config file."); we report it and
                 // leave the decision to the node. The failed generation counts as attempted so
@@ -308,8 +334,21 @@ impl Cluster {
     pub fn save_config(&mut self, now: Now) -> u64 {
         self.tick(now);
         self.todo.save = true;
+        self.todo.fsync = true;
         self.before_sleep(now);
         self.save.generation
+    }
+
+    /// The epochs whose change must reach the disk before anything depends on them.
+    fn durable_epochs(&self) -> (Epoch, Epoch, Epoch) {
+        let mine = self.node(self.myself).map_or(Epoch(0), |n| n.config_epoch);
+        (self.current_epoch, self.last_vote_epoch, mine)
+    }
+
+    /// The epochs held by the write that just completed (remembered when it started: the text
+    /// was built then, and later changes are not on disk yet).
+    fn durable_epochs_of_written(&self) -> (Epoch, Epoch, Epoch) {
+        self.save.in_flight_epochs
     }
 
     /// Never write the config file again (the node could not load it).

@@ -46,12 +46,17 @@ pub enum Output {
         /// The link.
         link: LinkId,
     },
-    /// Durably replace the cluster config file with `data`, then call `handle_persist_done`.
+    /// Replace the cluster config file with `data` (temporary file, rename), then call
+    /// `handle_persist_done`.
     Persist {
         /// Names the write.
         token: SaveToken,
         /// The whole nodes.conf text.
         data: Bytes,
+        /// Whether the write must be fsynced (file and directory) before it completes. As in
+        /// Redis 7.0, only changes of an epoch or of the vote, and CLUSTER SAVECONFIG, need it
+        /// (`CLUSTER_TODO_FSYNC_CONFIG`); slot and membership changes are written without.
+        sync: bool,
     },
     /// A log line.
     Log {

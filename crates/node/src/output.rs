@@ -80,6 +80,9 @@ pub enum Output {
         path: String,
         /// The whole new content.
         data: Bytes,
+        /// Whether the file and its directory must be fsynced before the completion. Without,
+        /// the temporary-file-and-rename still leaves old or new content, never a mix.
+        sync: bool,
     },
     /// Streamed files (RDB saves, the AOF). The five `File*` outputs act on one file named by
     /// `file`, in the order the node emits them; the driver performs them in that order on one

@@ -89,7 +89,7 @@ pub struct EventLoop<N> {
     /// The one waker of the poll (shared by the writer threads).
     waker: Option<std::sync::Arc<mio::Waker>>,
     /// `Output::Persist` writes asked for this iteration, for the writer.
-    persists: Vec<(PersistToken, String, Bytes)>,
+    persists: Vec<(PersistToken, String, Bytes, bool)>,
     /// The writer thread, started with the first write.
     writer: Option<persist::Writer>,
     /// The writer could not be started: write in the loop instead.
@@ -675,8 +675,13 @@ impl<N: Driven> EventLoop<N> {
                 Output::ReplConnect { link, host, port } => self.repl_connect(link, &host, port),
                 Output::ReplSend { link, data } => self.repl_send(link, data),
                 Output::ReplClose { link } => self.repl_close(link),
-                Output::Persist { token, path, data } => {
-                    self.persists.push((token, path, data));
+                Output::Persist {
+                    token,
+                    path,
+                    data,
+                    sync,
+                } => {
+                    self.persists.push((token, path, data, sync));
                 }
                 out @ (Output::FileOpen { .. }
                 | Output::FileWrite { .. }

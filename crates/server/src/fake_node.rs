@@ -126,7 +126,12 @@ impl Driven for FakeNode {
                     self.waiting.insert(token.0, conn);
                     let path = String::from_utf8_lossy(&args[1]).into_owned();
                     let data = Bytes::from(args[2].clone());
-                    self.out.push_back(Output::Persist { token, path, data });
+                    self.out.push_back(Output::Persist {
+                        token,
+                        path,
+                        data,
+                        sync: true,
+                    });
                     continue;
                 }
                 _ => Bytes::from_static(b"-ERR unknown command\r\n"),

@@ -80,6 +80,18 @@ pub fn replace_durably(
     data: &[u8],
     lock: Option<&mut std::fs::File>,
 ) -> Result<(), String> {
+    replace_file(path, data, lock, true)
+}
+
+/// [`replace_durably`], with the two fsyncs only when `sync`: without them a crash may leave the
+/// old content (never a mix), which is what Redis 7.0 accepts for nodes.conf changes that do not
+/// touch an epoch or a vote.
+pub fn replace_file(
+    path: &str,
+    data: &[u8],
+    lock: Option<&mut std::fs::File>,
+    sync: bool,
+) -> Result<(), String> {
     let err = |e: std::io::Error| sys::strerror(&e);
     let (tmp, mut file) = create_temp_beside(path).map_err(err)?;
     let written = (|| {
@@ -89,14 +101,19 @@ pub fn replace_durably(
             ));
         }
         file.write_all(data)?;
-        file.sync_all()?;
+        if sync {
+            file.sync_all()?;
+        }
         use std::os::unix::fs::PermissionsExt;
         file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
         std::fs::rename(&tmp, path)?;
         let dir = Path::new(path)
             .parent()
             .filter(|d| !d.as_os_str().is_empty());
-        std::fs::File::open(dir.unwrap_or(Path::new(".")))?.sync_all()
+        if sync {
+            std::fs::File::open(dir.unwrap_or(Path::new(".")))?.sync_all()?;
+        }
+        Ok(())
     })();
     match written {
         Ok(()) => {

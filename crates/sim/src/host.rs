@@ -147,7 +147,9 @@ impl Sim {
                         self.net_close(l, side);
                     }
                 }
-                Output::Persist { token, path, data } => {
+                Output::Persist {
+                    token, path, data, ..
+                } => {
                     let delay = self.draw_ms(self.cfg.faults.disk_ms);
                     let h = &mut self.hosts[i];
                     let at = (self.now + delay).max(h.disk_busy_until);

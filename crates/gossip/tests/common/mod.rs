@@ -122,7 +122,7 @@ impl Net {
                         }
                     }
                 }
-                Output::Persist { token, data } => {
+                Output::Persist { token, data, .. } => {
                     self.persisted[i] = Some(String::from_utf8(data.to_vec()).unwrap());
                     self.nodes[i].handle_persist_done(now, token, Ok(()));
                 }

@@ -132,7 +132,7 @@ impl Net {
                         }
                     }
                 }
-                Output::Persist { token, data } => {
+                Output::Persist { token, data, .. } => {
                     self.persisted[i] = Some(String::from_utf8(data.to_vec()).unwrap());
                     if self.hold_persist[i] {
                         self.held_persists.push((i, token));

@@ -162,7 +162,7 @@ impl Node {
                 }
                 COut::Send { link, data } => self.outputs.push_back(Output::BusSend { link, data }),
                 COut::Close { link } => self.outputs.push_back(Output::BusClose { link }),
-                COut::Persist { token, data } => {
+                COut::Persist { token, data, sync } => {
                     if cm.load_failed {
                         continue;
                     }
@@ -171,6 +171,7 @@ impl Node {
                         token: PersistToken(CLUSTER_TOKEN_BIT | token.0),
                         path,
                         data,
+                        sync,
                     });
                 }
                 COut::Log { level, message } => {

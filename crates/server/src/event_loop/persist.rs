@@ -29,8 +29,8 @@ use hashslot_node::PersistToken;
 use super::bus::ConfigLock;
 use crate::files;
 
-/// One durable write asked for by the node.
-pub(super) type Job = (PersistToken, String, Bytes);
+/// One whole-file write asked for by the node: token, path, content, whether to fsync.
+pub(super) type Job = (PersistToken, String, Bytes, bool);
 
 /// A finished job.
 #[derive(Debug)]
@@ -133,20 +133,22 @@ pub(super) fn write_batch(batch: &[Job], lock: &mut Option<ConfigLock>) -> Vec<D
     let mut results: Vec<(&str, Result<(), String>)> = Vec::new();
     let mut out = Vec::with_capacity(batch.len());
     let mut saved = Vec::new();
-    for (i, (_, path, data)) in batch.iter().enumerate() {
-        if batch[i + 1..].iter().any(|(_, p, _)| p == path) {
+    for (i, (_, path, data, _)) in batch.iter().enumerate() {
+        if batch[i + 1..].iter().any(|(_, p, _, _)| p == path) {
             continue; // A later write to the same file supersedes this one.
         }
+        // The surviving write carries every superseded write's need for an fsync.
+        let sync = batch.iter().any(|(_, p, _, s)| p == path && *s);
         let started = std::time::Instant::now();
         let held = lock
             .as_mut()
             .filter(|l| l.path == *path)
             .map(|l| &mut l.file);
-        let result = files::replace_durably(path, data, held);
+        let result = files::replace_file(path, data, held, sync);
         saved.push((i, (path.clone(), data.len(), started.elapsed())));
         results.push((path, result));
     }
-    for (i, (token, path, _)) in batch.iter().enumerate() {
+    for (i, (token, path, _, _)) in batch.iter().enumerate() {
         let result = results
             .iter()
             .find(|(p, _)| p == path)
