@@ -14,6 +14,28 @@
 //! - `INLINE <token>` sends the token's bytes as they are (an inline command, say `"PING\r\n"`)
 //!   and reads one reply.
 //!
+//! - `SEND <args…>` sends the command and does not read its reply; it stands for the reply
+//!   `+<sent>`. Read the reply later with `READ` (a blocking command, say).
+//! - `READ` sends nothing and reads one reply (the reply to an earlier `SEND`, or a pushed
+//!   pub/sub message). `READ <n>` reads n replies and stands for one `*<n>` array of them, so
+//!   that `@sort` can compare messages whose delivery order Redis leaves undefined (one message
+//!   matching several patterns).
+//! - `WAITBLOCKED <n>` polls `INFO clients` on its connection, with a 5 s deadline, until
+//!   `blocked_clients:<n>`; it stands for `+OK`, or `-WAITBLOCKED …` with the last value seen.
+//!   It orders a command on one connection after a blocking command sent on another.
+//!
+//! - `GETID` runs `CLIENT ID` and remembers the id as its connection's, standing for `+<id>`;
+//!   a later argument `$idN` is replaced by connection N's id on each server (`CLIENT UNBLOCK
+//!   $id2`, `CLIENT KILL ID $id2`), as the two servers number clients differently.
+//!
+//! # Connections
+//!
+//! A line may start with `@conn2` … `@conn9` (before any normalisation tag): the command goes
+//! to that connection of the case instead of the first one. Each is opened (and authenticated)
+//! on first use, against each server, and closed at the end of the case. Use it for WATCH with
+//! another client modifying a key, a publisher beside a subscriber, a client blocked while
+//! another pushes.
+//!
 //! Set `HASHSLOT_DIFF_VERBOSE=1` to print every line with Redis's reply.
 //!
 //! # Normalisation tags
@@ -34,6 +56,9 @@
 //! | `@clientinfo` | CLIENT INFO (RESP2 bulk or RESP3 `txt:` verbatim): the values of `id addr laddr fd age idle qbuf qbuf-free argv-mem multi-mem rbs rbp obl oll omem tot-mem` become `<v>` (numbers, ports, buffer sizes and allocator accounting); names, order and every other field are compared. |
 //! | `@hello` | HELLO: the value after the key `id` becomes `<id>`. |
 //! | `@self` | occurrences of the server's own port and dir in the reply's strings become `<port>` and `<dir>` (CONFIG GET port/dir). |
+//! | `@len` | every non-aggregate element of an aggregate reply (nested ones too) becomes `+<elem>`, and a bare non-null bulk becomes `+<bulk>`: only the types and lengths of the aggregates are compared (SPOP/SRANDMEMBER/HRANDFIELD/ZRANDMEMBER with a count, whose picks are random). |
+//! | `@sortnested` | like `@sort`, and also inside every nested aggregate (SMEMBERS inside an EXEC reply). |
+//! | `@sortmap` | like `@sortpairs` for a `%` map or a flat pairs array, and inside every nested aggregate (HGETALL inside an EXEC reply). |
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -129,6 +154,54 @@ fn run_line(client: &mut Client, args: &[Vec<u8>]) -> Result<Vec<u8>, String> {
             .send_raw(&args[1])
             .map_err(|e| format!("<send: {e}>"))?;
         return client.read_reply().map_err(|e| format!("<read: {e}>"));
+    }
+    if name == b"SEND" {
+        client
+            .send(&args[1..])
+            .map_err(|e| format!("<send: {e}>"))?;
+        return Ok(b"+<sent>\r\n".to_vec());
+    }
+    if name == b"READ" {
+        let Some(n) = args.get(1) else {
+            return client.read_reply().map_err(|e| format!("<read: {e}>"));
+        };
+        let n: usize = std::str::from_utf8(n)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .expect("READ <n>: n must be a number");
+        let mut items = Vec::with_capacity(n);
+        for _ in 0..n {
+            let raw = client.read_reply().map_err(|e| format!("<read: {e}>"))?;
+            items.push(Value::parse(&raw).map_err(|e| format!("<parse: {e}>"))?);
+        }
+        return Ok(Value::Agg(b'*', Some(items)).encode());
+    }
+    if name == b"WAITBLOCKED" {
+        let want = format!(
+            "blocked_clients:{}",
+            String::from_utf8_lossy(args.get(1).map(|a| a.as_slice()).unwrap_or(b"0"))
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let mut seen = String::from("(nothing)");
+        loop {
+            client
+                .send(&["INFO", "clients"])
+                .map_err(|e| format!("<send: {e}>"))?;
+            let raw = client.read_reply().map_err(|e| format!("<read: {e}>"))?;
+            let text = String::from_utf8_lossy(&raw).into_owned();
+            if let Some(line) = text.lines().find(|l| l.starts_with("blocked_clients:")) {
+                if line.trim_end() == want {
+                    return Ok(b"+OK\r\n".to_vec());
+                }
+                seen = line.trim_end().to_string();
+            }
+            if std::time::Instant::now() > deadline {
+                return Ok(format!("-WAITBLOCKED wanted {want}, last saw {seen}\r\n").into_bytes());
+            }
+            // Polling interval with a deadline, not synchronisation by sleeping.
+            #[allow(clippy::disallowed_methods)]
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
     if name != b"SCANALL" {
         client.send(args).map_err(|e| format!("<send: {e}>"))?;
@@ -285,9 +358,55 @@ fn normalize(tag: Option<&str>, raw: Vec<u8>, ctx: &Ctx) -> Vec<u8> {
             other => other,
         },
         "@self" => replace_self(v, ctx),
+        "@len" => shape_only(v),
+        "@sortnested" => sort_nested(v, false),
+        "@sortmap" => sort_nested(v, true),
         other => panic!("unknown normalisation tag {other}"),
     };
     out.encode()
+}
+
+/// `@len`: keep the type and length of every aggregate, nested ones too; every other element
+/// becomes `+<elem>`; a bare non-null bulk becomes `+<bulk>`.
+fn shape_only(v: Value) -> Value {
+    fn inner(v: Value) -> Value {
+        match v {
+            Value::Agg(k, Some(items)) => {
+                Value::Agg(k, Some(items.into_iter().map(inner).collect()))
+            }
+            _ => Value::Line(b'+', b"<elem>".to_vec()),
+        }
+    }
+    match v {
+        Value::Agg(..) => inner(v),
+        Value::Blob(_, Some(_)) => Value::Line(b'+', b"<bulk>".to_vec()),
+        other => other,
+    }
+}
+
+/// `@sortnested` (`pairs == false`): sort the elements of every aggregate, innermost first.
+/// `@sortmap` (`pairs == true`): sort the pairs of every map and of every even-length array of
+/// non-aggregates, innermost first; other aggregates keep their order.
+fn sort_nested(v: Value, pairs: bool) -> Value {
+    match v {
+        Value::Agg(k, Some(items)) => {
+            let mut items: Vec<Value> = items.into_iter().map(|i| sort_nested(i, pairs)).collect();
+            if !pairs {
+                items.sort();
+            } else if items.len() % 2 == 0
+                && (k == b'%' || items.iter().all(|i| !matches!(i, Value::Agg(..))))
+            {
+                let mut ps: Vec<[Value; 2]> = items
+                    .chunks(2)
+                    .map(|c| [c[0].clone(), c[1].clone()])
+                    .collect();
+                ps.sort();
+                items = ps.into_iter().flatten().collect();
+            }
+            Value::Agg(k, Some(items))
+        }
+        other => other,
+    }
 }
 
 const CLIENT_INFO_VARYING: &[&str] = &[
@@ -377,6 +496,52 @@ fn password_of(config: &'static [&'static str]) -> Option<&'static str> {
     config.get(i + 1).copied()
 }
 
+/// [`run_line`] with the client-id pseudo-command `GETID` (CLIENT ID on this connection,
+/// remembered as connection `conn`'s id, standing for `+<id>` when it is an integer) and the
+/// `$idN` argument (connection N's remembered id on this server).
+fn run_line_ids(
+    client: &mut Client,
+    args: &[Vec<u8>],
+    conn: usize,
+    ids: &mut [Option<Vec<u8>>],
+) -> Vec<u8> {
+    if args.first().map(|a| a.eq_ignore_ascii_case(b"GETID")) == Some(true) {
+        let raw = run_line(client, &[b"CLIENT".to_vec(), b"ID".to_vec()])
+            .unwrap_or_else(|e| e.into_bytes());
+        return match Value::parse(&raw) {
+            Ok(Value::Line(b':', id)) => {
+                ids[conn] = Some(id);
+                b"+<id>\r\n".to_vec()
+            }
+            _ => raw,
+        };
+    }
+    let args: Vec<Vec<u8>> = args
+        .iter()
+        .map(|a| match a.strip_prefix(b"$id") {
+            Some([d]) if (b'1'..=b'9').contains(d) => ids[(d - b'0') as usize]
+                .clone()
+                .unwrap_or_else(|| b"<no GETID on that connection>".to_vec()),
+            _ => a.clone(),
+        })
+        .collect();
+    run_line(client, &args).unwrap_or_else(|e| e.into_bytes())
+}
+
+/// `@connN rest…` → (N, rest); any other line → (1, line).
+fn split_conn(line: &str) -> (usize, &str) {
+    let t = line.trim_start();
+    if let Some(rest) = t.strip_prefix("@conn") {
+        let digit = rest.as_bytes().first().copied().unwrap_or(b'x');
+        let after = rest.get(1..).unwrap_or("");
+        if (b'1'..=b'9').contains(&digit) && after.starts_with(char::is_whitespace) {
+            return ((digit - b'0') as usize, after);
+        }
+        panic!("bad connection tag in script line {line:?} (use @conn2 … @conn9)");
+    }
+    (1, line)
+}
+
 /// Run every case against both servers and return the mismatches (after printing each).
 /// Returns `None` (after printing why) when `redis-server` is missing and not required.
 pub fn run_cases(cases: &[Case]) -> Option<Vec<Mismatch>> {
@@ -415,13 +580,24 @@ pub fn run_cases(cases: &[Case]) -> Option<Vec<Mismatch>> {
                         .and_then(|_| c.read_reply().map(|_| ()));
                 }
             }
-            let mut cr = case_client(&redis, pw, timeout).expect("connect to redis");
-            let mut co = case_client(&ours, pw, timeout);
+            // Connection 1 is opened now, `@conn2`…`@conn9` on first use.
+            let mut crs: Vec<Option<Client>> = (0..10).map(|_| None).collect();
+            let mut cos: Vec<Option<Result<Client, String>>> = (0..10).map(|_| None).collect();
+            crs[1] = Some(case_client(&redis, pw, timeout).expect("connect to redis"));
+            cos[1] = Some(case_client(&ours, pw, timeout));
+            // Client ids recorded by `GETID`, per connection, for `$idN` arguments.
+            let mut ids_r: Vec<Option<Vec<u8>>> = vec![None; 10];
+            let mut ids_o: Vec<Option<Vec<u8>>> = vec![None; 10];
             let mut stuck = 0;
             for line in case.lines {
-                let (tag, args) = tokenize(line);
+                let (conn, rest) = split_conn(line);
+                let (tag, args) = tokenize(rest);
                 lines_run += 1;
-                let r = run_line(&mut cr, &args).unwrap_or_else(|e| e.into_bytes());
+                let cr = crs[conn].get_or_insert_with(|| {
+                    case_client(&redis, pw, timeout).expect("connect to redis")
+                });
+                let co = cos[conn].get_or_insert_with(|| case_client(&ours, pw, timeout));
+                let r = run_line_ids(cr, &args, conn, &mut ids_r);
                 let r = normalize(tag.as_deref(), r, &ctx_r);
                 assert!(
                     !r.starts_with(b"<"),
@@ -433,7 +609,7 @@ pub fn run_cases(cases: &[Case]) -> Option<Vec<Mismatch>> {
                     eprintln!("[{}] {line}\n    {}", case.name, escape(&r));
                 }
                 let o = match co.as_mut() {
-                    Ok(c) => run_line(c, &args).unwrap_or_else(|e| e.into_bytes()),
+                    Ok(c) => run_line_ids(c, &args, conn, &mut ids_o),
                     Err(e) => format!("<no connection: {e}>").into_bytes(),
                 };
                 let o = normalize(tag.as_deref(), o, &ctx_o);
@@ -467,7 +643,7 @@ pub fn run_cases(cases: &[Case]) -> Option<Vec<Mismatch>> {
                     });
                     if broken {
                         // Our connection broke; continue the case on a new one.
-                        co = case_client(&ours, pw, timeout);
+                        *co = case_client(&ours, pw, timeout);
                     }
                 }
             }
