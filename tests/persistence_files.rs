@@ -2,6 +2,8 @@
 //! redis-server with the same data; our node restarted from its dump.rdb holds the data; with
 //! `appendonly yes` + `appendfsync always`, every acknowledged write survives kill -9, and
 //! redis-server started on our appendonly dir holds our data.
+// A process test: it polls real processes against wall-clock deadlines.
+#![allow(clippy::disallowed_methods)]
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -54,6 +56,15 @@ fn spawn(program: &Path, dir: &Path, extra: &[&str]) -> Proc {
         }
         assert!(Instant::now() < deadline, "server did not start");
         std::thread::sleep(Duration::from_millis(20)); // polling interval
+    }
+}
+
+/// Wait (with a deadline) for a process that was asked to shut down to exit.
+fn wait_exit(mut p: Proc) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !matches!(p.child.try_wait(), Ok(Some(_))) {
+        assert!(Instant::now() < deadline, "server did not exit");
+        std::thread::sleep(Duration::from_millis(10)); // polling interval
     }
 }
 
@@ -177,7 +188,7 @@ fn aof_always_keeps_every_acknowledged_write_through_kill_9() {
         "--appendfsync",
         "always",
     ];
-    let mut acked = Vec::new();
+    let acked;
     {
         let p = spawn(&ours(), &dir, &args);
         let mut c = client(&p);
@@ -198,11 +209,13 @@ fn aof_always_keeps_every_acknowledged_write_through_kill_9() {
             }
             acked
         });
+        // Let the writer build up a load for a while (a load window, not a synchronisation).
         std::thread::sleep(Duration::from_millis(700));
         assert_eq!(
             c.cmd(&["BGREWRITEAOF"]),
             b"+Background append only file rewriting started\r\n"
         );
+        // Kill while the rewrite and the writes are under way (a window, not a synchronisation).
         std::thread::sleep(Duration::from_millis(700));
         drop(p); // SIGKILL
         acked = writer.join().unwrap();
@@ -233,8 +246,7 @@ fn aof_always_keeps_every_acknowledged_write_through_kill_9() {
     }
     // A clean shutdown, then redis-server reads our appendonly dir.
     let _ = c.send(&["SHUTDOWN", "NOSAVE"]);
-    std::thread::sleep(Duration::from_millis(200));
-    drop(p);
+    wait_exit(p);
     if let Some(redis) = require_tool("redis-server") {
         let p = spawn(&redis, &dir, &["--save", "", "--appendonly", "yes"]);
         let mut c = client(&p);

@@ -4,6 +4,8 @@
 //! lost, no read saw a wrong value, every error the client saw was a redirect it followed, and
 //! `redis-cli --cluster check` is clean. Prints the keys/s the reshard moved (run with
 //! `HASHSLOT_CLUSTER_NODE_BIN=redis-server` to time the same scenario on Redis).
+// A process test: it measures and polls real processes against wall-clock deadlines.
+#![allow(clippy::disallowed_methods)]
 mod cluster_support;
 
 use std::collections::HashMap;
@@ -41,12 +43,12 @@ impl MiniCluster {
     }
 
     fn conn(&mut self, port: u16) -> io::Result<&mut (TcpStream, BufReader<TcpStream>)> {
-        if !self.conns.contains_key(&port) {
+        if let std::collections::hash_map::Entry::Vacant(e) = self.conns.entry(port) {
             let s = TcpStream::connect(("127.0.0.1", port))?;
             s.set_read_timeout(Some(Duration::from_secs(20)))?;
             s.set_nodelay(true)?;
             let r = BufReader::new(s.try_clone()?);
-            self.conns.insert(port, (s, r));
+            e.insert((s, r));
         }
         Ok(self.conns.get_mut(&port).unwrap())
     }
@@ -247,6 +249,7 @@ fn reshard_moves_slots_under_load() {
         })
     };
 
+    // Let the load run a moment before and after the reshard (windows, not synchronisation).
     std::thread::sleep(Duration::from_millis(300));
     let started = Instant::now();
     let from = &source.id;
