@@ -81,7 +81,10 @@ fn with_save_points_the_final_save_comes_first() {
             "Saving the final RDB snapshot before exiting."
         ]
     );
-    assert!(!out.contains(&Output::Shutdown), "not before the save completes");
+    assert!(
+        !out.contains(&Output::Shutdown),
+        "not before the save completes"
+    );
     let commit = out.iter().find_map(|o| match o {
         Output::FileCommit { token, .. } => Some(*token),
         _ => None,

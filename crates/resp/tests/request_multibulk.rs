@@ -96,5 +96,8 @@ fn a_nul_byte_in_a_header_stalls_it_as_in_redis() {
     let mut input = b"*1\r\n$4\0".to_vec();
     input.resize(4 + 64 * 1024 + 1, b'\r');
     let mut parser = RequestParser::new(Limits::default());
-    assert_eq!(parser.parse(&input), Err(hashslot_resp::ProtocolError::TooBigBulkCountString));
+    assert_eq!(
+        parser.parse(&input),
+        Err(hashslot_resp::ProtocolError::TooBigBulkCountString)
+    );
 }

@@ -13,7 +13,9 @@ impl NodeId {
     /// The id from its 40 bytes, or `None` unless every byte is `0-9a-f`.
     pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
         let arr: [u8; 40] = bytes.try_into().ok()?;
-        arr.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')).then_some(NodeId(arr))
+        arr.iter()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            .then_some(NodeId(arr))
     }
 
     /// The id from its 40 bytes as found on the wire, without checking the alphabet

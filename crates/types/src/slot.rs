@@ -105,7 +105,9 @@ impl SlotSet {
 
     /// The slots in ascending order.
     pub fn iter(&self) -> impl Iterator<Item = Slot> + '_ {
-        (0..SLOT_COUNT as u16).map(Slot).filter(move |s| self.contains(*s))
+        (0..SLOT_COUNT as u16)
+            .map(Slot)
+            .filter(move |s| self.contains(*s))
     }
 
     /// The set as ascending inclusive ranges, as CLUSTER NODES and CLUSTER SLOTS print them.
@@ -132,7 +134,13 @@ impl fmt::Debug for SlotSet {
         let ranges: Vec<String> = self
             .ranges()
             .into_iter()
-            .map(|(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
+            .map(|(a, b)| {
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}-{b}")
+                }
+            })
             .collect();
         write!(f, "SlotSet[{}]", ranges.join(" "))
     }

@@ -23,7 +23,10 @@ impl Instant {
 
     /// This instant plus `d`, saturating at the end of time.
     pub fn saturating_add(self, d: Duration) -> Self {
-        Instant(self.0.saturating_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)))
+        Instant(
+            self.0
+                .saturating_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
+        )
     }
 
     /// Time from `earlier` to `self`, zero when `earlier` is later.
@@ -64,7 +67,11 @@ pub struct Now {
 impl Now {
     /// Both clocks at one moment, with no sub-millisecond part.
     pub const fn new(mono: Instant, wall: UnixMillis) -> Self {
-        Now { mono, wall, wall_micros: 0 }
+        Now {
+            mono,
+            wall,
+            wall_micros: 0,
+        }
     }
 
     /// This moment moved forward by `ms` milliseconds on both clocks (virtual time in tests).

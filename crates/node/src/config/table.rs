@@ -717,7 +717,13 @@ pub(crate) static PARAMS: &[Param] = &[
     s("tls-ciphersuites", None, M, ""),
     // Special
     act(sp("dir", None, M | P, Special::Dir, "")),
-    act(sp("save", None, M, Special::Save, "3600 1 300 100 60 10000")),
+    act(sp(
+        "save",
+        None,
+        M,
+        Special::Save,
+        "3600 1 300 100 60 10000",
+    )),
     sp(
         "client-output-buffer-limit",
         None,

@@ -654,9 +654,9 @@ impl Node {
         let aof = &self.persistence.aof;
         if self.config.appendfsync == AppendFsync::Everysec
             && aof.unsynced
-            && aof
-                .last_fsync
-                .map_or(true, |t| now.mono.saturating_duration_since(t).as_millis() >= 1000)
+            && aof.last_fsync.map_or(true, |t| {
+                now.mono.saturating_duration_since(t).as_millis() >= 1000
+            })
         {
             if let Some(file) = aof.file {
                 let token = self.persistence.token();
