@@ -2,6 +2,8 @@
 //! `--replicaof`; writes on the master appear on the replica, which refuses writes of its own;
 //! INFO replication on both lists what Redis lists; a dropped link comes back with a partial
 //! resynchronization (`+CONTINUE`); REPLICAOF NO ONE promotes the replica and WAIT counts acks.
+// Whole-node tests drive real processes: real clocks, short polling sleeps under deadlines.
+#![allow(clippy::disallowed_methods)]
 mod support;
 
 use std::time::{Duration, Instant};
@@ -33,7 +35,6 @@ fn wait_for<T>(what: &str, servers: &[&Server], mut f: impl FnMut() -> Option<T>
             let logs: Vec<String> = servers.iter().map(|s| s.logs()).collect();
             panic!("timed out waiting for {what}\n{}", logs.join("\n"));
         }
-        #[allow(clippy::disallowed_methods)]
         std::thread::sleep(Duration::from_millis(50)); // polling interval
     }
 }

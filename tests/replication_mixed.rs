@@ -1,6 +1,8 @@
 //! Replication across implementations: a real `redis-server` replica of our master syncs (full
 //! sync with our RDB, then the stream) and serves our data; our replica of a real
 //! `redis-server` master syncs and follows its stream.
+// Whole-node tests drive real processes: real clocks, short polling sleeps under deadlines.
+#![allow(clippy::disallowed_methods)]
 mod support;
 
 use std::time::{Duration, Instant};
@@ -28,7 +30,6 @@ fn wait_for<T>(what: &str, servers: &[&Server], mut f: impl FnMut() -> Option<T>
             let logs: Vec<String> = servers.iter().map(|s| s.logs()).collect();
             panic!("timed out waiting for {what}\n{}", logs.join("\n"));
         }
-        #[allow(clippy::disallowed_methods)]
         std::thread::sleep(Duration::from_millis(50)); // polling interval
     }
 }

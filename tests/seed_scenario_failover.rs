@@ -3,6 +3,8 @@
 //! cluster-aware client; a master killed with SIGKILL is replaced by its replica, which holds
 //! the data (every key stays readable through the test client and `redis-cli -c`); the killed
 //! node, restarted, rejoins as a replica of the new master and syncs.
+// Whole-node tests drive real processes: real clocks, short polling sleeps under deadlines.
+#![allow(clippy::disallowed_methods)]
 mod cluster_support;
 
 use std::time::Duration;
@@ -234,7 +236,6 @@ fn killed_master_is_replaced_by_its_replica_with_the_data() {
             acked
         })
     };
-    #[allow(clippy::disallowed_methods)]
     std::thread::sleep(Duration::from_millis(200)); // let the writer get going
     assert_eq!(
         nodes[victim].cmd(&["CLUSTER", "FAILOVER"]),
@@ -249,10 +250,13 @@ fn killed_master_is_replaced_by_its_replica_with_the_data() {
         if me.is_master() && me.slot_count() > 0 {
             Ok(())
         } else {
+            let info = |n: &Node| n.cmd(&["INFO", "replication"]).text();
             Err(format!(
-                "{me:?}\n{}\n{}",
+                "{me:?}\n{}\n{}\n{}\n{}",
                 nodes[victim].log_tail(),
-                nodes[replica].log_tail()
+                nodes[replica].log_tail(),
+                info(&nodes[victim]),
+                info(&nodes[replica])
             ))
         }
     });
@@ -266,7 +270,6 @@ fn killed_master_is_replaced_by_its_replica_with_the_data() {
         }
     });
     wait_state_ok(&nodes, within);
-    #[allow(clippy::disallowed_methods)]
     std::thread::sleep(Duration::from_millis(300)); // a few writes after the switch too
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let acked = writer.join().expect("writer");

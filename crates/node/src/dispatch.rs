@@ -110,14 +110,21 @@ impl Node {
             let rest = &buf[pos..];
             match parser.parse(rest) {
                 Ok(Some(n)) => {
-                    {
+                    let held = {
                         let args: SmallVec<[&[u8]; 8]> = parser.args(rest).collect();
+                        // A manual failover pauses writes: the request stays in the query
+                        // buffer until the pause ends (see `replication`).
+                        let held = self.repl_holds_request(now, &args);
                         // Empty requests (`*0`, a blank inline line) are skipped, as Redis does.
-                        if !args.is_empty() {
+                        if !held && !args.is_empty() {
                             self.execute(now, client, &args);
                         }
-                    }
+                        held
+                    };
                     parser.reset();
+                    if held {
+                        break;
+                    }
                     pos += n;
                     let limits = self.limits_for(client);
                     if *parser.limits() != limits {

@@ -65,10 +65,10 @@ mod stats;
 mod table;
 mod timers;
 
-pub use config::{split_args, AppendFsync, Applied, Config, ConfigError, OutputBufferLimit};
-pub use node::{ClientAddr, Node, ProcessInfo, ProcessStats};
 pub use bus_io::ClusterConfigError;
+pub use config::{split_args, AppendFsync, Applied, Config, ConfigError, OutputBufferLimit};
 pub use migrate::MigrateId;
+pub use node::{ClientAddr, Node, ProcessInfo, ProcessStats};
 pub use output::{FileId, LogLevel, Output, PersistToken};
 pub use persistence::{LoadError, LoadReport};
 

@@ -209,6 +209,8 @@ impl Node {
             Event::PublishShard { channel, message } => {
                 self.cluster_deliver_publish(now, &channel, &message, true)
             }
+            Event::ManualFailoverPause { until } => self.repl_pause_writes(until),
+            Event::ManualFailoverUnpause => self.repl_unpause_writes(now),
             _ => {}
         }
     }

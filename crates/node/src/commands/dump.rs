@@ -149,6 +149,7 @@ fn restore(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
             node.dirty += 1;
             node.after_write(now, dbi, idx, args, pre);
             node.aof_feed(now, dbi, &[b"DEL", key], b"");
+            node.propagate(now, dbi, &[b"DEL", key], b"");
         }
         return c.reply().ok();
     }
@@ -161,6 +162,8 @@ fn restore(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     if ttl != 0 {
         prop.push(b"ABSTTL");
     }
+    // To the AOF and to replicas alike: a key MIGRATEd in must reach this master's replicas.
     node.aof_feed(now, dbi, &prop, b"");
+    node.propagate(now, dbi, &prop, b"");
     c.reply().ok();
 }

@@ -15,16 +15,37 @@ use crate::Node;
 const REPL_FLAGS: u32 = ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY;
 
 pub(super) const REPLCONF: Spec = cmd(
-    "replconf", -1, REPL_FLAGS, ADMIN_ACL, "server", "3.0.0", "O(1)",
-    "An internal command for configuring the replication stream", replconf,
+    "replconf",
+    -1,
+    REPL_FLAGS,
+    ADMIN_ACL,
+    "server",
+    "3.0.0",
+    "O(1)",
+    "An internal command for configuring the replication stream",
+    replconf,
 );
 pub(super) const PSYNC: Spec = cmd(
-    "psync", -3, REPL_FLAGS | NO_MULTI, ADMIN_ACL, "server", "2.8.0", "O(1)",
-    "Internal command used for replication", psync,
+    "psync",
+    -3,
+    REPL_FLAGS | NO_MULTI,
+    ADMIN_ACL,
+    "server",
+    "2.8.0",
+    "O(1)",
+    "Internal command used for replication",
+    psync,
 );
 pub(super) const SYNC: Spec = cmd(
-    "sync", 1, REPL_FLAGS | NO_MULTI, ADMIN_ACL, "server", "1.0.0", "O(1)",
-    "Internal command used for replication", psync,
+    "sync",
+    1,
+    REPL_FLAGS | NO_MULTI,
+    ADMIN_ACL,
+    "server",
+    "1.0.0",
+    "O(1)",
+    "Internal command used for replication",
+    psync,
 );
 pub(super) const WAIT: Spec = cmd(
     "wait", 3, NOSCRIPT, &["@slow", "@connection"], "generic", "3.0.0", "O(1)",
@@ -32,16 +53,37 @@ pub(super) const WAIT: Spec = cmd(
     wait,
 );
 pub(super) const REPLICAOF: Spec = cmd(
-    "replicaof", 3, ADMIN | NOSCRIPT | STALE, ADMIN_ACL, "server", "5.0.0", "O(1)",
-    "Make the server a replica of another instance, or promote it as master.", replicaof,
+    "replicaof",
+    3,
+    ADMIN | NOSCRIPT | STALE,
+    ADMIN_ACL,
+    "server",
+    "5.0.0",
+    "O(1)",
+    "Make the server a replica of another instance, or promote it as master.",
+    replicaof,
 );
 pub(super) const SLAVEOF: Spec = cmd(
-    "slaveof", 3, ADMIN | NOSCRIPT | STALE, ADMIN_ACL, "server", "1.0.0", "O(1)",
-    "Make the server a replica of another instance, or promote it as master.", replicaof,
+    "slaveof",
+    3,
+    ADMIN | NOSCRIPT | STALE,
+    ADMIN_ACL,
+    "server",
+    "1.0.0",
+    "O(1)",
+    "Make the server a replica of another instance, or promote it as master.",
+    replicaof,
 );
 pub(super) const ROLE: Spec = cmd(
-    "role", 1, NOSCRIPT | LOADING | STALE | FAST, &["@admin", "@fast", "@dangerous"], "server",
-    "2.8.12", "O(1)", "Return the role of the instance in the context of replication", role,
+    "role",
+    1,
+    NOSCRIPT | LOADING | STALE | FAST,
+    &["@admin", "@fast", "@dangerous"],
+    "server",
+    "2.8.12",
+    "O(1)",
+    "Return the role of the instance in the context of replication",
+    role,
 );
 
 fn peer_ip(c: &Client) -> String {
@@ -57,10 +99,9 @@ fn replconf(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
         _ => {
             if args.len() % 2 == 0 {
                 c.reply().error(&ErrorReply::Syntax);
-            } else if args
-                .get(1)
-                .is_some_and(|a| a.eq_ignore_ascii_case(b"ack") || a.eq_ignore_ascii_case(b"getack"))
-            {
+            } else if args.get(1).is_some_and(|a| {
+                a.eq_ignore_ascii_case(b"ack") || a.eq_ignore_ascii_case(b"getack")
+            }) {
                 // No reply, as Redis.
             } else {
                 c.reply().ok();
@@ -110,8 +151,9 @@ fn wait(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
         return;
     };
     let Some(timeout) = parse_i64(args[2]) else {
-        c.reply()
-            .error(&ErrorReply::msg("ERR timeout is not an integer or out of range"));
+        c.reply().error(&ErrorReply::msg(
+            "ERR timeout is not an integer or out of range",
+        ));
         return;
     };
     if timeout < 0 {
@@ -138,8 +180,9 @@ fn wait(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
 
 fn replicaof(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     if node.config.cluster_enabled {
-        c.reply()
-            .error(&ErrorReply::msg("ERR REPLICAOF not allowed in cluster mode."));
+        c.reply().error(&ErrorReply::msg(
+            "ERR REPLICAOF not allowed in cluster mode.",
+        ));
         return;
     }
     if args[1].eq_ignore_ascii_case(b"no") && args[2].eq_ignore_ascii_case(b"one") {
@@ -157,7 +200,8 @@ fn replicaof(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     if node.repl_become_replica(now, &host, port as u16) {
         c.reply().ok();
     } else {
-        c.reply().simple(b"OK Already connected to specified master");
+        c.reply()
+            .simple(b"OK Already connected to specified master");
     }
 }
 

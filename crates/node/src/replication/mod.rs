@@ -6,6 +6,11 @@
 //! Propagation: every write command that changed the dataset goes through
 //! [`Node::propagate`] once (called from `dispatch::run_keyspace`), rewritten as Redis 7.0
 //! propagates it (relative expiries to absolute, SPOP to SREM), then fed to the master machine.
+//! Writes made outside `run_keyspace` must call it too (RESTORE in `commands/dump.rs` and the
+//! DEL of migrated keys in `migrate` do not yet: they only feed the AOF).
+//!
+//! Not yet wired: a restarted replica resyncs in full, because the RDB it saves carries no
+//! `repl-id`/`repl-offset` aux fields and loading does not restore them as a cached master.
 
 mod apply;
 mod rewrite;
@@ -55,6 +60,9 @@ pub(crate) struct Replication {
     waiting: BTreeSet<ConnId>,
     /// The client the master's stream runs as (kept for its selected db and MULTI state).
     master_client: Option<Client>,
+    /// A manual failover paused client writes until then (`pauseClients(PAUSE_DURING_FAILOVER,
+    /// …, CLIENT_PAUSE_WRITE)`), so the replica can reach this master's offset.
+    pause_writes_until: Option<Instant>,
 }
 
 fn get<T: std::str::FromStr>(config: &Config, name: &str) -> Option<T> {
@@ -134,6 +142,7 @@ impl Replication {
             client_offsets: BTreeMap::new(),
             waiting: BTreeSet::new(),
             master_client: None,
+            pause_writes_until: None,
         }
     }
 
@@ -176,19 +185,25 @@ impl Replication {
     }
 
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        match &self.role {
+        let machine = match &self.role {
             Role::Master(m) => m.poll_timeout(),
             Role::Replica(r) => r.poll_timeout(),
             Role::Switching => None,
-        }
+        };
+        machine.into_iter().chain(self.pause_writes_until).min()
     }
 
-    /// The `# Replication` section body.
+    /// The `# Replication` section body (the machines' text, without its title line, which
+    /// INFO writes for every section).
     pub(crate) fn info(&self, now: Now) -> String {
-        match &self.role {
+        let text = match &self.role {
             Role::Master(m) => m.info(now),
             Role::Replica(r) => r.info(now),
             Role::Switching => String::new(),
+        };
+        match text.strip_prefix("# Replication\r\n") {
+            Some(body) => body.to_owned(),
+            None => text,
         }
     }
 
@@ -237,8 +252,11 @@ impl Node {
         self.repl_drain(now, None);
     }
 
-    /// The replication machine's timers.
+    /// The replication machine's timers (and the end of a manual failover's write pause).
     pub(crate) fn repl_timeout(&mut self, now: Now) {
+        if self.repl.pause_writes_until.is_some_and(|t| t <= now.mono) {
+            self.repl_unpause_writes(now);
+        }
         if self.repl.poll_timeout().is_some_and(|t| t <= now.mono) {
             match &mut self.repl.role {
                 Role::Master(m) => m.handle_timeout(now),
@@ -359,10 +377,7 @@ impl Node {
                     self.outputs.push_back(Output::ReplClose { link });
                 }
                 self.repl.master_client = None;
-                self.log(
-                    LogLevel::Notice,
-                    "MASTER MODE enabled (user request from 'id=0 addr=')".to_owned(),
-                );
+                self.log(LogLevel::Notice, "MASTER MODE enabled".to_owned());
                 true
             }
             other => {
@@ -475,6 +490,7 @@ impl Node {
                 self.repl_replica_output(now, out);
             }
             if !progressed {
+                self.repl_report_progress(now);
                 return answered;
             }
         }
@@ -499,17 +515,13 @@ impl Node {
                     port,
                 });
             }
-            ReplicaOutput::SendToMaster(data) => {
-                if self.repl.link != 0 {
-                    let link = self.repl.link;
-                    self.outputs.push_back(Output::ReplSend { link, data });
-                }
+            ReplicaOutput::SendToMaster(data) if self.repl.link != 0 => {
+                let link = self.repl.link;
+                self.outputs.push_back(Output::ReplSend { link, data });
             }
-            ReplicaOutput::CloseMasterLink => {
-                if self.repl.link != 0 {
-                    let link = std::mem::take(&mut self.repl.link);
-                    self.outputs.push_back(Output::ReplClose { link });
-                }
+            ReplicaOutput::CloseMasterLink if self.repl.link != 0 => {
+                let link = std::mem::take(&mut self.repl.link);
+                self.outputs.push_back(Output::ReplClose { link });
             }
             ReplicaOutput::LoadRdb { payload } => {
                 self.log(
@@ -580,6 +592,15 @@ impl Node {
                 }
             }
         }
+        self.repl_report_progress(now);
+    }
+
+    /// Tell the cluster my replication offset (sent in every bus header; the manual failover
+    /// compares it exactly, so it must be current when the cluster reads it) and data age.
+    pub(crate) fn repl_report_progress(&mut self, now: Now) {
+        if self.cluster.is_none() {
+            return;
+        }
         let ms = |t: Instant| (t.as_nanos() / 1_000_000) as i64;
         let progress = match &self.repl.role {
             Role::Replica(r) => hashslot_gossip::ReplicationProgress {
@@ -610,5 +631,43 @@ impl Node {
         Some(hashslot_resp::ErrorReply::msg(
             "READONLY You can't write against a read only replica.",
         ))
+    }
+}
+
+impl Node {
+    /// A manual failover asks this master to pause client writes until `until`.
+    pub(crate) fn repl_pause_writes(&mut self, until: Instant) {
+        self.repl.pause_writes_until = Some(until);
+    }
+
+    /// The pause ends (timed out, the failover finished, or this node became a replica):
+    /// every client whose input waited runs it now.
+    pub(crate) fn repl_unpause_writes(&mut self, now: Now) {
+        if self.repl.pause_writes_until.take().is_none() {
+            return;
+        }
+        let waiting: Vec<ConnId> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| !s.qbuf.is_empty() && !s.closing && !s.client.is_waiting())
+            .map(|(c, _)| *c)
+            .collect();
+        self.blocking.unblocked.extend(waiting);
+        self.process_unblocked(now);
+    }
+
+    /// Whether `args` must wait in the query buffer: writes (and EXEC) while a manual
+    /// failover pauses them.
+    pub(crate) fn repl_holds_request(&self, now: Now, args: &[&[u8]]) -> bool {
+        if !self.repl.pause_writes_until.is_some_and(|t| now.mono < t) || args.is_empty() {
+            return false;
+        }
+        match self.table.lookup(args) {
+            crate::table::Lookup::Found(idx) => {
+                let entry = &self.table.entries[idx];
+                entry.flags & hashslot_keyspace::flags::WRITE != 0 || entry.name == "exec"
+            }
+            _ => false,
+        }
     }
 }

@@ -47,6 +47,16 @@ pub(super) fn for_propagation(db: &Db, args: &[&[u8]], reply: &[u8]) -> Vec<Vec<
                 _ => vec![own(&[b"DEL", key])],
             }
         }
+        // Floats are formatted once, by the master (Ref: incrbyfloatCommand propagates
+        // `SET key <value> KEEPTTL`, hincrbyfloatCommand `HSET key field <value>`).
+        b"incrbyfloat" => match reply_bulks(reply).pop() {
+            Some(v) => vec![vec![b"SET".to_vec(), key.to_vec(), v, b"KEEPTTL".to_vec()]],
+            None => vec![own(args)],
+        },
+        b"hincrbyfloat" if args.len() == 4 => match reply_bulks(reply).pop() {
+            Some(v) => vec![vec![b"HSET".to_vec(), key.to_vec(), args[2].to_vec(), v]],
+            None => vec![own(args)],
+        },
         b"spop" => {
             let popped = reply_bulks(reply);
             if popped.is_empty() {
@@ -109,6 +119,21 @@ mod tests {
             vec![b"a".to_vec(), b"bc".to_vec()]
         );
         assert!(reply_bulks(b"$-1\r\n").is_empty());
+    }
+
+    #[test]
+    fn floats_are_propagated_as_values() {
+        let db = Db::with_seed(1);
+        let out = for_propagation(&db, &[b"INCRBYFLOAT", b"f", b"0.1"], b"$3\r\n0.1\r\n");
+        assert_eq!(
+            out,
+            vec![vec![
+                b"SET".to_vec(),
+                b"f".to_vec(),
+                b"0.1".to_vec(),
+                b"KEEPTTL".to_vec()
+            ]]
+        );
     }
 
     #[test]
