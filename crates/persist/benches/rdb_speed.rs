@@ -1,7 +1,7 @@
 //! Save and load time for 1,000,000 `key:N` string keys, beside redis-server's `SAVE` and
 //! `DEBUG RELOAD` on the same data when redis-server is on PATH.
 //!
-//! Run: `cargo run --release -p hashslot-persist --example rdb_speed`
+//! Run: `cargo bench -p hashslot-persist --bench rdb_speed`
 #![allow(clippy::disallowed_methods)] // a benchmark reads the clock and waits for a process
 
 use std::io::{BufRead, BufReader, Write};
