@@ -13,9 +13,8 @@
 
 mod bus;
 mod files_stream;
-mod migrate_io;
+mod outbound;
 mod persist;
-mod repl_io;
 
 pub use bus::ConfigLock;
 
@@ -31,6 +30,7 @@ use mio::{Events, Interest, Poll, Token};
 use bytes::Bytes;
 use hashslot_node::{ClientAddr, LogLevel, Output, PersistToken, ProcessStats};
 use hashslot_types::{ConnId, Instant, Now};
+use outbound::Kind;
 
 use crate::conn::{Conn, Flushed};
 use crate::driven::{Clock, Driven, IdHasher};
@@ -96,10 +96,10 @@ pub struct EventLoop<N> {
     writer_failed: bool,
     /// The cluster config file's lock, until the writer takes it.
     config_lock: Option<ConfigLock>,
-    /// MIGRATE's outbound connections (see `migrate_io`).
-    migrate: migrate_io::MigrateLinks,
-    /// The replica's connection to its master (see `repl_io`).
-    repl: repl_io::ReplLinks,
+    /// MIGRATE's outbound connections (see `outbound`).
+    migrate: outbound::Outbound,
+    /// The replica's connection to its master (see `outbound`).
+    repl: outbound::Outbound,
 }
 
 /// The writer thread wakes the loop with this token when writes complete.
@@ -224,14 +224,12 @@ impl<N: Driven> EventLoop<N> {
                     self.bus_event(now, seq, readable, writable, peer_closed);
                     continue;
                 }
-                if token.0 >= migrate_io::TOKEN_BASE {
-                    let seq = (token.0 - migrate_io::TOKEN_BASE) as u64;
-                    self.migrate_event(now, seq, readable, writable, peer_closed);
-                    continue;
-                }
-                if token.0 >= repl_io::TOKEN_BASE {
-                    let seq = (token.0 - repl_io::TOKEN_BASE) as u64;
-                    self.repl_event(now, seq, readable, writable, peer_closed);
+                if let Some(kind) = [Kind::Migrate, Kind::Repl]
+                    .into_iter()
+                    .find(|k| token.0 >= k.token_base())
+                {
+                    let seq = (token.0 - kind.token_base()) as u64;
+                    self.out_event(kind, now, seq, readable, writable, peer_closed);
                     continue;
                 }
                 let id = token.0 as u64;
@@ -272,8 +270,8 @@ impl<N: Driven> EventLoop<N> {
             self.take_files_done();
             self.flush_dirty(now);
             self.flush_bus_dirty(now);
-            self.flush_migrate_dirty(now);
-            self.flush_repl_dirty(now);
+            self.flush_out_dirty(Kind::Migrate, now);
+            self.flush_out_dirty(Kind::Repl, now);
             if self.persists.is_empty()
                 && self.dirty.is_empty()
                 && self.bus_dirty.is_empty()
@@ -668,13 +666,15 @@ impl<N: Driven> EventLoop<N> {
                 Output::BusSend { link, data } => self.bus_send(link, data),
                 Output::BusClose { link } => self.bus_close(link),
                 Output::MigrateConnect { id, host, port, .. } => {
-                    self.migrate_connect(id, &host, port)
+                    self.out_connect(Kind::Migrate, id.0, &host, port)
                 }
-                Output::MigrateSend { id, data } => self.migrate_send(id, data),
-                Output::MigrateClose { id } => self.migrate_close(id),
-                Output::ReplConnect { link, host, port } => self.repl_connect(link, &host, port),
-                Output::ReplSend { link, data } => self.repl_send(link, data),
-                Output::ReplClose { link } => self.repl_close(link),
+                Output::MigrateSend { id, data } => self.out_send(Kind::Migrate, id.0, data),
+                Output::MigrateClose { id } => self.out_close(Kind::Migrate, id.0),
+                Output::ReplConnect { link, host, port } => {
+                    self.out_connect(Kind::Repl, link, &host, port)
+                }
+                Output::ReplSend { link, data } => self.out_send(Kind::Repl, link, data),
+                Output::ReplClose { link } => self.out_close(Kind::Repl, link),
                 Output::Persist {
                     token,
                     path,
