@@ -8,8 +8,7 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::{Flavor, Server};
 
@@ -39,35 +38,16 @@ const TESTS: &[&str] = &[
 const DEADLINE: Duration = Duration::from_secs(180);
 
 fn run_benchmark(server: &Server, pipeline: &str) {
-    let dir = server.dir();
-    let out_path = dir.join(format!("bench-default-P{pipeline}.out"));
-    let err_path = dir.join(format!("bench-default-P{pipeline}.err"));
-    let mut child = Command::new("redis-benchmark")
-        .args(["-h", "127.0.0.1", "-p", &server.port().to_string()])
-        .args(["-q", "-n", "2000", "-P", pipeline])
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out_path).unwrap())
-        .stderr(std::fs::File::create(&err_path).unwrap())
-        .spawn()
-        .expect("spawn redis-benchmark");
-    let end = Instant::now() + DEADLINE;
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > end {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "redis-benchmark -P {pipeline} did not finish within {DEADLINE:?}; output so far:\n{}\n{}",
-                std::fs::read_to_string(&out_path).unwrap_or_default(),
-                server.logs()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20)); // polling interval
-    };
-    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
-    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+    let support::benchmark::Run {
+        status,
+        stdout,
+        stderr,
+    } = support::benchmark::run(
+        server,
+        &format!("default-P{pipeline}"),
+        &["-q", "-n", "2000", "-P", pipeline],
+        DEADLINE,
+    );
     // -q rewrites a progress line with \r; the final line of each test ends with \n.
     let finals: Vec<&str> = stdout
         .split('\n')

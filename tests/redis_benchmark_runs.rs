@@ -6,8 +6,7 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::{Flavor, Server};
 
@@ -23,12 +22,14 @@ const TESTS: &[&str] = &[
 const DEADLINE: Duration = Duration::from_secs(120);
 
 fn run_benchmark(server: &Server, pipeline: &str) {
-    let dir = server.dir();
-    let out_path = dir.join(format!("bench-P{pipeline}.out"));
-    let err_path = dir.join(format!("bench-P{pipeline}.err"));
-    let mut child = Command::new("redis-benchmark")
-        .args(["-h", "127.0.0.1", "-p", &server.port().to_string()])
-        .args([
+    let support::benchmark::Run {
+        status,
+        stdout,
+        stderr,
+    } = support::benchmark::run(
+        server,
+        &format!("P{pipeline}"),
+        &[
             "-t",
             "ping,set,get,incr,mset",
             "-n",
@@ -36,30 +37,9 @@ fn run_benchmark(server: &Server, pipeline: &str) {
             "-q",
             "-P",
             pipeline,
-        ])
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out_path).unwrap())
-        .stderr(std::fs::File::create(&err_path).unwrap())
-        .spawn()
-        .expect("spawn redis-benchmark");
-    let end = Instant::now() + DEADLINE;
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > end {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "redis-benchmark -P {pipeline} did not finish within {DEADLINE:?}; output so far:\n{}\n{}",
-                std::fs::read_to_string(&out_path).unwrap_or_default(),
-                server.logs()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50)); // polling interval
-    };
-    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
-    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+        ],
+        DEADLINE,
+    );
     // -q rewrites a progress line with \r; the final line of each test ends with \n.
     let lines: Vec<&str> = stdout
         .split(['\r', '\n'])

@@ -8,6 +8,7 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod attack;
+pub mod benchmark;
 pub mod diff;
 
 use std::fmt::Write as _;
