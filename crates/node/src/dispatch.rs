@@ -354,8 +354,7 @@ impl Node {
         self.drain_expired();
         if dirty > 0 {
             self.after_write(now, client.db, idx, args, pre);
-            self.aof_feed(now, client.db, args, &client.out[start..]);
-            // Replication: the one place a write that changed the dataset is propagated.
+            // The one place a write that changed the dataset goes to the AOF and replicas.
             self.propagate(now, client.db, args, &client.out[start..]);
             self.repl_note_write(client.conn);
         }

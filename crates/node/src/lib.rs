@@ -58,6 +58,7 @@ mod multi;
 mod node;
 mod output;
 mod persistence;
+mod propagation;
 mod pubsub;
 mod replication;
 mod session;

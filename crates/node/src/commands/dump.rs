@@ -148,7 +148,6 @@ fn restore(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
         if deleted {
             node.dirty += 1;
             node.after_write(now, dbi, idx, args, pre);
-            node.aof_feed(now, dbi, &[b"DEL", key], b"");
             node.propagate(now, dbi, &[b"DEL", key], b"");
         }
         return c.reply().ok();
@@ -163,7 +162,6 @@ fn restore(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
         prop.push(b"ABSTTL");
     }
     // To the AOF and to replicas alike: a key MIGRATEd in must reach this master's replicas.
-    node.aof_feed(now, dbi, &prop, b"");
     node.propagate(now, dbi, &prop, b"");
     c.reply().ok();
 }

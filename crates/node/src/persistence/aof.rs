@@ -4,8 +4,8 @@
 //! (`<appendfilename>.<seq>.incr.aof`, commands in RESP).
 //!
 //! - Every write command that changed the dataset is appended to a buffer as Redis propagates
-//!   it (SELECT on a db change; relative expiries made absolute: `PEXPIREAT`, `SET … PXAT`,
-//!   `RESTORE … ABSTTL`; SPOP as the SREM of what it popped). The buffer leaves as one
+//!   it, rewritten once by `crate::propagation` for the AOF and replicas alike (relative
+//!   expiries made absolute, SPOP as SREM…), with SELECT on a db change. The buffer leaves as one
 //!   `FileWrite` when a client's replies are flushed (Redis's `beforeSleep`).
 //! - `appendfsync always`: a `FileSync` follows each write, and every reply produced after the
 //!   write is held by the node (`Node::push_send`) until that sync completes. `everysec`: a
@@ -86,42 +86,6 @@ fn resp(args: &[&[u8]], out: &mut Vec<u8>) {
         out.extend_from_slice(a);
         out.extend_from_slice(b"\r\n");
     }
-}
-
-/// The bulk strings of a reply (a bulk, or an array/set of bulks): what SPOP popped.
-fn reply_bulks(mut r: &[u8]) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let line = |r: &[u8]| -> Option<(u8, i64, usize)> {
-        let end = r.windows(2).position(|w| w == b"\r\n")?;
-        let n = std::str::from_utf8(&r[1..end]).ok()?.parse().ok()?;
-        Some((r[0], n, end + 2))
-    };
-    let Some((t, n, used)) = line(r) else {
-        return out;
-    };
-    let count = match t {
-        b'$' => return bulk_at(r).into_iter().collect(),
-        b'*' | b'~' => n,
-        _ => return out,
-    };
-    r = &r[used..];
-    for _ in 0..count {
-        let Some((_, len, used)) = line(r) else { break };
-        let len = len.max(0) as usize;
-        if r.len() < used + len {
-            break;
-        }
-        out.push(r[used..used + len].to_vec());
-        r = &r[(used + len + 2).min(r.len())..];
-    }
-    out
-}
-
-fn bulk_at(r: &[u8]) -> Option<Vec<u8>> {
-    let end = r.windows(2).position(|w| w == b"\r\n")?;
-    let n: i64 = std::str::from_utf8(&r[1..end]).ok()?.parse().ok()?;
-    let n = usize::try_from(n).ok()?;
-    r.get(end + 2..end + 2 + n).map(<[u8]>::to_vec)
 }
 
 /// Parse a manifest: (base, incrs) in file order.
@@ -488,56 +452,23 @@ impl Node {
         token
     }
 
-    /// Feed a write command that changed the dataset (see the module docs for rewrites).
-    pub(crate) fn aof_feed(&mut self, now: Now, db: usize, args: &[&[u8]], reply: &[u8]) {
+    /// Whether propagated writes go to the AOF now (on, not loading, a file open).
+    pub(crate) fn aof_accepts_feed(&self) -> bool {
         let aof = &self.persistence.aof;
-        if !aof.on || aof.loading || aof.file.is_none() {
-            return;
-        }
-        let _ = now;
+        aof.on && !aof.loading && aof.file.is_some()
+    }
+
+    /// Append already-rewritten commands (see `crate::propagation`) to the AOF buffer, with a
+    /// SELECT when the db differs from the last one written.
+    pub(crate) fn aof_append(&mut self, db: usize, cmds: &[Vec<Vec<u8>>]) {
         let mut out = std::mem::take(&mut self.persistence.aof.buf);
         if self.persistence.aof.selected != Some(db) {
             resp(&[b"SELECT", db.to_string().as_bytes()], &mut out);
             self.persistence.aof.selected = Some(db);
         }
-        let name = args[0].to_ascii_lowercase();
-        let d = &self.dbs[db];
-        let key = args.get(1).copied().unwrap_or(b"");
-        let abs = |k: &[u8]| d.expire_time(k).map(|t| t.to_string());
-        match name.as_slice() {
-            b"expire" | b"pexpire" | b"expireat" | b"pexpireat" | b"getex" => {
-                if !d.contains_key_raw(key) {
-                    resp(&[b"DEL", key], &mut out);
-                } else if let Some(t) = abs(key) {
-                    resp(&[b"PEXPIREAT", key, t.as_bytes()], &mut out);
-                } else {
-                    resp(&[b"PERSIST", key], &mut out);
-                }
-            }
-            b"set" | b"setex" | b"psetex" => {
-                let value = if name == b"set" { args[2] } else { args[3] };
-                let has_get =
-                    name == b"set" && args[3..].iter().any(|a| a.eq_ignore_ascii_case(b"get"));
-                let cond = name == b"set"
-                    && args[3..]
-                        .iter()
-                        .any(|a| a.eq_ignore_ascii_case(b"nx") || a.eq_ignore_ascii_case(b"xx"));
-                let _ = (has_get, cond);
-                match abs(key) {
-                    Some(t) => resp(&[b"SET", key, value, b"PXAT", t.as_bytes()], &mut out),
-                    None if d.contains_key_raw(key) => resp(&[b"SET", key, value], &mut out),
-                    None => resp(&[b"DEL", key], &mut out),
-                }
-            }
-            b"spop" => {
-                let popped = reply_bulks(reply);
-                if !popped.is_empty() {
-                    let mut a: Vec<&[u8]> = vec![b"SREM", key];
-                    a.extend(popped.iter().map(Vec::as_slice));
-                    resp(&a, &mut out);
-                }
-            }
-            _ => resp(args, &mut out),
+        for argv in cmds {
+            let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+            resp(&args, &mut out);
         }
         self.persistence.aof.buf = out;
     }

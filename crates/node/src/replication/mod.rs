@@ -13,7 +13,6 @@
 //! `repl-id`/`repl-offset` aux fields and loading does not restore them as a cached master.
 
 mod apply;
-mod rewrite;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -213,16 +212,16 @@ impl Replication {
 }
 
 impl Node {
-    /// Every write that changed the dataset, after it ran: rewritten for propagation and fed
-    /// to the replication stream (a master's replicas and backlog). Replicas propagate nothing
-    /// here: their history advances with the stream they apply.
-    pub(crate) fn propagate(&mut self, now: Now, db: usize, args: &[&[u8]], reply: &[u8]) {
-        if !matches!(self.repl.role, Role::Master(_)) {
-            return;
-        }
-        let cmds = rewrite::for_propagation(&self.dbs[db], args, reply);
+    /// Whether propagated writes go to a replication stream: a master's (its replicas and
+    /// backlog). Replicas propagate nothing: their history advances with the stream they apply.
+    pub(crate) fn repl_accepts_feed(&self) -> bool {
+        matches!(self.repl.role, Role::Master(_))
+    }
+
+    /// Feed already-rewritten commands (see `crate::propagation`) to the replication stream.
+    pub(crate) fn repl_feed(&mut self, now: Now, db: usize, cmds: &[Vec<Vec<u8>>]) {
         if let Some(m) = self.repl.master() {
-            for argv in &cmds {
+            for argv in cmds {
                 m.feed(db as i64, argv);
             }
         }

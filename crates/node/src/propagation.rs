@@ -1,14 +1,40 @@
-//! Write commands as Redis 7.0 propagates them: what is relative to the master's clock or
-//! random becomes absolute (`EXPIRE` → `PEXPIREAT`, `SET … EX` → `SET … PXAT`, `SPOP` →
-//! `SREM`), so a replica that applies the stream later holds the same data.
+//! Propagation: every write that changed the dataset goes, once rewritten, to the AOF and to the
+//! replication stream — the one place both are fed (Redis's `propagate()` → `feedAppendOnlyFile`
+//! and `replicationFeedSlaves`).
+//!
+//! Write commands are rewritten as Redis 7.0 propagates them: what is relative to the master's
+//! clock or random becomes absolute (`EXPIRE` → `PEXPIREAT`, `SET … EX` → `SET … PXAT`, `SPOP`
+//! → `SREM`), so an AOF replayed later or a replica applying the stream holds the same data.
 //!
 //! Ref: `expire.c` `expireGenericCommand`, `t_string.c` `setGenericCommand`, `t_set.c`
 //! `spopWithCountCommand` (7.0 propagates these rewritten forms).
 
 use hashslot_keyspace::Db;
+use hashslot_types::Now;
+
+use crate::Node;
+
+impl Node {
+    /// A write that changed the dataset just ran on `db` with `args` and replied `reply`:
+    /// rewrite it once and feed the AOF and the replication stream, each when it listens.
+    pub(crate) fn propagate(&mut self, now: Now, db: usize, args: &[&[u8]], reply: &[u8]) {
+        let to_aof = self.aof_accepts_feed();
+        let to_replicas = self.repl_accepts_feed();
+        if !to_aof && !to_replicas {
+            return;
+        }
+        let cmds = for_propagation(&self.dbs[db], args, reply);
+        if to_aof {
+            self.aof_append(db, &cmds);
+        }
+        if to_replicas {
+            self.repl_feed(now, db, &cmds);
+        }
+    }
+}
 
 /// The commands to propagate for `args` that just ran on `db` and replied `reply`.
-pub(super) fn for_propagation(db: &Db, args: &[&[u8]], reply: &[u8]) -> Vec<Vec<Vec<u8>>> {
+pub(crate) fn for_propagation(db: &Db, args: &[&[u8]], reply: &[u8]) -> Vec<Vec<Vec<u8>>> {
     let own = |a: &[&[u8]]| a.iter().map(|x| x.to_vec()).collect::<Vec<_>>();
     let name = args[0].to_ascii_lowercase();
     let key = args.get(1).copied().unwrap_or(b"");
