@@ -9,6 +9,7 @@ pub use hashslot_gossip as gossip;
 pub use hashslot_keyspace as keyspace;
 pub use hashslot_node as node;
 pub use hashslot_persist as persist;
+pub use hashslot_record as record;
 pub use hashslot_repl as repl;
 pub use hashslot_resp as resp;
 pub use hashslot_server as server;

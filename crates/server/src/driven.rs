@@ -12,6 +12,10 @@ use hashslot_types::{ConnId, Instant, LinkId, Now, UnixMillis};
 use crate::files;
 
 /// What the loop drives: a [`Node`], or a stand-in in tests.
+///
+/// The process drives a `record::Recording` (the node plus its input recorder). A new input
+/// method added here must be overridden there too, recorded and passed on: the defaults below
+/// are no-ops, so a method `Recording` does not override never reaches the node.
 pub trait Driven {
     /// See [`Node::handle_accept`].
     fn handle_accept(&mut self, now: Now, conn: ConnId, addr: ClientAddr);

@@ -22,6 +22,7 @@ mod driven;
 mod event_loop;
 mod files;
 mod log;
+mod record;
 mod splitargs;
 mod startup;
 mod sys;

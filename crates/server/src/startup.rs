@@ -4,7 +4,7 @@
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 
-use hashslot_node::{Config, LogLevel, Node, ProcessInfo};
+use hashslot_node::{Config, LogLevel, ProcessInfo};
 
 use crate::args::RunArgs;
 use crate::conf::{self, LoadError};
@@ -12,6 +12,7 @@ use crate::driven::{Clock, Driven};
 use crate::event_loop::{ConfigLock, EventLoop};
 use crate::files;
 use crate::log::Logger;
+use crate::record::Recording;
 use crate::sys;
 
 /// Run a node from parsed command-line arguments; returns the process exit code.
@@ -150,7 +151,8 @@ pub fn run(program: &str, args: RunArgs) -> i32 {
         os: sys::os_name(),
         arch_bits: usize::BITS,
     };
-    let mut node = Node::new(config, seed(), clock.now(), process);
+    // With `hashslot-record-file` set, every input from here on is recorded (see `record`).
+    let mut node = Recording::start(config, seed(), clock.now(), process, &logger);
     let mut bus_listeners = Vec::new();
     if let Some((lock, contents)) = &cluster {
         let Some(listeners) = cluster_start(&mut node, &clock, &logger, lock, contents.as_deref())
@@ -178,7 +180,10 @@ pub fn run(program: &str, args: RunArgs) -> i32 {
             return 1;
         }
     }
-    let pidfile = files::write_pidfile(&node.config().pidfile, node.config().daemonize);
+    let pidfile = files::write_pidfile(
+        &node.node().config().pidfile,
+        node.node().config().daemonize,
+    );
     logger.log(LogLevel::Warning, "Server initialized");
     let event_loop = EventLoop::new(node, clock, logger.clone(), listeners).and_then(|mut l| {
         l.add_bus_listeners(bus_listeners)?;
@@ -285,7 +290,7 @@ fn cluster_prepare(config: &Config, logger: &Logger) -> Option<(ConfigLock, Opti
 /// Load the cluster config into the node and bind the bus port. `None`: a fatal failure,
 /// logged; the config file is left as it was.
 fn cluster_start(
-    node: &mut Node,
+    node: &mut Recording,
     clock: &Clock,
     logger: &Logger,
     lock: &ConfigLock,
@@ -293,7 +298,7 @@ fn cluster_start(
 ) -> Option<Vec<std::net::TcpListener>> {
     // On a fatal error: what the node said so far, then the verdict; nothing else it asked
     // for (a rewrite of the file above all) is done.
-    let print_logs = |node: &mut Node| {
+    let print_logs = |node: &mut Recording| {
         while let Some(out) = node.poll_output() {
             if let hashslot_node::Output::Log { level, message } = out {
                 logger.log(level, &message);
@@ -317,11 +322,11 @@ fn cluster_start(
         return None;
     }
     // `cluster_prepare` refused the one case without a bus port (port + 10000 > 65535).
-    let cport = node.bus_port().unwrap_or(0);
+    let cport = node.node().bus_port().unwrap_or(0);
     let listeners = listen(
-        &node.config().bind,
+        &node.node().config().bind,
         cport,
-        node.config().tcp_backlog,
+        node.node().config().tcp_backlog,
         logger,
     );
     match listeners {

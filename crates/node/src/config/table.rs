@@ -754,6 +754,19 @@ pub(crate) static PARAMS: &[Param] = &[
         Special::LatencyPercentiles,
         "50 99 99.9",
     ),
+    // hashslot's own, not Redis's: record the node's inputs to a file that hashslot-sim can
+    // replay (off while the path is empty). Hidden, so CONFIG GET * lists what Redis lists.
+    act(s("hashslot-record-file", None, I | H, "")),
+    act(n(
+        "hashslot-record-max-bytes",
+        None,
+        I | H,
+        4096,
+        LONG_MAX,
+        S,
+        Num::Memory,
+        "268435456",
+    )),
 ];
 
 /// A parameter found by name: its index, and whether the name was its alias.
