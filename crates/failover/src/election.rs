@@ -44,6 +44,27 @@ impl CantFailoverReason {
     }
 }
 
+/// `500 + random(0..500) + rank × 1000` ms: Redis 7.0's delay before the request. The fixed
+/// 500 ms lets the FAIL broadcast reach the masters first (a master refuses to vote for a
+/// replica of a master it does not see as FAIL); the random part separates replicas of equal
+/// rank.
+fn redis_delay(rank: u32, rng: &mut Rng) -> Millis {
+    500 + rng.below(500) as Millis + Millis::from(rank) * 1000
+}
+
+/// The delay when the caller relays the FAIL with its request (see
+/// [`ReplicaElection::set_fail_relayed`]): no fixed part; `rank × 1000 + random(0..500)` ms
+/// when other replicas of my master may fail over, and none when none can (the random part
+/// only separates siblings).
+fn relayed_fail_delay(rank: u32, siblings: usize, rng: &mut Rng) -> Millis {
+    let by_rank = Millis::from(rank) * 1000;
+    if siblings == 0 {
+        by_rank
+    } else {
+        rng.below(500) as Millis + by_rank
+    }
+}
+
 /// What the replica knows when it runs one election step (every cron run, and after an ACK).
 #[derive(Debug, Clone, Copy)]
 pub struct ElectionInput<'a> {
@@ -145,6 +166,9 @@ pub struct ReplicaElection {
     yielded: bool,
     /// The last reason logged, and when (`clusterLogCantFailover`).
     last_reason: Option<(CantFailoverReason, Millis)>,
+    /// The caller sends a FAIL about my master just before each request (see
+    /// [`ReplicaElection::set_fail_relayed`]).
+    fail_relayed: bool,
 }
 
 /// `clusterGetSlaveRank`: how many other replicas have a greater offset than mine. Equal
@@ -157,6 +181,24 @@ impl ReplicaElection {
     /// A replica that never ran an election.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Improvement over Redis, for callers that send a FAIL about my master on every link
+    /// just before the FAILOVER_AUTH_REQUEST (same links, so every master processes the FAIL
+    /// first) whenever that FAIL is recent (an older one has had time to spread): the fixed
+    /// 500 ms that lets the FAIL spread is then not needed, and a replica with no sibling that
+    /// may fail over asks at once (rank × 1000 + random(0..500) ms with siblings). Applies to
+    /// elections scheduled from now on; off by default (Redis's delay).
+    ///
+    /// Safety is unchanged: votes alone make one winner per epoch. A sibling I do not know of
+    /// could split the vote, which costs a retry, as two Redis replicas of equal rank can.
+    pub fn set_fail_relayed(&mut self, relayed: bool) {
+        self.fail_relayed = relayed;
+    }
+
+    /// Whether [`set_fail_relayed`](Self::set_fail_relayed) is on.
+    pub fn is_fail_relayed(&self) -> bool {
+        self.fail_relayed
     }
 
     /// `failover_auth_epoch` (0 before the first request).
@@ -232,8 +274,12 @@ impl ReplicaElection {
             let (delay, rank) = if input.manual_in_progress {
                 (0, 0)
             } else {
-                let jitter = rng.below(500) as Millis;
-                (500 + jitter + Millis::from(rank) * 1000, rank)
+                let delay = if self.fail_relayed {
+                    relayed_fail_delay(rank, input.sibling_offsets.len(), rng)
+                } else {
+                    redis_delay(rank, rng)
+                };
+                (delay, rank)
             };
             self.auth_time = Some(now + delay);
             self.voters.clear();
@@ -368,5 +414,84 @@ impl ReplicaElection {
                 true
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FailoverConfig;
+
+    fn input(now: Millis, siblings: &[i64]) -> ElectionInput<'_> {
+        ElectionInput {
+            now,
+            i_am_replica: true,
+            master_known: true,
+            master_failed: true,
+            master_slots: 100,
+            manual_in_progress: false,
+            manual_can_start: false,
+            data_age: 0,
+            my_offset: 10,
+            sibling_offsets: siblings,
+            current_epoch: Epoch(4),
+            cluster_size: 3,
+        }
+    }
+
+    #[test]
+    fn delays_by_policy() {
+        let mut rng = Rng::from_seed(9);
+        for _ in 0..200 {
+            assert!((500..1000).contains(&redis_delay(0, &mut rng)));
+            assert!((2500..3000).contains(&redis_delay(2, &mut rng)));
+            assert_eq!(relayed_fail_delay(0, 0, &mut rng), 0);
+            assert!((0..500).contains(&relayed_fail_delay(0, 1, &mut rng)));
+            assert!((1000..1500).contains(&relayed_fail_delay(1, 2, &mut rng)));
+        }
+    }
+
+    #[test]
+    fn relayed_fail_without_siblings_requests_in_the_same_step_run() {
+        let config = FailoverConfig::default();
+        let mut rng = Rng::from_seed(1);
+        let mut e = ReplicaElection::new();
+        assert!(!e.is_fail_relayed());
+        e.set_fail_relayed(true);
+        let step = e.step(&input(1000, &[]), &config, &mut rng);
+        assert_eq!(
+            step.action,
+            ElectionAction::Scheduled {
+                delay: 0,
+                rank: 0,
+                offset: 10
+            }
+        );
+        let step = e.step(&input(1000, &[]), &config, &mut rng);
+        assert_eq!(
+            step.action,
+            ElectionAction::RequestVotes {
+                epoch: Epoch(5),
+                force_ack: false
+            }
+        );
+    }
+
+    #[test]
+    fn relayed_fail_with_siblings_keeps_rank_and_jitter() {
+        let config = FailoverConfig::default();
+        let mut rng = Rng::from_seed(2);
+        let mut e = ReplicaElection::new();
+        e.set_fail_relayed(true);
+        // One sibling ahead of me: rank 1.
+        match e.step(&input(0, &[20, 5]), &config, &mut rng).action {
+            ElectionAction::Scheduled { delay, rank: 1, .. } => {
+                assert!((1000..1500).contains(&delay), "{delay}")
+            }
+            a => panic!("{a:?}"),
+        }
+        // Forgetting an attempt keeps the policy.
+        e.reset();
+        assert!(e.is_fail_relayed());
     }
 }

@@ -68,6 +68,7 @@ impl Cluster {
         }
 
         let mut update_state = false;
+        let mut newly_pfail = Vec::new();
         for r in self.nodes.refs() {
             let Some(n) = self.nodes.get(r) else { continue };
             if n.flags
@@ -98,13 +99,18 @@ impl Cluster {
             if n.ping_sent.is_none() {
                 continue;
             }
-            let node_delay = ping_delay.min(data_delay);
-            if node_delay > timeout && !n.is_failing() {
+            if is_unreachable(self.now_ms, timeout, n) && !n.is_failing() {
                 let name = n.name;
                 self.nodes[r].set(NodeFlags::PFAIL);
+                // Counted now (not at the next run) so the gossip sent below carries it.
+                self.stats_pfail_nodes += 1;
                 self.log(LogLevel::Debug, format!("*** NODE {name} possibly failing"));
                 update_state = true;
+                newly_pfail.push(r);
             }
+        }
+        for r in newly_pfail {
+            self.spread_pfail(r);
         }
         let _ = me;
         if update_state || !self.state_ok {
@@ -112,6 +118,57 @@ impl Cluster {
         }
         self.failover_cron(now);
     }
+
+    /// A node just became PFAIL here. Improvement over Redis, which waits for the next gossip
+    /// to mention it: (1) the failure reports other masters already sent are counted at once
+    /// (`markNodeAsFailingIfNeeded`, so the last master to notice reaches the quorum in the
+    /// same cron run); (2) if I am a master, my report goes at once to every other node in a
+    /// PONG (PFAIL nodes are always in the gossip section), so the other masters hold it when
+    /// they notice, and the failing master's replicas can count it. A PONG, not a PING: a PING
+    /// would restart my failure-detection clock (`ping_sent`) of each receiver. Safety is
+    /// unchanged: FAIL still needs the same majority of masters, each having seen the node
+    /// unreachable for a node timeout; only the delay between noticing and agreeing shrinks.
+    fn spread_pfail(&mut self, r: NodeRef) {
+        self.mark_node_as_failing_if_needed(r);
+        let me = self.myself;
+        if !self.nodes[me].is_master() || self.nodes[r].has(NodeFlags::FAIL) {
+            // A FAIL was just broadcast instead, or my report would not count.
+            return;
+        }
+        let targets: Vec<_> = self
+            .nodes
+            .iter()
+            .filter(|&(o, n)| {
+                o != r && !n.flags.intersects(NodeFlags::MYSELF | NodeFlags::HANDSHAKE)
+            })
+            .filter_map(|(_, n)| n.link)
+            .collect();
+        for link in targets {
+            self.send_ping(link, MsgType::PONG);
+        }
+    }
+}
+
+/// Whether `n` has been unreachable for more than the node timeout: the pending ping (or the
+/// failed reconnect, which counts as one) and the last packet of any kind are both older than
+/// the timeout (Redis 7.0 `clusterCron`).
+///
+/// Counting only the silence since the last packet would flag a killed node up to
+/// `timeout / 2` sooner, but it breaks the meaning of `cluster-node-timeout` ("the maximum
+/// amount of time a node can be unavailable without being considered failing"): a healthy
+/// node talks only every `timeout / 2`, so a network blip starting just before its next packet
+/// would be flagged after `timeout / 2` of real unreachability. In the in-test network that
+/// rule flagged a quarter of 0.7 × timeout partitions; this one flags none (see
+/// `tests/pfail_needs_a_node_timeout_of_unreachability.rs`). After a kill -9 the links reset
+/// and the reconnect is refused at once, which starts the clock without waiting for the ping
+/// schedule.
+fn is_unreachable(now: i64, timeout: i64, n: &crate::ClusterNode) -> bool {
+    let Some(ping_sent) = n.ping_sent else {
+        return false;
+    };
+    let ping_delay = now - ping_sent;
+    let data_delay = n.data_received.map_or(i64::MAX, |t| now - t);
+    ping_delay.min(data_delay) > timeout
 }
 
 trait OlderPong {

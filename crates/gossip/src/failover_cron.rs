@@ -8,6 +8,7 @@ use hashslot_bus::{Message, MessageFlags, MsgType, NodeFlags, Payload};
 use hashslot_failover::{
     ElectionAction, ElectionInput, MasterSummary, MigrationInput, ReplicaSummary,
 };
+use hashslot_slots::NodeRef;
 use hashslot_types::{LinkId, Now};
 
 use crate::{Cluster, Event, LogLevel};
@@ -100,6 +101,10 @@ impl Cluster {
             cluster_size: self.size,
         };
         let config = self.failover_config();
+        // When the request will be preceded by a FAIL about my master, the election needs no
+        // fixed delay for the FAIL to spread.
+        let relay = master.is_some_and(|m| self.fail_relay_wanted(m));
+        self.fo.election.set_fail_relayed(relay);
         let step = self.fo.election.step(&input, &config, &mut self.fo.rng);
         if let Some((rank, added)) = step.rank_update {
             self.log(
@@ -151,6 +156,14 @@ impl Cluster {
                     format!("Starting a failover election for epoch {}.", epoch.0),
                 );
                 self.todo.update_state = true;
+                // Improvement over Redis: repeat the FAIL about my master on every link just
+                // before the request, so each master processes it first (same link, in order)
+                // and does not refuse because the quorum's FAIL broadcast has not reached it
+                // yet; Redis waits a fixed 500 ms for that instead. Real Redis masters accept
+                // a FAIL from any known node. See `fail_relay_wanted` for when.
+                if let (Some(m), true) = (master, relay) {
+                    self.send_fail(m);
+                }
                 self.set_durability_barrier();
                 let mut header = self.build_header();
                 if force_ack {
@@ -184,6 +197,23 @@ impl Cluster {
             }
             _ => false,
         }
+    }
+
+    /// Whether my FAILOVER_AUTH_REQUEST should be preceded by a FAIL about my master `m`:
+    /// only when that FAIL is live news, so that relaying it can never fail a healthy master.
+    /// (1) It is fresh: I learned it within the node timeout (a master's FAIL is only cleared
+    /// 2 × node timeout after it was set, so it is the FAIL the quorum just agreed, not one
+    /// the others already dropped). (2) I heard nothing from my master on the bus for more than
+    /// the node timeout myself. (2) matters because a FAIL loaded from nodes.conf at a restart
+    /// also looks fresh (`fail_time` is the load time, as in Redis) while the master may have
+    /// recovered long ago; after a restart nothing has been heard yet, so nothing is relayed
+    /// and the masters judge by their own view, as with Redis.
+    fn fail_relay_wanted(&self, m: NodeRef) -> bool {
+        let n = &self.nodes[m];
+        let timeout = self.config.timeout();
+        n.has(NodeFlags::FAIL)
+            && self.since(n.fail_time) <= timeout
+            && n.data_received.is_some_and(|t| self.now_ms - t > timeout)
     }
 
     /// `clusterFailoverReplaceYourMaster`: become a master, take my master's slots, save

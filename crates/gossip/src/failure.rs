@@ -42,6 +42,11 @@ impl Cluster {
         self.send_fail(r);
         self.todo.update_state = true;
         self.todo.save = true;
+        // My own master failed: run the election before sleeping rather than at the next cron
+        // run (Redis waits for the cron).
+        if self.nodes[self.myself].slaveof == Some(r) {
+            self.fo.handle_asap = true;
+        }
     }
 
     /// `clearNodeFailureIfNeeded`, on a PONG from a FAIL node.
