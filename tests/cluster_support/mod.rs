@@ -716,3 +716,198 @@ pub fn start_nodes(kind: Kind, n: usize, root: &Path, node_timeout: u64) -> Vec<
         .map(|_| Node::start(kind, root, node_timeout))
         .collect()
 }
+
+/// A small cluster client for the process tests: one kept connection per node, a slot table
+/// read from `CLUSTER SLOTS`, MOVED/ASK followed, and batches pipelined per node (10,000 keys
+/// one connection each would cost more time than the failovers the tests watch).
+pub struct ClusterClient {
+    /// Ports to ask for the slot table when ours is stale.
+    seeds: Vec<u16>,
+    /// slot -> port of its owner (0: unknown).
+    owner: Vec<u16>,
+    conns: std::collections::HashMap<u16, BufReader<TcpStream>>,
+}
+
+impl ClusterClient {
+    /// A client that learns the slot table from the first of `seeds` that answers.
+    pub fn new(seeds: &[u16]) -> ClusterClient {
+        let mut c = ClusterClient {
+            seeds: seeds.to_vec(),
+            owner: vec![0; 16384],
+            conns: std::collections::HashMap::new(),
+        };
+        let _ = c.refresh();
+        c
+    }
+
+    /// Replace the seed ports (say, after nodes were killed or restarted).
+    pub fn set_seeds(&mut self, seeds: &[u16]) {
+        self.seeds = seeds.to_vec();
+    }
+
+    /// Re-read the slot table from a seed.
+    pub fn refresh(&mut self) -> Result<(), String> {
+        let mut last = String::from("no seeds");
+        for port in self.seeds.clone() {
+            match call(port, &["CLUSTER", "SLOTS"]) {
+                Ok(Reply::Array(ranges)) => {
+                    self.owner.iter_mut().for_each(|o| *o = 0);
+                    for r in ranges {
+                        let Reply::Array(f) = r else { continue };
+                        let (Some(Reply::Int(a)), Some(Reply::Int(b)), Some(Reply::Array(m))) =
+                            (f.first(), f.get(1), f.get(2))
+                        else {
+                            continue;
+                        };
+                        let Some(Reply::Int(p)) = m.get(1) else {
+                            continue;
+                        };
+                        for s in *a..=*b {
+                            self.owner[s as usize] = *p as u16;
+                        }
+                    }
+                    return Ok(());
+                }
+                Ok(other) => last = format!("{port}: CLUSTER SLOTS {other:?}"),
+                Err(e) => last = format!("{port}: {e}"),
+            }
+        }
+        Err(last)
+    }
+
+    fn conn(&mut self, port: u16) -> io::Result<&mut BufReader<TcpStream>> {
+        use std::collections::hash_map::Entry;
+        Ok(match self.conns.entry(port) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let s = TcpStream::connect(("127.0.0.1", port))?;
+                s.set_read_timeout(Some(Duration::from_secs(10)))?;
+                e.insert(BufReader::new(s))
+            }
+        })
+    }
+
+    /// Send `cmds` to `port` in one write and read every reply; the connection is dropped on
+    /// an I/O error.
+    fn pipeline(&mut self, port: u16, cmds: &[&[String]]) -> io::Result<Vec<Reply>> {
+        let mut request = Vec::new();
+        for args in cmds {
+            request.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+            for a in *args {
+                request.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+            }
+        }
+        let result: io::Result<Vec<Reply>> = (|| {
+            let conn = self.conn(port)?;
+            conn.get_mut().write_all(&request)?;
+            cmds.iter().map(|_| read_reply(conn)).collect()
+        })();
+        if result.is_err() {
+            self.conns.remove(&port);
+        }
+        result
+    }
+
+    fn port_for(&self, args: &[String]) -> u16 {
+        let slot = args
+            .get(1)
+            .map(|k| hashslot::slots::key_slot(k.as_bytes()).get() as usize);
+        match slot.map(|s| self.owner[s]) {
+            Some(p) if p != 0 => p,
+            // Unknown owner: any seed answers with a redirect (port 0 fails to connect).
+            _ => self.seeds.first().copied().unwrap_or(0),
+        }
+    }
+
+    /// One command on the node owning its first key, following up to 8 MOVED/ASK redirects.
+    pub fn exec(&mut self, args: &[&str]) -> Result<Reply, String> {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let mut port = self.port_for(&args);
+        let mut asking = false;
+        for _ in 0..8 {
+            let reply = if asking {
+                let asking_cmd = ["ASKING".to_string()];
+                let mut r = self
+                    .pipeline(port, &[&asking_cmd, &args])
+                    .map_err(|e| format!("{port}: {e}"))?;
+                r.pop().expect("two replies")
+            } else {
+                let mut r = self
+                    .pipeline(port, &[&args])
+                    .map_err(|e| format!("{port}: {e}"))?;
+                r.pop().expect("one reply")
+            };
+            match &reply {
+                Reply::Error(e) if e.starts_with("MOVED ") || e.starts_with("ASK ") => {
+                    let addr = e.split(' ').nth(2).ok_or("bad redirect")?;
+                    port = addr
+                        .rsplit_once(':')
+                        .and_then(|(_, p)| p.parse().ok())
+                        .ok_or("bad redirect port")?;
+                    asking = e.starts_with("ASK ");
+                    if !asking {
+                        let _ = self.refresh();
+                    }
+                }
+                _ => return Ok(reply),
+            }
+        }
+        Err(format!("too many redirects for {args:?}"))
+    }
+
+    /// Run every command of `cmds` (each keyed by its first argument), pipelined in batches per
+    /// owner; a command answered with a redirect or an I/O error is retried alone with `exec`.
+    /// Replies come back in the order of `cmds`.
+    pub fn exec_many(&mut self, cmds: &[Vec<String>]) -> Vec<Result<Reply, String>> {
+        let mut out: Vec<Option<Result<Reply, String>>> = vec![None; cmds.len()];
+        let mut by_port: std::collections::BTreeMap<u16, Vec<usize>> = Default::default();
+        for (i, c) in cmds.iter().enumerate() {
+            by_port.entry(self.port_for(c)).or_default().push(i);
+        }
+        for (port, idx) in by_port {
+            for chunk in idx.chunks(500) {
+                let batch: Vec<&[String]> = chunk.iter().map(|&i| cmds[i].as_slice()).collect();
+                if let Ok(replies) = self.pipeline(port, &batch) {
+                    for (&i, r) in chunk.iter().zip(replies) {
+                        let redirect = matches!(&r, Reply::Error(e)
+                            if e.starts_with("MOVED ") || e.starts_with("ASK "));
+                        if !redirect {
+                            out[i] = Some(Ok(r));
+                        }
+                    }
+                }
+            }
+        }
+        for (i, slot) in out.iter_mut().enumerate() {
+            if slot.is_none() {
+                let args: Vec<&str> = cmds[i].iter().map(String::as_str).collect();
+                *slot = Some(self.exec(&args));
+            }
+        }
+        out.into_iter().map(|r| r.expect("filled")).collect()
+    }
+}
+
+/// `redis-cli --cluster check 127.0.0.1:port`, retried until it prints `[OK] All 16384 slots
+/// covered.` with no `[ERR]`/`[WARNING]` line (gossip settles after failovers), or panics
+/// with the last output after `within`.
+pub fn wait_cluster_check_ok(port: u16, within: Duration) {
+    let addr = format!("127.0.0.1:{port}");
+    wait_for("redis-cli --cluster check OK", within, || {
+        let run = redis_cli(&["--cluster", "check", &addr], Duration::from_secs(30));
+        let out = plain(&run.stdout);
+        let bad = out
+            .lines()
+            .any(|l| l.starts_with("[ERR]") || l.starts_with("[WARNING]"));
+        if run.success == Some(true) && !bad && out.contains("[OK] All 16384 slots covered.") {
+            Ok(())
+        } else {
+            Err(format!("{out}\n{}", run.stderr))
+        }
+    });
+}
+
+/// Read one RESP2 reply from `r` (for tests that keep their own connection).
+pub fn read_one(r: &mut impl BufRead) -> io::Result<Reply> {
+    read_reply(r)
+}

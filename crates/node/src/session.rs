@@ -139,8 +139,11 @@ impl Client {
     }
 
     /// Redis's one-letter flags for CLIENT LIST (`catClientInfoString` order).
-    fn flags(&self) -> String {
+    fn flags(&self, replica: bool) -> String {
         let mut f = String::new();
+        if replica {
+            f.push('S');
+        }
         if self.subs.any() {
             f.push('P');
         }
@@ -167,7 +170,8 @@ impl Client {
 
     /// One CLIENT LIST / CLIENT INFO line, without the trailing newline, Redis 7.0's fields in
     /// its order. Memory fields are this client's actual buffer sizes.
-    pub(crate) fn info_line(&self, now: Instant, out: &mut String) {
+    /// `replica`: the connection is a replica of this master (flag `S`).
+    pub(crate) fn info_line(&self, now: Instant, replica: bool, out: &mut String) {
         let age = now.saturating_duration_since(self.created).as_secs();
         let idle = now
             .saturating_duration_since(self.last_interaction)
@@ -192,7 +196,7 @@ impl Client {
             name,
             age,
             idle,
-            self.flags(),
+            self.flags(replica),
             self.db,
             self.subs.channels.len(),
             self.subs.patterns.len(),

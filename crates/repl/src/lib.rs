@@ -89,6 +89,7 @@ pub use backlog::Backlog;
 pub use config::{MasterConfig, ReplicaConfig};
 pub use master::{
     MasterOutput, ReplicaSession, ReplicaState, ReplicationMaster, SnapshotId, SnapshotTarget,
+    SyncStats,
 };
 pub use replica::{LinkState, ReplicaOutput, ReplicationReplica};
 pub use replid::ReplId;

@@ -94,6 +94,15 @@ fn real_replica_syncs_from_us(config: MasterConfig, expect: SnapshotTarget) {
         }
     }
     assert_eq!(d.snapshots, vec![expect]);
+    // A fresh Redis replica asks `PSYNC ? -1`: one full sync, no failed partial one.
+    assert_eq!(
+        d.master.sync_stats(),
+        SyncStats {
+            sync_full: 1,
+            sync_partial_ok: 0,
+            sync_partial_err: 0
+        }
+    );
     d.master.feed(0, &["SET", "k", "v"]);
     let mut got = String::new();
     for _ in 0..250 {

@@ -175,22 +175,36 @@ fn all_clients<'a>(node: &'a Node, cur: &'a Client) -> Vec<&'a Client> {
     v
 }
 
-/// Client types of `CLIENT LIST TYPE` / `CLIENT KILL TYPE`: `Some(pubsub)` for the types our
-/// clients can have (Redis's `getClientType`: a subscribed client is `pubsub`, others `normal`),
-/// `Some(None)` for master/replica, which match nobody.
-fn type_matches(name: &[u8]) -> Option<Option<bool>> {
+/// A client type of `CLIENT LIST TYPE` / `CLIENT KILL TYPE` (Redis's `getClientType`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ClientType {
+    Normal,
+    Pubsub,
+    Replica,
+    /// The master link of a replica: no client session here; only `kill` reaches it.
+    Master,
+}
+
+fn type_matches(name: &[u8]) -> Option<ClientType> {
     let n = name.to_ascii_lowercase();
     match &n[..] {
-        b"normal" => Some(Some(false)),
-        b"pubsub" => Some(Some(true)),
-        b"master" | b"replica" | b"slave" => Some(None),
+        b"normal" => Some(ClientType::Normal),
+        b"pubsub" => Some(ClientType::Pubsub),
+        b"replica" | b"slave" => Some(ClientType::Replica),
+        b"master" => Some(ClientType::Master),
         _ => None,
     }
 }
 
-/// Whether `cl` has the type a `TYPE` filter asked for.
-fn type_is(cl: &Client, want: Option<bool>) -> bool {
-    want == Some(cl.subs.any())
+/// The type of `cl`: a replica first, then pubsub (as `getClientType` orders the flags).
+fn type_of(node: &Node, cl: &Client) -> ClientType {
+    if node.repl.is_replica_conn(cl.conn) {
+        ClientType::Replica
+    } else if cl.subs.any() {
+        ClientType::Pubsub
+    } else {
+        ClientType::Normal
+    }
 }
 
 fn unknown_type(name: &[u8]) -> ErrorReply {
@@ -202,7 +216,7 @@ fn unknown_type(name: &[u8]) -> ErrorReply {
 
 fn list(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     let mut ids: Option<Vec<u64>> = None;
-    let mut typ: Option<Option<bool>> = None;
+    let mut typ: Option<ClientType> = None;
     if args.len() > 3 && args[2].eq_ignore_ascii_case(b"id") {
         let mut v = Vec::new();
         for a in &args[3..] {
@@ -225,9 +239,9 @@ fn list(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     {
         for cl in all_clients(node, c) {
             if ids.as_ref().map_or(true, |v| v.contains(&cl.id))
-                && typ.map_or(true, |t| type_is(cl, t))
+                && typ.map_or(true, |t| type_of(node, cl) == t)
             {
-                cl.info_line(now.mono, &mut text);
+                cl.info_line(now.mono, node.repl.is_replica_conn(cl.conn), &mut text);
                 text.push('\n');
             }
         }
@@ -235,9 +249,9 @@ fn list(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     c.reply().verbatim(b"txt", text.as_bytes());
 }
 
-fn info(_: &mut Node, now: Now, c: &mut Client, _: &[&[u8]]) {
+fn info(node: &mut Node, now: Now, c: &mut Client, _: &[&[u8]]) {
     let mut text = String::new();
-    c.info_line(now.mono, &mut text);
+    c.info_line(now.mono, node.repl.is_replica_conn(c.conn), &mut text);
     text.push('\n');
     c.reply().verbatim(b"txt", text.as_bytes());
 }
@@ -249,12 +263,12 @@ struct Filter {
     addr: Option<Vec<u8>>,
     laddr: Option<Vec<u8>>,
     /// `TYPE`: the type asked for (see `type_matches`).
-    typ: Option<Option<bool>>,
+    typ: Option<ClientType>,
     skipme: bool,
 }
 
 impl Filter {
-    fn matches(&self, cl: &Client) -> bool {
+    fn matches(&self, node: &Node, cl: &Client) -> bool {
         self.id.map_or(true, |id| id == cl.id)
             && self
                 .addr
@@ -264,12 +278,12 @@ impl Filter {
                 .laddr
                 .as_ref()
                 .map_or(true, |a| *a == cl.addr.local.to_string().into_bytes())
-            && self.typ.map_or(true, |t| type_is(cl, t))
+            && self.typ.map_or(true, |t| type_of(node, cl) == t)
     }
 }
 
 /// `CLIENT KILL addr:port` or `CLIENT KILL <filter> <value> …`. Ref: networking.c clientCommand.
-fn kill(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
+fn kill(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     let old_style = args.len() == 3;
     let mut f = Filter {
         skipme: true,
@@ -313,7 +327,7 @@ fn kill(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
     let victims: Vec<ConnId> = node
         .sessions
         .iter()
-        .filter(|(_, s)| !s.closing && f.matches(&s.client))
+        .filter(|(_, s)| !s.closing && f.matches(node, &s.client))
         .map(|(k, _)| *k)
         .collect();
     let mut killed = victims.len();
@@ -324,7 +338,13 @@ fn kill(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
             node.outputs.push_back(Output::Close { conn });
         }
     }
-    let me = !f.skipme && f.matches(c);
+    // The master link of a replica is no client session here; only a bare TYPE filter
+    // reaches it.
+    let bare = f.id.is_none() && f.addr.is_none() && f.laddr.is_none();
+    if f.typ == Some(ClientType::Master) && bare && node.repl_kill_master_link(now) {
+        killed += 1;
+    }
+    let me = !f.skipme && f.matches(node, c);
     if me {
         killed += 1;
     }

@@ -104,6 +104,7 @@ fn set(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
 fn resetstat(node: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
     node.stats = Stats::default();
     node.ks_stats = KeyspaceStats::default();
+    node.repl.reset_sync_stats();
     node.cmd_stats
         .iter_mut()
         .for_each(|s| *s = CmdStat::default());

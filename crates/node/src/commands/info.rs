@@ -266,9 +266,10 @@ impl Node {
         field!(s, "instantaneous_input_repl_kbps:0.00");
         field!(s, "instantaneous_output_repl_kbps:0.00");
         field!(s, "rejected_connections:{}", st.rejected_connections);
-        field!(s, "sync_full:0");
-        field!(s, "sync_partial_ok:0");
-        field!(s, "sync_partial_err:0");
+        let sync = self.repl.sync_stats();
+        field!(s, "sync_full:{}", sync.sync_full);
+        field!(s, "sync_partial_ok:{}", sync.sync_partial_ok);
+        field!(s, "sync_partial_err:{}", sync.sync_partial_err);
         field!(s, "expired_keys:{}", ks.expired_keys);
         for f in [
             "expired_stale_perc:0.00",
@@ -291,10 +292,11 @@ impl Node {
         field!(s, "pubsub_channels:{}", self.pubsub.len(Kind::Channel));
         field!(s, "pubsub_patterns:{}", self.pubsub.len(Kind::Pattern));
         field!(s, "pubsubshard_channels:{}", self.pubsub.len(Kind::Shard));
+        for f in ["latest_fork_usec:0", "total_forks:0"] {
+            field!(s, "{f}");
+        }
+        field!(s, "migrate_cached_sockets:{}", self.migrate.cached_sockets());
         for f in [
-            "latest_fork_usec:0",
-            "total_forks:0",
-            "migrate_cached_sockets:0",
             "slave_expires_tracked_keys:0",
             "active_defrag_hits:0",
             "active_defrag_misses:0",

@@ -9,8 +9,9 @@
 //! Writes made outside `run_keyspace` must call it too (RESTORE in `commands/dump.rs` and the
 //! DEL of migrated keys in `migrate` do not yet: they only feed the AOF).
 //!
-//! Not yet wired: a restarted replica resyncs in full, because the RDB it saves carries no
-//! `repl-id`/`repl-offset` aux fields and loading does not restore them as a cached master.
+//! Restart: the RDB a replica saves carries its `repl-id`/`repl-offset` (persistence), and the
+//! first master link after start offers them as a cached master (`repl_offer_rdb_position`),
+//! so a restarted replica continues with a partial resync when its master's backlog allows.
 
 mod apply;
 
@@ -20,8 +21,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hashslot_repl::{
-    pump_snapshot, BytesSnapshot, LinkState, MasterConfig, MasterOutput, ReplHistory,
-    ReplicaConfig, ReplicaOutput, ReplicationMaster, ReplicationReplica,
+    pump_snapshot, BytesSnapshot, LinkState, MasterConfig, MasterOutput, ReplHistory, ReplId,
+    ReplicaConfig, ReplicaOutput, ReplicationMaster, ReplicationReplica, SyncStats,
 };
 use hashslot_types::{ConnId, Instant, Now, Rng};
 
@@ -62,6 +63,12 @@ pub(crate) struct Replication {
     /// A manual failover paused client writes until then (`pauseClients(PAUSE_DURING_FAILOVER,
     /// …, CLIENT_PAUSE_WRITE)`), so the replica can reach this master's offset.
     pause_writes_until: Option<Instant>,
+    /// PSYNC/SYNC counts of master machines this node dropped on becoming a replica: Redis's
+    /// `stat_sync_*` are server-wide and survive role changes.
+    sync_stats_before: SyncStats,
+    /// The replication position of the RDB file loaded at start may still be offered to a
+    /// master: nothing was written since the load and no master link was made yet.
+    rdb_position_usable: bool,
 }
 
 fn get<T: std::str::FromStr>(config: &Config, name: &str) -> Option<T> {
@@ -142,6 +149,8 @@ impl Replication {
             waiting: BTreeSet::new(),
             master_client: None,
             pause_writes_until: None,
+            sync_stats_before: SyncStats::default(),
+            rdb_position_usable: true,
         }
     }
 
@@ -206,6 +215,29 @@ impl Replication {
         }
     }
 
+    /// INFO stats `sync_full`, `sync_partial_ok`, `sync_partial_err` (server-wide, across
+    /// role changes).
+    pub(crate) fn sync_stats(&self) -> SyncStats {
+        match &self.role {
+            Role::Master(m) => self.sync_stats_before + m.sync_stats(),
+            _ => self.sync_stats_before,
+        }
+    }
+
+    /// CONFIG RESETSTAT: the sync counters start again from 0.
+    pub(crate) fn reset_sync_stats(&mut self) {
+        self.sync_stats_before = SyncStats::default();
+        if let Role::Master(m) = &mut self.role {
+            m.reset_sync_stats();
+        }
+    }
+
+    /// Whether `conn` is a replica of this master (past its PSYNC/SYNC): CLIENT LIST's `S`
+    /// flag and the `replica` type of CLIENT LIST/KILL.
+    pub(crate) fn is_replica_conn(&self, conn: ConnId) -> bool {
+        matches!(&self.role, Role::Master(m) if m.is_replica(conn))
+    }
+
     fn next_rng(&mut self) -> Rng {
         Rng::from_seed(self.rng.next_u64())
     }
@@ -220,6 +252,10 @@ impl Node {
 
     /// Feed already-rewritten commands (see `crate::propagation`) to the replication stream.
     pub(crate) fn repl_feed(&mut self, now: Now, db: usize, cmds: &[Vec<Vec<u8>>]) {
+        if !cmds.is_empty() {
+            // The dataset moved away from the loaded file's replication position.
+            self.repl.rdb_position_usable = false;
+        }
         if let Some(m) = self.repl.master() {
             for argv in cmds {
                 m.feed(db as i64, argv);
@@ -279,10 +315,49 @@ impl Node {
         if link != self.repl.link {
             return;
         }
+        if std::mem::take(&mut self.repl.rdb_position_usable) {
+            self.repl_offer_rdb_position();
+        }
         if let Role::Replica(r) = &mut self.repl.role {
             r.handle_connected(now);
         }
         self.repl_drain(now, None);
+    }
+
+    /// The first master link since start: a replica whose dataset is still the RDB file it
+    /// loaded offers that file's replication position (`repl-id`, `repl-offset`,
+    /// `repl-stream-db`) as its cached master, so its first PSYNC can continue instead of a
+    /// full resync. Ref: server.c loadDataFromDisk, `replicationCacheMasterUsingMyself`.
+    ///
+    /// Redis 7.0 does this only for a node that is a replica when it loads; here a restarted
+    /// master told to follow its replacement (a failover happened while it was down) offers
+    /// its position too. That is as safe: the new master continues only when its own history
+    /// (`replid2` up to the promotion offset) covers that position, else it answers
+    /// FULLRESYNC.
+    fn repl_offer_rdb_position(&mut self) {
+        if self.dirty != 0 {
+            return;
+        }
+        let Some(aux) = self.loaded_repl_info() else {
+            return;
+        };
+        let Some(replid) = ReplId::from_wire(aux.repl_id.as_bytes()) else {
+            return;
+        };
+        let (offset, db) = (aux.repl_offset, aux.stream_db);
+        let history = ReplHistory::restored(replid, offset);
+        let taken = match &mut self.repl.role {
+            Role::Replica(r) => r.restore_cached(history, db),
+            _ => false,
+        };
+        if taken {
+            self.log(
+                LogLevel::Notice,
+                format!(
+                    "Using the replication ID/offset of the RDB file to try a partial resync: {replid}:{offset}"
+                ),
+            );
+        }
     }
 
     /// Bytes arrived on the master connection.
@@ -328,6 +403,19 @@ impl Node {
         self.repl_drain(now, None);
     }
 
+    /// `CLIENT KILL TYPE master` on a replica: drop an established master link as if it had
+    /// closed; the replica reconnects from its cron and asks to continue where it stopped.
+    /// Returns whether there was such a link (Redis's master client exists only then).
+    pub(crate) fn repl_kill_master_link(&mut self, now: Now) -> bool {
+        if self.repl.link == 0 || !self.repl.link_up() {
+            return false;
+        }
+        let link = self.repl.link;
+        self.outputs.push_back(Output::ReplClose { link });
+        self.handle_repl_closed(now, link);
+        true
+    }
+
     /// Follow `host:port` (REPLICAOF, a cluster role change). Returns false when already
     /// following it.
     pub(crate) fn repl_become_replica(&mut self, now: Now, host: &str, port: u16) -> bool {
@@ -344,6 +432,7 @@ impl Node {
                 }
             }
             Role::Master(m) => {
+                self.repl.sync_stats_before = self.repl.sync_stats_before + m.sync_stats();
                 let (history, conns) = m.into_parts();
                 for conn in conns {
                     self.outputs.push_back(Output::Close { conn });

@@ -68,6 +68,28 @@ pub enum MasterOutput {
     },
 }
 
+/// The `INFO stats` counters of PSYNC/SYNC outcomes (`server.stat_sync_*`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncStats {
+    /// `sync_full`: full resynchronizations served (SYNC, or a PSYNC that could not continue).
+    pub sync_full: u64,
+    /// `sync_partial_ok`: PSYNCs answered `+CONTINUE`.
+    pub sync_partial_ok: u64,
+    /// `sync_partial_err`: PSYNCs naming a history (`replid` not `?`) that could not continue.
+    pub sync_partial_err: u64,
+}
+
+impl std::ops::Add for SyncStats {
+    type Output = SyncStats;
+    fn add(self, o: SyncStats) -> SyncStats {
+        SyncStats {
+            sync_full: self.sync_full + o.sync_full,
+            sync_partial_ok: self.sync_partial_ok + o.sync_partial_ok,
+            sync_partial_err: self.sync_partial_err + o.sync_partial_err,
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Snapshot {
     id: SnapshotId,
@@ -114,6 +136,7 @@ pub struct ReplicationMaster {
     cron_at: Instant,
     next_ping: Instant,
     out: VecDeque<MasterOutput>,
+    stats: SyncStats,
 }
 
 /// `replicationCron` runs once a second.
@@ -140,6 +163,7 @@ impl ReplicationMaster {
             waits: Vec::new(),
             cron_at: now.mono + CRON_PERIOD,
             out: VecDeque::new(),
+            stats: SyncStats::default(),
         }
     }
 
@@ -149,6 +173,17 @@ impl ReplicationMaster {
             b.resize(config.repl_backlog_size);
         }
         self.config = config;
+    }
+
+    /// PSYNC/SYNC outcomes since this machine started (or since
+    /// [`reset_sync_stats`](Self::reset_sync_stats)).
+    pub fn sync_stats(&self) -> SyncStats {
+        self.stats
+    }
+
+    /// `CONFIG RESETSTAT`: the counters start again from 0.
+    pub fn reset_sync_stats(&mut self) {
+        self.stats = SyncStats::default();
     }
 
     /// The replication history (ids, offset, backlog).

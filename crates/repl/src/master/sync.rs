@@ -29,9 +29,15 @@ impl ReplicationMaster {
                 return self.reply(conn, b"-ERR value is not an integer or out of range\r\n");
             };
             if self.history.can_continue(argv[1], psync_offset) {
+                self.stats.sync_partial_ok += 1;
                 return self.continue_replica(now, conn, peer_ip, psync_offset);
             }
+            // `?` asks for a full sync outright; any other id was a failed attempt.
+            if argv[1].first() != Some(&b'?') {
+                self.stats.sync_partial_err += 1;
+            }
         }
+        self.stats.sync_full += 1;
         // Full resynchronization.
         let s = self.session_or_insert(now, conn, peer_ip);
         s.state = ReplicaState::WaitBgsaveStart;

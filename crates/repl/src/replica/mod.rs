@@ -172,6 +172,30 @@ impl ReplicationReplica {
         r
     }
 
+    /// A node restarted from an RDB file holding a replication position (`repl-id`,
+    /// `repl-offset`, `repl-stream-db`) offers it as its cached master, as Redis does when it
+    /// loads such a file as a replica (`replicationCacheMasterUsingMyself`): the first PSYNC
+    /// asks to continue from `offset + 1` instead of a full resync. Taken only before that
+    /// first PSYNC and while the history is still the empty one this replica started with;
+    /// returns whether it was taken.
+    pub fn restore_cached(&mut self, history: ReplHistory, stream_db: i64) -> bool {
+        let before_psync = matches!(
+            self.state,
+            LinkState::Connect
+                | LinkState::Connecting
+                | LinkState::ReceivePingReply
+                | LinkState::Handshake
+        );
+        let empty = self.history.master_repl_offset == 0 && self.history.backlog.is_none();
+        if !before_psync || !empty || history.master_repl_offset < 0 {
+            return false;
+        }
+        self.history = history;
+        self.db = stream_db;
+        self.cached = true;
+        true
+    }
+
     /// Follow another master (`REPLICAOF`, `CLUSTER REPLICATE`, a failover elsewhere): the
     /// current link is closed and its history cached, then the new master is connected.
     pub fn set_master(&mut self, now: Now, host: &str, port: u16) {
