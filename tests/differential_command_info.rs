@@ -1,6 +1,10 @@
-//! COMMAND INFO / COMMAND GETKEYS / COMMAND COUNT for the collection, transaction and pub/sub
+//! COMMAND INFO / COMMAND GETKEYS / COMMAND DOCS for the collection, transaction and pub/sub
 //! commands, byte for byte against redis-server 7.0 (see `support/diff.rs`). Cluster-aware
 //! clients route by these key specifications, so they are part of the node's contract.
+//! COMMAND COUNT is not compared: the node does not have every command of redis-server 7.0.15
+//! yet (scripting, streams, geo, bitmaps, HyperLogLog, ACL… are missing). Containers are asked
+//! for by subcommand: Redis lists a container's subcommands in its dict's seeded hash order,
+//! which changes from one redis-server run to the next.
 //! `HASHSLOT_NODE_BIN=redis-server` checks the battery against Redis itself.
 mod support;
 
@@ -37,7 +41,24 @@ const GETKEYS: &[&str] = &[
     "COMMAND GETKEYS SPUBLISH ch m",
     "COMMAND GETKEYS SSUBSCRIBE a b",
     "COMMAND GETKEYS PUBLISH ch m",
-    "COMMAND COUNT",
+    "COMMAND GETKEYS ZUNIONSTORE d x a",
+    "COMMAND GETKEYS ZUNIONSTORE d -1 a",
+    "COMMAND GETKEYS ZUNIONSTORE d 3 a",
+    "COMMAND GETKEYS LMPOP 0 a LEFT",
+    "COMMAND GETKEYS MSET a 1 b 2",
+    "COMMAND GETKEYS GET",
+    "COMMAND GETKEYS PING",
+    "COMMAND GETKEYS NOSUCH a",
+    "COMMAND GETKEYS SORT_RO l BY x",
+    "COMMAND GETKEYS SORT l LIMIT 0 1 STORE d GET x",
+    "COMMAND GETKEYS XINFO",
+    "COMMAND GETKEYS EXPIRE k 10",
+    "COMMAND GETKEYS MIGRATE h 1 \"\" 0 5 KEYS a b",
+    "COMMAND GETKEYS OBJECT ENCODING k",
+    "COMMAND INFO client|list get set del mset migrate object|encoding nosuch",
+    "COMMAND DOCS zadd",
+    "COMMAND DOCS set lpush blpop sort",
+    "COMMAND DOCS getset",
 ];
 
 fn cases() -> Vec<Case> {
@@ -48,10 +69,11 @@ fn cases() -> Vec<Case> {
     lines.extend(GETKEYS.iter().map(|s| s.to_string()));
     let resp3: Vec<String> = std::iter::once("@hello HELLO 3".to_string())
         .chain(
-            ["blpop", "zadd", "hset", "sintercard", "publish"]
+            ["blpop", "zadd", "hset", "sintercard", "publish", "sort"]
                 .iter()
                 .map(|c| format!("COMMAND INFO {c}")),
         )
+        .chain(std::iter::once("COMMAND DOCS zadd sort".to_string()))
         .collect();
     let leak = |v: Vec<String>| -> &'static [&'static str] {
         Box::leak(
@@ -76,7 +98,6 @@ fn cases() -> Vec<Case> {
 }
 
 #[test]
-#[ignore = "COMMAND INFO key specs are derived, not Redis 7.0's own (known gap); run with --ignored"]
 fn command_metadata_matches_redis() {
     assert_no_mismatches(&cases());
 }

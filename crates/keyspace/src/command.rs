@@ -45,8 +45,12 @@ pub mod flags {
     pub const ALLOW_BUSY: u32 = 1 << 17;
     /// Implies ASKING for cluster routing (RESTORE-ASKING).
     pub const ASKING: u32 = 1 << 18;
+    /// Refused while a replica loads its dataset asynchronously (`repl-diskless-load
+    /// swapdb`): SAVE, BGSAVE, REPLICAOF, CLUSTER writes…
+    pub const NO_ASYNC_LOADING: u32 = 1 << 19;
 
-    /// Flag bits with their COMMAND INFO names, in Redis's order.
+    /// Flag bits with their COMMAND INFO names, in Redis's order. `may_replicate` is not
+    /// listed: Redis 7.0 keeps it out of COMMAND INFO on purpose.
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
         (READONLY, "readonly"),
@@ -62,8 +66,8 @@ pub mod flags {
         (ASKING, "asking"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
-        (MAY_REPLICATE, "may_replicate"),
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (MOVABLE_KEYS, "movablekeys"),
         (ALLOW_BUSY, "allow_busy"),
@@ -201,5 +205,22 @@ impl<'a> Ctx<'a> {
     /// The selected database.
     pub fn db(&mut self) -> &mut Db {
         &mut self.dbs[self.db_index]
+    }
+
+    /// Record keyspace notification `event` of `class` (bits of [`crate::notify::class`]) on
+    /// `key` of the selected database, if `notify-keyspace-events` publishes it (Redis's
+    /// `notifyKeyspaceEvent`, called where Redis calls it so events keep Redis's order).
+    pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        let db = self.db_index;
+        self.notify_in(db, class, event, key);
+    }
+
+    /// [`Ctx::notify`] for a key of database `db` (MOVE, COPY … DB).
+    pub fn notify_in(&mut self, db: usize, class: u32, event: &'static str, key: &[u8]) {
+        let flags = self.limits.notify_keyspace_events;
+        if flags == 0 {
+            return;
+        }
+        self.dbs[self.db_index].record_event(flags, class, db, event, key);
     }
 }

@@ -16,6 +16,7 @@ use hashslot_types::{Slot, UnixMillis, SLOT_COUNT};
 
 use crate::entry::{self, KIND_EMBSTR, KIND_INT, KIND_OBJ, KIND_RAW};
 use crate::hash::KeyedHasher;
+use crate::notify::KeyEvent;
 use crate::table::Table;
 use crate::util::parse_i64;
 use crate::value::{Encoding, Object, StrRef, ValueRef, EMBSTR_SIZE_LIMIT};
@@ -47,6 +48,12 @@ pub struct Db {
     pub(crate) entry_bytes: usize,
     /// Keys deleted by expiry since the last `take_expired_keys`, when tracking is on.
     pub(crate) expired_log: Option<Vec<Vec<u8>>>,
+    /// `notify-keyspace-events` flags in force for events recorded outside a command's
+    /// context (expiry), and this database's number; see [`Db::set_notify`].
+    pub(crate) notify_flags: u32,
+    pub(crate) notify_id: usize,
+    /// Keyspace notifications recorded since the last [`Db::take_events`].
+    pub(crate) events: Vec<KeyEvent>,
 }
 
 impl fmt::Debug for Db {
@@ -100,6 +107,9 @@ impl Db {
             free_objects: Vec::new(),
             entry_bytes: 0,
             expired_log: None,
+            notify_flags: 0,
+            notify_id: 0,
+            events: Vec::new(),
         }
     }
 
@@ -132,9 +142,13 @@ impl Db {
     pub fn clear(&mut self) {
         let hasher = self.hasher;
         let log = self.expired_log.take().map(|_| Vec::new());
+        let events = std::mem::take(&mut self.events);
         *self = Db {
             hasher,
             expired_log: log,
+            notify_flags: self.notify_flags,
+            notify_id: self.notify_id,
+            events,
             ..Db::new()
         };
     }
@@ -184,6 +198,43 @@ impl Db {
     /// as DEL to replicas and the AOF; drain it with [`Db::take_expired_keys`].
     pub fn set_track_expired(&mut self, on: bool) {
         self.expired_log = on.then(Vec::new);
+    }
+
+    /// Set the `notify-keyspace-events` flags (see [`crate::notify::parse_flags`]) and this
+    /// database's number, for the `expired` events it records by itself. Commands read the
+    /// flags from their context instead, so a node need only call this when it drains events.
+    pub fn set_notify(&mut self, id: usize, flags: u32) {
+        self.notify_id = id;
+        self.notify_flags = flags;
+    }
+
+    /// The notifications recorded since the last call, oldest first.
+    pub fn take_events(&mut self) -> Vec<KeyEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Record `event` on `key` of database `db` if `flags` publish `class`.
+    pub(crate) fn record_event(
+        &mut self,
+        flags: u32,
+        class: u32,
+        db: usize,
+        event: &'static str,
+        key: &[u8],
+    ) {
+        if crate::notify::wanted(flags, class) {
+            self.events.push(KeyEvent {
+                db,
+                event,
+                key: key.to_vec(),
+            });
+        }
+    }
+
+    /// Record that `key` was deleted because its TTL passed.
+    pub(crate) fn record_expired(&mut self, key: &[u8]) {
+        let (flags, id) = (self.notify_flags, self.notify_id);
+        self.record_event(flags, crate::notify::class::EXPIRED, id, "expired", key);
     }
 
     /// Keys deleted by expiry since the last call (empty unless tracking is on).
@@ -285,6 +336,7 @@ impl Db {
                 if let Some(log) = &mut self.expired_log {
                     log.push(key.to_vec());
                 }
+                self.record_expired(key);
                 true
             }
             _ => false,

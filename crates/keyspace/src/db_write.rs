@@ -175,6 +175,7 @@ impl Db {
             if let Some(log) = &mut self.expired_log {
                 log.push(entry::key(&e).to_vec());
             }
+            self.record_expired(entry::key(&e));
             deleted += 1;
         }
         deleted

@@ -23,6 +23,7 @@
 mod command;
 mod commands;
 mod db;
+mod db_idle;
 mod db_iter;
 mod db_write;
 mod entry;
@@ -32,6 +33,10 @@ mod glob;
 mod hash;
 mod ld;
 mod limits;
+pub mod meta;
+#[rustfmt::skip]
+mod meta_table;
+pub mod notify;
 mod table;
 mod types;
 mod util;

@@ -27,6 +27,10 @@ pub struct EncodingLimits {
     /// (-1..-5: 4, 8, 16, 32 or 64 KB). Kept for CONFIG parity; lists here always use 8 KB
     /// chunks (the limit is invisible to clients: OBJECT ENCODING says `quicklist` either way).
     pub list_max_listpack_size: i64,
+    /// `notify-keyspace-events` (empty): the keyspace notification classes commands record
+    /// (bits of [`crate::notify::class`]). Not an encoding limit, but configuration every
+    /// command reads the same way, so it travels with them.
+    pub notify_keyspace_events: u32,
 }
 
 impl EncodingLimits {
@@ -38,6 +42,7 @@ impl EncodingLimits {
         zset_max_listpack_entries: 128,
         zset_max_listpack_value: 64,
         list_max_listpack_size: -2,
+        notify_keyspace_events: 0,
     };
 
     /// The CONFIG parameter names [`EncodingLimits::set_param`] understands (canonical names;
@@ -49,6 +54,7 @@ impl EncodingLimits {
         "zset-max-listpack-entries",
         "zset-max-listpack-value",
         "list-max-listpack-size",
+        "notify-keyspace-events",
     ];
 
     /// Set the field of CONFIG parameter `name` (canonical or `ziplist` alias, any case) from
@@ -56,6 +62,15 @@ impl EncodingLimits {
     /// changes otherwise (the node validated the value when it was set).
     pub fn set_param(&mut self, name: &str, value: &str) -> bool {
         let name = name.to_ascii_lowercase().replace("ziplist", "listpack");
+        if name == "notify-keyspace-events" {
+            return match crate::notify::parse_flags(value.as_bytes()) {
+                Some(f) => {
+                    self.notify_keyspace_events = f;
+                    true
+                }
+                None => false,
+            };
+        }
         let value = value.trim();
         if name == "list-max-listpack-size" {
             return match value.parse::<i64>() {

@@ -1,6 +1,7 @@
 """Generate per-family command tables from a real redis-server 7.0.15.
 
 Usage: python3 tools/gen_specs.py PORT FAMILY [FAMILY ...]
+       python3 tools/gen_specs.py PORT meta      (src/meta_table.rs: key specs, tips, docs)
 Writes src/commands/table_<family>.rs for each FAMILY, asking the redis-server on 127.0.0.1:PORT
 for COMMAND INFO and COMMAND DOCS. Handlers are `<module>::<name>_command` where the module is
 the family's (see MODULES). Commands with movable keys get `get_keys: Some(<module>::<name>_keys)`.
@@ -14,10 +15,11 @@ groups = {
  'list': "lpush rpush lpushx rpushx lpop rpop llen lrange lindex lset linsert lrem ltrim lpos lmove rpoplpush lmpop blpop brpop blmove brpoplpush blmpop".split(),
  'hash': "hset hsetnx hget hmset hmget hdel hexists hlen hkeys hvals hgetall hincrby hincrbyfloat hstrlen hrandfield hscan".split(),
  'set': "sadd srem smembers sismember smismember scard spop srandmember smove sinter sintercard sunion sdiff sinterstore sunionstore sdiffstore sscan".split(),
+ 'sort': "sort sort_ro".split(),
  'zset': "zadd zrem zscore zmscore zincrby zcard zcount zlexcount zrange zrangestore zrangebyscore zrevrange zrevrangebyscore zrangebylex zrevrangebylex zrank zrevrank zpopmin zpopmax bzpopmin bzpopmax zmpop bzmpop zrandmember zremrangebyrank zremrangebyscore zremrangebylex zunion zinter zdiff zunionstore zinterstore zdiffstore zintercard zscan".split(),
 }
 PORT = sys.argv[1] if len(sys.argv) > 1 else "7379"
-flagmap = {"write":"WRITE","readonly":"READONLY","denyoom":"DENYOOM","admin":"ADMIN","pubsub":"PUBSUB","noscript":"NOSCRIPT","blocking":"BLOCKING","loading":"LOADING","stale":"STALE","skip_monitor":"SKIP_MONITOR","skip_slowlog":"SKIP_SLOWLOG","fast":"FAST","no_auth":"NO_AUTH","may_replicate":"MAY_REPLICATE","no_mandatory_keys":"NO_MANDATORY_KEYS","no_multi":"NO_MULTI","movablekeys":"MOVABLE_KEYS","allow_busy":"ALLOW_BUSY","asking":"ASKING"}
+flagmap = {"write":"WRITE","readonly":"READONLY","denyoom":"DENYOOM","admin":"ADMIN","pubsub":"PUBSUB","noscript":"NOSCRIPT","blocking":"BLOCKING","loading":"LOADING","stale":"STALE","skip_monitor":"SKIP_MONITOR","skip_slowlog":"SKIP_SLOWLOG","fast":"FAST","no_auth":"NO_AUTH","may_replicate":"MAY_REPLICATE","no_mandatory_keys":"NO_MANDATORY_KEYS","no_multi":"NO_MULTI","movablekeys":"MOVABLE_KEYS","allow_busy":"ALLOW_BUSY","asking":"ASKING","no_async_loading":"NO_ASYNC_LOADING"}
 def cli(*a):
     return json.loads(subprocess.check_output(["redis-cli","-p",PORT,"--json",*a]))
 def rs(s): return json.dumps(s)
@@ -62,10 +64,138 @@ def family_table(fam):
     lines.append("];")
     return "\n".join(lines) + "\n"
 
-if __name__ == "__main__":
+if __name__ == "__main__" and sys.argv[2:] != ["meta"]:
     here = os.path.dirname(os.path.abspath(__file__))
     for fam in sys.argv[2:]:
         path = os.path.join(here, "..", "src", "commands", f"table_{fam}.rs")
         with open(path, "w") as f:
             f.write(family_table(fam))
         print("wrote", path)
+
+
+# ----- Redis's own key specs, tips and documentation (COMMAND INFO / COMMAND DOCS extras) -----
+#
+# `python3 tools/gen_specs.py PORT meta` writes src/meta_table.rs: for every command and
+# subcommand of the running redis-server (not only the ones implemented here), its tips, key
+# specifications and the documentation fields beyond summary/since/group/complexity (doc flags,
+# deprecation, history, arguments). The node answers COMMAND INFO / DOCS / GETKEYS from it.
+
+KS_FLAGS = ["RO", "RW", "OW", "RM", "access", "update", "insert", "delete", "not_key",
+            "incomplete", "variable_flags"]
+ARG_FLAGS = ["optional", "multiple", "multiple_token"]
+
+
+def opt(v):
+    return "None" if v is None else f"Some({rs(v)})"
+
+
+def ks_flags(flags):
+    bits = [f"ks::{f.upper()}" for f in flags]
+    for f in flags:
+        assert f in KS_FLAGS, f
+    return " | ".join(bits) or "0"
+
+
+def key_spec(s):
+    bs, fk = s["begin_search"], s["find_keys"]
+    if bs["type"] == "index":
+        begin = f"Begin::Index({bs['spec']['index']})"
+    elif bs["type"] == "keyword":
+        begin = f"Begin::Keyword({rs(bs['spec']['keyword'])}, {bs['spec']['startfrom']})"
+    else:
+        assert bs["type"] == "unknown", bs
+        begin = "Begin::Unknown"
+    if fk["type"] == "range":
+        sp = fk["spec"]
+        find = f"Find::Range {{ lastkey: {sp['lastkey']}, keystep: {sp['keystep']}, limit: {sp['limit']} }}"
+    elif fk["type"] == "keynum":
+        sp = fk["spec"]
+        find = f"Find::Keynum {{ keynumidx: {sp['keynumidx']}, firstkey: {sp['firstkey']}, keystep: {sp['keystep']} }}"
+    else:
+        assert fk["type"] == "unknown", fk
+        find = "Find::Unknown"
+    return (f"KeySpec {{ notes: {opt(s.get('notes'))}, flags: {ks_flags(s['flags'])}, "
+            f"begin: {begin}, find: {find} }}")
+
+
+def arg(a, indent):
+    known = {"name", "type", "key_spec_index", "token", "summary", "since", "deprecated_since",
+             "flags", "arguments"}
+    assert set(a) <= known, a
+    out = f"Arg::new({rs(a['name'])}, {rs(a['type'])})"
+    if "key_spec_index" in a:
+        out += f".key_spec({a['key_spec_index']})"
+    for field in ("token", "summary", "since", "deprecated_since"):
+        if field in a:
+            out += f".{field}({rs(a[field])})"
+    if a.get("flags"):
+        for f in a["flags"]:
+            assert f in ARG_FLAGS, f
+        out += ".flags(" + " | ".join(f"arg::{f.upper()}" for f in a["flags"]) + ")"
+    if "arguments" in a:
+        inner = ",\n".join(indent + "    " + arg(x, indent + "    ") for x in a["arguments"])
+        out += f".args(&[\n{inner},\n{indent}])"
+    return out
+
+
+def meta_entry(name, info, doc):
+    tips = info[7]
+    specs = info[8]
+    known = {"summary", "since", "group", "complexity", "doc_flags", "deprecated_since",
+             "replaced_by", "history", "arguments", "subcommands"}
+    assert set(doc) <= known, (name, doc.keys())
+    lines = [f"    Meta {{",
+             f"        name: {rs(name)},",
+             f"        tips: &[{', '.join(rs(t) for t in tips)}],"]
+    if specs:
+        lines.append("        key_specs: &[")
+        lines += [f"            {key_spec(s)}," for s in specs]
+        lines.append("        ],")
+    else:
+        lines.append("        key_specs: &[],")
+    lines.append(f"        doc_flags: &[{', '.join(rs(f) for f in doc.get('doc_flags', []))}],")
+    lines.append(f"        deprecated_since: {opt(doc.get('deprecated_since'))},")
+    lines.append(f"        replaced_by: {opt(doc.get('replaced_by'))},")
+    hist = doc.get("history") or []
+    lines.append("        history: &[" + ", ".join(f"({rs(a)}, {rs(b)})" for a, b in hist) + "],")
+    if "arguments" in doc:
+        lines.append("        arguments: Some(&[")
+        lines += [f"            {arg(a, '            ')}," for a in doc["arguments"]]
+        lines.append("        ]),")
+    else:
+        lines.append("        arguments: None,")
+    lines.append("    },")
+    return "\n".join(lines)
+
+
+def meta_table():
+    infos = cli("command", "info")
+    docs = cli("command", "docs")
+    entries = {}
+    for info in infos:
+        name = info[0]
+        entries[name] = (info, docs[name])
+        for sub in info[9]:
+            entries[sub[0]] = (sub, docs[name]["subcommands"][sub[0]])
+    out = ["//! Redis 7.0.15's own command metadata beyond the legacy fields: tips, key specifications",
+           "//! and documentation (doc flags, deprecation, history, arguments), for every command and",
+           "//! subcommand of redis-server, sorted by name. Generated by `tools/gen_specs.py PORT meta`",
+           "//! against a real redis-server; edit the script, not this file.",
+           "",
+           "use crate::meta::{arg, ks, Arg, Begin, Find, KeySpec, Meta};",
+           "",
+           "/// Every command's metadata, sorted by name (`client|list` after `client`).",
+           "pub(crate) static META: &[Meta] = &["]
+    for name in sorted(entries):
+        info, doc = entries[name]
+        out.append(meta_entry(name, info, doc))
+    out.append("];")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__" and sys.argv[2:] == ["meta"]:
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.join(here, "..", "src", "meta_table.rs")
+    with open(path, "w") as f:
+        f.write(meta_table())
+    print("wrote", path)

@@ -13,6 +13,8 @@ impl Node {
     pub(crate) fn cron(&mut self, now: Now) {
         self.stats.sample(now.mono);
         self.active_expire(now);
+        // `expired` notifications of the keys active expiry just removed.
+        self.deliver_keyspace_events(None, 0);
         self.drain_expired();
         self.close_idle_clients(now);
         let used = self.used_memory();

@@ -350,6 +350,8 @@ impl Node {
         let dirty = ctx.dirty;
         let block = ctx.block.take();
         drop(ctx);
+        // Keyspace notifications the command recorded (see `pubsub::deliver_keyspace_events`).
+        self.deliver_keyspace_events(Some(&mut *client), start);
         self.dirty += dirty;
         self.drain_expired();
         if dirty > 0 {

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use hashslot_keyspace::glob_match;
+use hashslot_keyspace::{glob_match, notify};
 use hashslot_resp::Reply;
 use hashslot_types::ConnId;
 
@@ -315,5 +315,50 @@ impl Node {
     /// over the bus (Redis's `clusterPropagatePublish`). A no-op until the bus is wired.
     pub(crate) fn on_publish(&mut self, channel: &[u8], message: &[u8], sharded: bool) {
         self.cluster_on_publish(channel, message, sharded);
+    }
+}
+
+impl Node {
+    /// Publish the keyspace notifications recorded since the last call (Redis's
+    /// `notifyKeyspaceEvent` publishes them as the command runs; we publish them right after
+    /// it, in the same order). Also hands every database the `notify-keyspace-events` flags in
+    /// force, for the `expired` events expiry records outside a command.
+    ///
+    /// `cur` is the client that ran the command (out of the session map, and maybe subscribed
+    /// itself): pushes for it are spliced in at `reply_start`, before its reply, where Redis
+    /// writes them. Notifications are local: like Redis, they never cross the cluster bus.
+    pub(crate) fn deliver_keyspace_events(&mut self, cur: Option<&mut Client>, reply_start: usize) {
+        let flags = self.encoding_limits.notify_keyspace_events;
+        let mut events = Vec::new();
+        for (i, db) in self.dbs.iter_mut().enumerate() {
+            db.set_notify(i, flags);
+            events.extend(db.take_events());
+        }
+        if events.is_empty() {
+            return;
+        }
+        let (mut cur, tail) = match cur {
+            Some(c) => {
+                let at = reply_start.min(c.out.len());
+                let tail = c.out.split_off(at);
+                (Some(c), tail)
+            }
+            None => (None, Vec::new()),
+        };
+        for ev in events {
+            let db = ev.db.to_string();
+            if flags & notify::class::KEYSPACE != 0 {
+                let mut chan = format!("__keyspace@{db}__:").into_bytes();
+                chan.extend_from_slice(&ev.key);
+                self.publish_local(cur.as_deref_mut(), &chan, ev.event.as_bytes(), false);
+            }
+            if flags & notify::class::KEYEVENT != 0 {
+                let chan = format!("__keyevent@{db}__:{}", ev.event);
+                self.publish_local(cur.as_deref_mut(), chan.as_bytes(), &ev.key, false);
+            }
+        }
+        if let Some(c) = cur {
+            c.out.extend_from_slice(&tail);
+        }
     }
 }

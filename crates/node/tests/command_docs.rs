@@ -44,7 +44,43 @@ fn shapes() {
         let r = h.cmd(c, req);
         assert_eq!(split_values(&r).len(), 1, "{req:?}");
     }
-    assert!(h
-        .cmd_str(c, &["COMMAND", "DOCS", "ping"])
-        .starts_with("%1\r\n$4\r\nping\r\n%4\r\n"));
+    // Redis 7.0.15's own documentation: PING's optional `message` argument.
+    let ping = h.cmd_str(c, &["COMMAND", "DOCS", "ping"]);
+    assert!(ping.starts_with("%1\r\n$4\r\nping\r\n%5\r\n"), "{ping}");
+    assert!(
+        ping.ends_with(
+            "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$7\r\nmessage\r\n\
+             $4\r\ntype\r\n$6\r\nstring\r\n$5\r\nflags\r\n~1\r\n+optional\r\n"
+        ),
+        "{ping}"
+    );
+}
+
+/// Key specs and tips are Redis's own (not derived from first/last/step): MSET's keys are
+/// `OW update` every second argument, DEL carries its cluster routing tips.
+#[test]
+fn key_specs_and_tips_are_redis_own() {
+    let mut h = Harness::new();
+    let c = h.connect();
+    let mset = h.cmd_str(c, &["COMMAND", "INFO", "mset"]);
+    assert!(mset.contains("*2\r\n+OW\r\n+update\r\n"), "{mset}");
+    assert!(mset.contains("$7\r\nkeystep\r\n:2\r\n"), "{mset}");
+    let del = h.cmd_str(c, &["COMMAND", "INFO", "del"]);
+    assert!(
+        del.contains("$26\r\nrequest_policy:multi_shard\r\n$23\r\nresponse_policy:agg_sum"),
+        "{del}"
+    );
+    // Shard channels hash like keys but are not keys for COMMAND GETKEYS.
+    assert_eq!(
+        h.cmd_str(c, &["COMMAND", "GETKEYS", "SPUBLISH", "ch", "m"]),
+        "-ERR The command has no key arguments\r\n"
+    );
+    // Keys in key-spec order: the destination first.
+    assert_eq!(
+        h.cmd_str(c, &["COMMAND", "GETKEYS", "ZDIFFSTORE", "d", "1", "a"]),
+        "*2\r\n$1\r\nd\r\n$1\r\na\r\n"
+    );
+    // MAY_REPLICATE is never shown (Redis hides it).
+    let publish = h.cmd_str(c, &["COMMAND", "INFO", "publish"]);
+    assert!(!publish.contains("may_replicate"), "{publish}");
 }

@@ -4,7 +4,7 @@
 use hashslot_resp::ErrorReply;
 
 use super::string::invalid_expire;
-use super::{eq_ic, err, int_arg, lookup_read, lookup_write, NOTOUCH};
+use super::{eq_ic, err, ev, int_arg, lookup_read, lookup_write, NOTOUCH};
 use crate::Ctx;
 
 const NX: u8 = 1;
@@ -81,8 +81,10 @@ fn expire_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], relative: bool, seconds: bo
     }
     if w <= now {
         db.remove(key);
+        ctx.notify(ev::GENERIC, "del", key);
     } else {
         db.set_expire(key, Some(w));
+        ctx.notify(ev::GENERIC, "expire", key);
     }
     ctx.dirty += 1;
     ctx.reply.int(1);
@@ -156,6 +158,7 @@ pub(crate) fn persist_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
             db.set_expire(key, None);
             ctx.dirty += 1;
             ctx.reply.int(1);
+            ctx.notify(ev::GENERIC, "persist", key);
             return;
         }
     }

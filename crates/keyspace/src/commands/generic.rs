@@ -3,19 +3,23 @@
 
 use hashslot_resp::ErrorReply;
 
-use super::{c_int_arg, eq_ic, err, int_arg, lookup_read, lookup_write, value, NOTOUCH};
+use super::{
+    c_int_arg, eq_ic, err, ev, int_arg, lookup_read, lookup_write, sync_notify, value, NOTOUCH,
+};
 use crate::util::parse_cursor;
 use crate::{glob_match, Ctx};
 
 fn del_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
     let now = ctx.now.wall;
     let mut deleted = 0;
+    sync_notify(ctx);
     for key in &argv[1..] {
         let db = &mut ctx.dbs[ctx.db_index];
         if db.expire_if_needed(key, now) {
             ctx.stats.expired_keys += 1;
         } else if db.remove(key) {
             deleted += 1;
+            ctx.notify(ev::GENERIC, "del", key);
         }
     }
     ctx.dirty += deleted;
@@ -81,6 +85,8 @@ fn rename_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], nx: bool) {
         ctx.dbs[ctx.db_index].remove(to);
     }
     ctx.dbs[ctx.db_index].rename(from, to);
+    ctx.notify(ev::GENERIC, "rename_from", from);
+    ctx.notify(ev::GENERIC, "rename_to", to);
     ctx.dirty += 1;
     if nx {
         ctx.reply.int(1);
@@ -162,6 +168,7 @@ pub(crate) fn copy_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
         ctx.dbs[dst].remove(dst_key);
     }
     ctx.dbs[dst].import(dst_key, x);
+    ctx.notify_in(dst, ev::GENERIC, "copy_to", dst_key);
     ctx.dirty += 1;
     ctx.reply.int(1);
 }
@@ -194,6 +201,8 @@ pub(crate) fn move_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
     }
     let x = ctx.dbs[src].export_take(key).expect("key looked up");
     ctx.dbs[dst].import(key, x);
+    ctx.notify_in(src, ev::GENERIC, "move_from", key);
+    ctx.notify_in(dst, ev::GENERIC, "move_to", key);
     ctx.dirty += 1;
     ctx.reply.int(1);
 }
@@ -225,6 +234,7 @@ pub(crate) fn swapdb_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
 pub(crate) fn randomkey_command(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) {
     let now = ctx.now.wall;
     loop {
+        sync_notify(ctx);
         let db = &mut ctx.dbs[ctx.db_index];
         let Some(key) = db.random_key(ctx.rng) else {
             ctx.reply.null();
@@ -298,6 +308,7 @@ pub(crate) fn keys_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 pub(crate) fn scan_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
+    sync_notify(ctx);
     let Some(cursor) = parse_cursor(argv[1]) else {
         err(ctx, "ERR invalid cursor");
         return;

@@ -6,7 +6,7 @@
 
 use hashslot_resp::{ErrorReply, Proto};
 
-use super::{cmd_name, err, int_arg, lookup_read, lookup_write, value, Found};
+use super::{cmd_name, err, ev, int_arg, lookup_read, lookup_write, value, Found};
 use crate::entry;
 use crate::glob::glob_match;
 use crate::ld::Ld;
@@ -127,6 +127,7 @@ fn hset_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], ok_reply: bool) {
         created += i64::from(h.set_with(pair[0], pair[1], &lim, hasher));
     }
     ctx.dirty += (argv.len() as u64 - 2) / 2;
+    ctx.notify(ev::HASH, "hset", argv[1]);
     if ok_reply {
         ctx.reply.ok();
     } else {
@@ -161,6 +162,7 @@ pub(crate) fn hsetnx_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
     h.set_with(argv[2], argv[3], &lim, hasher);
     ctx.dirty += 1;
     ctx.reply.int(1);
+    ctx.notify(ev::HASH, "hset", argv[1]);
 }
 
 /// HGET key field
@@ -218,8 +220,15 @@ pub(crate) fn hdel_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
             }
         }
     }
-    if h.is_empty() {
+    let emptied = h.is_empty();
+    if emptied {
         db.delete_at(f.loc, f.pos);
+    }
+    if deleted > 0 {
+        ctx.notify(ev::HASH, "hdel", argv[1]);
+        if emptied {
+            ctx.notify(ev::GENERIC, "del", argv[1]);
+        }
     }
     ctx.dirty += deleted;
     ctx.reply.int(deleted as i64);
@@ -327,6 +336,7 @@ pub(crate) fn hincrby_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
     h.set_with(argv[2], new.to_string().as_bytes(), &lim, hasher);
     ctx.dirty += 1;
     ctx.reply.int(new);
+    ctx.notify(ev::HASH, "hincrby", argv[1]);
 }
 
 /// HINCRBYFLOAT key field increment: long double arithmetic and formatting, as INCRBYFLOAT.
@@ -368,6 +378,7 @@ pub(crate) fn hincrbyfloat_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
     h.set_with(argv[2], &text, &lim, hasher);
     ctx.dirty += 1;
     ctx.reply.bulk(&text);
+    ctx.notify(ev::HASH, "hincrbyfloat", argv[1]);
 }
 
 /// HRANDFIELD key [count [WITHVALUES]]

@@ -2,7 +2,7 @@
 
 use hashslot_resp::ErrorReply;
 
-use super::{err, int_arg, lookup_write, value};
+use super::{err, ev, int_arg, lookup_write, value};
 use crate::ld::Ld;
 use crate::util::parse_i64;
 use crate::value::{StrRef, ValueRef};
@@ -33,6 +33,7 @@ fn incr_decr(ctx: &mut Ctx<'_>, key: &[u8], incr: i64) {
     };
     let now = ctx.now.wall;
     ctx.dbs[ctx.db_index].set_int(key, new, true, now);
+    ctx.notify(ev::STRING, "incrby", key);
     ctx.dirty += 1;
     ctx.reply.int(new);
 }
@@ -93,6 +94,7 @@ pub(crate) fn incrbyfloat_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
     let text = sum.format_human();
     let now = ctx.now.wall;
     ctx.dbs[ctx.db_index].set_str_no_int(key, &text, true, now);
+    ctx.notify(ev::STRING, "incrbyfloat", key);
     ctx.dirty += 1;
     ctx.reply.bulk(&text);
 }

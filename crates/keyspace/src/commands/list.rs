@@ -7,7 +7,7 @@
 
 use hashslot_resp::{ErrorReply, Reply};
 
-use super::{eq_ic, err, int_arg, lookup_read, lookup_write, reply_str, Found};
+use super::{eq_ic, err, ev, int_arg, lookup_read, lookup_write, reply_str, Found};
 use crate::entry::{self, KIND_OBJ};
 use crate::types::list::elem_eq;
 use crate::util::parse_i64;
@@ -153,19 +153,29 @@ pub(crate) fn pop_range_reply(
     } else {
         l.remove_back(n);
     }
-    if l.is_empty() {
+    let emptied = l.is_empty();
+    if emptied {
         ctx.dbs[ctx.db_index].delete_at(f.loc, f.pos);
+    }
+    ctx.notify(ev::LIST, if front { "lpop" } else { "rpop" }, key);
+    if emptied {
+        ctx.notify(ev::GENERIC, "del", key);
     }
     ctx.dirty += n as u64;
     n
 }
 
 /// Pop one element from one end and return it, deleting the key if emptied.
-pub(crate) fn pop_one(ctx: &mut Ctx<'_>, f: Found, front: bool) -> Vec<u8> {
+pub(crate) fn pop_one(ctx: &mut Ctx<'_>, key: &[u8], f: Found, front: bool) -> Vec<u8> {
     let l = list_mut(ctx, f);
     let v = if front { l.pop_front() } else { l.pop_back() }.expect("non-empty list");
-    if l.is_empty() {
+    let emptied = l.is_empty();
+    if emptied {
         ctx.dbs[ctx.db_index].delete_at(f.loc, f.pos);
+    }
+    ctx.notify(ev::LIST, if front { "lpop" } else { "rpop" }, key);
+    if emptied {
+        ctx.notify(ev::GENERIC, "del", key);
     }
     ctx.dirty += 1;
     v
@@ -193,6 +203,7 @@ fn push_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], front: bool, xx: bool) {
     };
     ctx.dirty += vals.len() as u64;
     ctx.reply.int(len as i64);
+    ctx.notify(ev::LIST, if front { "lpush" } else { "rpush" }, key);
 }
 
 /// LPUSH key element [element ...]
@@ -248,7 +259,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], front: bool) {
             pop_range_reply(ctx, key, f, front, n, false);
         }
         None => {
-            let v = pop_one(ctx, f, front);
+            let v = pop_one(ctx, key, f, front);
             ctx.reply.bulk(&v);
         }
     }
@@ -320,6 +331,7 @@ pub(crate) fn lset_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
             l.set(i, argv[3]);
             ctx.dirty += 1;
             ctx.reply.ok();
+            ctx.notify(ev::LIST, "lset", argv[1]);
         }
         None => err(ctx, "ERR index out of range"),
     }
@@ -385,8 +397,13 @@ pub(crate) fn ltrim_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
     };
     l.remove_front(ltrim);
     l.remove_back(rtrim);
-    if l.is_empty() {
+    let emptied = l.is_empty();
+    if emptied {
         ctx.dbs[ctx.db_index].delete_at(f.loc, f.pos);
+    }
+    ctx.notify(ev::LIST, "ltrim", argv[1]);
+    if emptied {
+        ctx.notify(ev::GENERIC, "del", argv[1]);
     }
     ctx.dirty += (ltrim + rtrim) as u64;
     ctx.reply.ok();
@@ -541,8 +558,15 @@ pub(crate) fn lrem_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
     let removed = idx.len();
     let l = list_mut(ctx, f);
     l.remove_indexes(&idx);
-    if l.is_empty() {
+    let emptied = l.is_empty();
+    if emptied {
         ctx.dbs[ctx.db_index].delete_at(f.loc, f.pos);
+    }
+    if removed > 0 {
+        ctx.notify(ev::LIST, "lrem", argv[1]);
+    }
+    if emptied {
+        ctx.notify(ev::GENERIC, "del", argv[1]);
     }
     ctx.dirty += removed as u64;
     ctx.reply.int(removed as i64);
@@ -573,6 +597,7 @@ pub(crate) fn linsert_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
     l.insert(at + usize::from(after), argv[4]);
     let len = l.len();
     ctx.dirty += 1;
+    ctx.notify(ev::LIST, "linsert", argv[1]);
     ctx.reply.int(len as i64);
 }
 
@@ -619,7 +644,11 @@ pub(crate) fn lmove_generic(
             ctx.db().insert_object(dst, Object::List(l), false, now);
         }
     }
-    ctx.dbs[ctx.db_index].remove_if_empty_list(src);
+    ctx.notify(ev::LIST, if to_head { "lpush" } else { "rpush" }, dst);
+    ctx.notify(ev::LIST, if from_head { "lpop" } else { "rpop" }, src);
+    if ctx.dbs[ctx.db_index].remove_if_empty_list(src) {
+        ctx.notify(ev::GENERIC, "del", src);
+    }
     ctx.dirty += 1;
     ctx.reply.bulk(&v);
 }

@@ -108,7 +108,7 @@ fn blocking_pop(
                         pop_range_reply(ctx, key, f, front, n, true);
                     }
                     None => {
-                        let v = pop_one(ctx, f, front);
+                        let v = pop_one(ctx, key, f, front);
                         ctx.reply.array_len(2);
                         ctx.reply.bulk(key);
                         ctx.reply.bulk(&v);

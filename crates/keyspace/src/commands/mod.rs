@@ -10,6 +10,7 @@ pub(crate) mod incr;
 pub(crate) mod list;
 pub(crate) mod object;
 pub(crate) mod set;
+pub(crate) mod sort;
 pub(crate) mod string;
 pub(crate) mod table;
 mod table_expire;
@@ -19,11 +20,15 @@ mod table_incr;
 mod table_list;
 mod table_object;
 mod table_set;
+mod table_sort;
 mod table_string;
 mod table_zset;
 pub(crate) mod zset;
 
 use hashslot_resp::{ErrorReply, Reply};
+
+/// Keyspace notification classes, for `ctx.notify(ev::STRING, "set", key)`.
+pub(crate) use crate::notify::class as ev;
 
 use crate::db::Loc;
 use crate::util::parse_i64;
@@ -50,6 +55,7 @@ pub(crate) fn lookup_read(ctx: &mut Ctx<'_>, key: &[u8], flags: u8) -> Option<Fo
         ctx.stats.keyspace_hits += 1;
     } else {
         ctx.stats.keyspace_misses += 1;
+        ctx.notify(crate::notify::class::KEY_MISS, "keymiss", key);
     }
     found
 }
@@ -59,8 +65,16 @@ pub(crate) fn lookup_write(ctx: &mut Ctx<'_>, key: &[u8]) -> Option<Found> {
     lookup(ctx, key, true)
 }
 
+/// Hand the selected database this command's `notify-keyspace-events` flags, so that a key it
+/// expires lazily records `expired` under them (CONFIG SET takes effect at once).
+pub(crate) fn sync_notify(ctx: &mut Ctx<'_>) {
+    let (flags, id) = (ctx.limits.notify_keyspace_events, ctx.db_index);
+    ctx.dbs[id].set_notify(id, flags);
+}
+
 fn lookup(ctx: &mut Ctx<'_>, key: &[u8], touch: bool) -> Option<Found> {
     let now = ctx.now.wall;
+    sync_notify(ctx);
     let db = &mut ctx.dbs[ctx.db_index];
     if db.expire_if_needed(key, now) {
         ctx.stats.expired_keys += 1;

@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 use hashslot_resp::ErrorReply;
 
 use super::hash::{object_mut, reply_empty_scan, scan_options};
-use super::{err, lookup_read, lookup_write, reply_str, value, Found};
+use super::{err, ev, lookup_read, lookup_write, reply_str, value, Found};
 use crate::glob::glob_match;
 use crate::types::set::SetLimits;
 use crate::util::{parse_cursor, parse_i64};
@@ -137,6 +137,9 @@ pub(crate) fn sadd_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
         added += i64::from(s.add_with(m, &lim, hasher));
     }
     ctx.dirty += added as u64;
+    if added > 0 {
+        ctx.notify(ev::SET, "sadd", argv[1]);
+    }
     ctx.reply.int(added);
 }
 
@@ -156,8 +159,15 @@ pub(crate) fn srem_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
             }
         }
     }
-    if s.is_empty() {
+    let emptied = s.is_empty();
+    if emptied {
         db.delete_at(f.loc, f.pos);
+    }
+    if deleted > 0 {
+        ctx.notify(ev::SET, "srem", argv[1]);
+        if emptied {
+            ctx.notify(ev::GENERIC, "del", argv[1]);
+        }
     }
     ctx.dirty += deleted as u64;
     ctx.reply.int(deleted);
@@ -220,8 +230,13 @@ pub(crate) fn spop_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
         let db = &mut ctx.dbs[ctx.db_index];
         let s = set_mut(db, f);
         let m = s.pop_random(ctx.rng).expect("non-empty set");
-        if s.is_empty() {
+        let emptied = s.is_empty();
+        if emptied {
             db.delete_at(f.loc, f.pos);
+        }
+        ctx.notify(ev::SET, "spop", argv[1]);
+        if emptied {
+            ctx.notify(ev::GENERIC, "del", argv[1]);
         }
         ctx.dirty += 1;
         ctx.reply.bulk(&m);
@@ -251,6 +266,8 @@ pub(crate) fn spop_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
             reply_str(&mut ctx.reply, m);
         }
         ctx.dirty += size as u64;
+        ctx.notify(ev::SET, "spop", argv[1]);
+        ctx.notify(ev::GENERIC, "del", argv[1]);
         return;
     }
     let s = set_mut(db, f);
@@ -260,6 +277,7 @@ pub(crate) fn spop_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
         ctx.reply.bulk(&m);
     }
     ctx.dirty += count as u64;
+    ctx.notify(ev::SET, "spop", argv[1]);
 }
 
 /// Redis's `getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX)`: SRANDMEMBER's and
@@ -370,18 +388,25 @@ pub(crate) fn smove_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
         ctx.reply.int(0);
         return;
     }
-    if s.is_empty() {
+    let emptied = s.is_empty();
+    if emptied {
         db.delete_at(src_f.loc, src_f.pos);
     }
+    ctx.notify(ev::SET, "srem", src);
+    if emptied {
+        ctx.notify(ev::GENERIC, "del", src);
+    }
     // The source's deletion may have moved entries: find the destination again.
-    let dst_f = match db.find(dst) {
+    let dst_f = match ctx.dbs[ctx.db_index].find(dst) {
         Some((loc, pos)) => Found { loc, pos },
         None => create_set(ctx, dst, member, 1),
     };
     let lim = limits(ctx);
     let db = &mut ctx.dbs[ctx.db_index];
     let hasher = db.hasher;
-    set_mut(db, dst_f).add_with(member, &lim, hasher);
+    if set_mut(db, dst_f).add_with(member, &lim, hasher) {
+        ctx.notify(ev::SET, "sadd", dst);
+    }
     ctx.dirty += 1;
     ctx.reply.int(1);
 }

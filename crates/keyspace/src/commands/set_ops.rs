@@ -7,7 +7,7 @@
 
 use hashslot_resp::ErrorReply;
 
-use super::{as_set, limits, lookup_set, Lookup};
+use super::{as_set, ev, limits, lookup_set, Lookup};
 use crate::commands::{err, reply_str, Found};
 use crate::util::parse_i64;
 use crate::value::{Object, StrRef};
@@ -48,14 +48,15 @@ fn intersect<'a>(mut sets: Vec<&'a Set>, limit: usize, mut f: impl FnMut(StrRef<
 
 /// Write `result` under `dst` (replacing its value and TTL) or delete `dst` when empty; reply
 /// the cardinality.
-fn store(ctx: &mut Ctx<'_>, dst: &[u8], result: Set) {
+fn store(ctx: &mut Ctx<'_>, dst: &[u8], result: Set, event: &'static str) {
     let n = result.len();
     let now = ctx.now.wall;
     let db = &mut ctx.dbs[ctx.db_index];
     if n > 0 {
         db.insert_object(dst, Object::Set(result), false, now);
-    } else {
-        db.remove(dst);
+        ctx.notify(ev::SET, event, dst);
+    } else if db.remove(dst) {
+        ctx.notify(ev::GENERIC, "del", dst);
     }
     ctx.dirty += 1;
     ctx.reply.int(n as i64);
@@ -80,7 +81,7 @@ fn sinter_generic(ctx: &mut Ctx<'_>, keys: &[&[u8]], dst: Option<&[u8]>) {
                     true
                 });
             }
-            store(ctx, dst, result);
+            store(ctx, dst, result, "sinterstore");
         }
         None => {
             let Some(sets) = sets else {
@@ -210,7 +211,13 @@ fn sunion_diff_generic(ctx: &mut Ctx<'_>, keys: &[&[u8]], dst: Option<&[u8]>, op
         }
     }
     match dst {
-        Some(dst) => store(ctx, dst, result),
+        Some(dst) => {
+            let event = match op {
+                Op::Union => "sunionstore",
+                Op::Diff => "sdiffstore",
+            };
+            store(ctx, dst, result, event);
+        }
         None => {
             ctx.reply.set_len(result.len());
             for m in result.iter() {

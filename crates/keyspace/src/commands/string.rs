@@ -2,7 +2,9 @@
 
 use hashslot_resp::ErrorReply;
 
-use super::{eq_ic, err, int_arg, lookup_read, lookup_write, reply_str, value, PROTO_MAX_BULK_LEN};
+use super::{
+    eq_ic, err, ev, int_arg, lookup_read, lookup_write, reply_str, value, PROTO_MAX_BULK_LEN,
+};
 use crate::value::{Object, StrRef, ValueRef};
 use crate::Ctx;
 
@@ -152,6 +154,10 @@ fn set_generic(
         db.set_expire(key, Some(w));
     }
     ctx.dirty += 1;
+    ctx.notify(ev::STRING, "set", key);
+    if when.is_some() {
+        ctx.notify(ev::GENERIC, "expire", key);
+    }
     if flags & GET == 0 {
         match replies {
             Replies::OkNull => ctx.reply.ok(),
@@ -211,12 +217,14 @@ pub(crate) fn getset_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
     }
     let now = ctx.now.wall;
     ctx.dbs[ctx.db_index].set_str(argv[1], argv[2], false, now);
+    ctx.notify(ev::STRING, "set", argv[1]);
     ctx.dirty += 1;
 }
 
 /// GETDEL key
 pub(crate) fn getdel_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
     if get_generic(ctx, argv[1]) && ctx.dbs[ctx.db_index].remove(argv[1]) {
+        ctx.notify(ev::GENERIC, "del", argv[1]);
         ctx.dirty += 1;
     }
 }
@@ -251,14 +259,17 @@ pub(crate) fn getex_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
         Some(w) if flags & (EXAT | PXAT) != 0 && w <= now => {
             db.remove(key);
             ctx.dirty += 1;
+            ctx.notify(ev::GENERIC, "del", key);
         }
         Some(w) => {
             db.set_expire(key, Some(w));
             ctx.dirty += 1;
+            ctx.notify(ev::GENERIC, "expire", key);
         }
         None if flags & PERSIST != 0 && db.expire_time(key).is_some() => {
             db.set_expire(key, None);
             ctx.dirty += 1;
+            ctx.notify(ev::GENERIC, "persist", key);
         }
         None => {}
     }
@@ -295,6 +306,7 @@ fn mset_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], nx: bool) {
     let now = ctx.now.wall;
     for pair in argv[1..].chunks(2) {
         ctx.dbs[ctx.db_index].set_str(pair[0], pair[1], false, now);
+        ctx.notify(ev::STRING, "set", pair[0]);
     }
     ctx.dirty += (argv.len() as u64 - 1) / 2;
     if nx {
@@ -353,6 +365,7 @@ pub(crate) fn append_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
         }
     };
     ctx.dirty += 1;
+    ctx.notify(ev::STRING, "append", key);
     ctx.reply.int(total as i64);
 }
 
@@ -445,6 +458,7 @@ pub(crate) fn setrange_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
             v[offset as usize..].copy_from_slice(val);
             let len = v.len();
             ctx.dbs[ctx.db_index].insert_object(key, Object::Str(v), false, now);
+            ctx.notify(ev::STRING, "setrange", key);
             ctx.dirty += 1;
             ctx.reply.int(len as i64);
         }
@@ -469,6 +483,7 @@ pub(crate) fn setrange_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
             }
             v[offset as usize..end].copy_from_slice(val);
             let len = v.len();
+            ctx.notify(ev::STRING, "setrange", key);
             ctx.dirty += 1;
             ctx.reply.int(len as i64);
         }

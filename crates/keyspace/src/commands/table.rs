@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use crate::command::CommandSpec;
 
 /// The per-family tables. A new family adds its `table_<family>::SPECS` here.
-fn families() -> [&'static [CommandSpec]; 9] {
+fn families() -> [&'static [CommandSpec]; 10] {
     [
         super::table_string::SPECS,
         super::table_incr::SPECS,
@@ -17,6 +17,7 @@ fn families() -> [&'static [CommandSpec]; 9] {
         super::table_set::SPECS,
         super::table_object::SPECS,
         super::table_zset::SPECS,
+        super::table_sort::SPECS,
     ]
 }
 

@@ -18,7 +18,7 @@ pub(crate) use range::*;
 
 use hashslot_resp::{ErrorReply, Proto, Reply};
 
-use super::{eq_ic, err, int_arg, lookup_read, lookup_write, value, Found};
+use super::{eq_ic, err, ev, int_arg, lookup_read, lookup_write, value, Found};
 use crate::glob::glob_match;
 use crate::types::zset::ZCfg;
 use crate::util::parse_cursor;
@@ -104,17 +104,19 @@ pub(crate) fn delete_if_empty(ctx: &mut Ctx<'_>, key: &[u8], f: Found) -> bool {
 
 /// `setKey` with a whole new set (TTL dropped), or delete `key` when `z` is empty; replies the
 /// length. Counts dirty as Redis's ZRANGESTORE/ZUNIONSTORE do.
-pub(crate) fn store_result(ctx: &mut Ctx<'_>, key: &[u8], z: ZSet) {
+pub(crate) fn store_result(ctx: &mut Ctx<'_>, key: &[u8], z: ZSet, event: &'static str) {
     let n = z.len();
     let now = ctx.now.wall;
     let db = &mut ctx.dbs[ctx.db_index];
     if n > 0 {
         db.insert_object(key, Object::ZSet(z), false, now);
         ctx.dirty += 1;
+        ctx.notify(ev::ZSET, event, key);
     } else {
         // Redis's dbDelete here does not expire lazily first; an expired key still counts.
         if db.remove(key) {
             ctx.dirty += 1;
+            ctx.notify(ev::GENERIC, "del", key);
         }
     }
     ctx.reply.int(n as i64);
@@ -270,6 +272,9 @@ fn zadd_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], mut flags: u8) {
         }
     }
     ctx.dirty += (added + updated) as u64;
+    if added + updated > 0 {
+        ctx.notify(ev::ZSET, if incr { "zincr" } else { "zadd" }, key);
+    }
     if nan {
         return err(ctx, NAN_ERR);
     }
@@ -313,7 +318,13 @@ pub(crate) fn zrem_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
             break;
         }
     }
-    delete_if_empty(ctx, argv[1], f);
+    let emptied = delete_if_empty(ctx, argv[1], f);
+    if deleted > 0 {
+        ctx.notify(ev::ZSET, "zrem", argv[1]);
+        if emptied {
+            ctx.notify(ev::GENERIC, "del", argv[1]);
+        }
+    }
     ctx.dirty += deleted;
     ctx.reply.int(deleted as i64);
 }
@@ -469,7 +480,18 @@ fn zremrange_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], range: RemRange<'_>) {
         RemRange::Lex(min, max) => lex_span(z, &min, &max),
     };
     let deleted = z.remove_rank_range(from, to);
-    delete_if_empty(ctx, key, f);
+    let emptied = delete_if_empty(ctx, key, f);
+    if deleted > 0 {
+        let event = match range {
+            RemRange::Rank(..) => "zremrangebyrank",
+            RemRange::Score(_) => "zremrangebyscore",
+            RemRange::Lex(..) => "zremrangebylex",
+        };
+        ctx.notify(ev::ZSET, event, key);
+        if emptied {
+            ctx.notify(ev::GENERIC, "del", key);
+        }
+    }
     ctx.dirty += deleted as u64;
     ctx.reply.int(deleted as i64);
 }

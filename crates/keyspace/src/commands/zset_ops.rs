@@ -245,7 +245,12 @@ fn generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], dst: Option<&[u8]>, nk: usize, op:
             for (m, s) in &result {
                 out.insert_with(m, *s, &c);
             }
-            store_result(ctx, dst, out);
+            let event = match op {
+                Op::Union => "zunionstore",
+                Op::Inter => "zinterstore",
+                Op::Diff => "zdiffstore",
+            };
+            store_result(ctx, dst, out, event);
         }
         None => {
             let resp3 = ctx.reply.proto() == Proto::Resp3;

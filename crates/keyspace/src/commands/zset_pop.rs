@@ -74,7 +74,17 @@ fn generic_pop(
     for (m, _) in &popped {
         z.remove(m);
     }
-    delete_if_empty(ctx, key, f);
+    let emptied = delete_if_empty(ctx, key, f);
+    if n > 0 {
+        ctx.notify(
+            super::ev::ZSET,
+            if max { "zpopmax" } else { "zpopmin" },
+            key,
+        );
+    }
+    if emptied {
+        ctx.notify(super::ev::GENERIC, "del", key);
+    }
     ctx.dirty += n as u64;
     let r = &mut ctx.reply;
     match (shape.emit_key, shape.nested) {

@@ -121,7 +121,7 @@ fn zrange_generic(
         Look::Found(f) => f,
         Look::Missing => {
             return match store {
-                Some(dst) => store_result(ctx, dst, ZSet::new()),
+                Some(dst) => store_result(ctx, dst, ZSet::new(), "zrangestore"),
                 None => ctx.reply.array_len(0),
             };
         }
@@ -184,7 +184,7 @@ fn zrange_generic(
             for (m, s) in &pairs {
                 out.insert_with(m, *s, &c);
             }
-            store_result(ctx, dst, out);
+            store_result(ctx, dst, out, "zrangestore");
         }
     }
 }

@@ -223,6 +223,11 @@ impl ZSet {
         }
     }
 
+    /// Convert to `skiplist` now (no-op when it is one): SORT does so before reading.
+    pub(crate) fn convert_to_skiplist(&mut self, cfg: &ZCfg) {
+        self.convert_to_tree(cfg);
+    }
+
     fn convert_to_tree(&mut self, cfg: &ZCfg) {
         if let Repr::Lp(b) = &self.repr {
             let mut t = Tree::new(cfg.hasher);

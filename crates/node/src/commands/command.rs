@@ -3,6 +3,7 @@
 
 use hashslot_keyspace::flags::{self, LOADING, STALE};
 use hashslot_keyspace::glob_match;
+use hashslot_keyspace::meta::{self, Arg, Begin, Find, KeySpec, Meta};
 use hashslot_resp::{ErrorReply, Reply};
 use hashslot_types::Now;
 
@@ -114,8 +115,8 @@ fn info(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
 }
 
 /// One command's 10-element info: name, arity, flags, first/last/step, ACL categories, tips,
-/// key specs, subcommands. Key specs are derived from the legacy range (RO/RW from the command
-/// flags), as we keep no richer key-spec table.
+/// key specs, subcommands. Tips and key specs are Redis 7.0.15's own (`meta`); a command
+/// redis-server does not have gets key specs derived from its legacy range.
 fn write_info(t: &Table, i: usize, r: &mut Reply<'_>) {
     let e = &t.entries[i];
     r.array_len(10);
@@ -137,8 +138,19 @@ fn write_info(t: &Table, i: usize, r: &mut Reply<'_>) {
     for cat in e.acl_categories {
         r.simple(cat.as_bytes());
     }
-    r.set_len(0); // tips
-    write_key_specs(e, r);
+    match meta::redis_meta(e.name) {
+        Some(m) => {
+            r.set_len(m.tips.len());
+            for tip in m.tips {
+                r.bulk(tip.as_bytes());
+            }
+            write_redis_key_specs(m.key_specs, r);
+        }
+        None => {
+            r.set_len(0);
+            write_key_specs(e, r);
+        }
+    }
     if e.subs.is_empty() {
         r.set_len(0);
     } else {
@@ -149,6 +161,105 @@ fn write_info(t: &Table, i: usize, r: &mut Reply<'_>) {
     }
 }
 
+/// A set of status replies, one per flag bit set, in table order (`addReplyCommandFlags`).
+fn write_flag_set<T: Copy + std::ops::BitAnd<Output = T> + PartialEq + Default>(
+    flags: T,
+    names: &[(T, &str)],
+    r: &mut Reply<'_>,
+) {
+    let set: Vec<&str> = names
+        .iter()
+        .filter(|(bit, _)| flags & *bit != T::default())
+        .map(|(_, n)| *n)
+        .collect();
+    r.set_len(set.len());
+    for n in set {
+        r.simple(n.as_bytes());
+    }
+}
+
+/// Redis's `addReplyCommandKeySpecs`.
+fn write_redis_key_specs(specs: &[KeySpec], r: &mut Reply<'_>) {
+    r.set_len(specs.len());
+    for s in specs {
+        r.map_len(if s.notes.is_some() { 4 } else { 3 });
+        if let Some(n) = s.notes {
+            r.bulk(b"notes");
+            r.bulk(n.as_bytes());
+        }
+        r.bulk(b"flags");
+        write_flag_set(s.flags, meta::ks::NAMES, r);
+        r.bulk(b"begin_search");
+        r.map_len(2);
+        r.bulk(b"type");
+        match s.begin {
+            Begin::Unknown => {
+                r.bulk(b"unknown");
+                r.bulk(b"spec");
+                r.map_len(0);
+            }
+            Begin::Index(i) => {
+                r.bulk(b"index");
+                r.bulk(b"spec");
+                r.map_len(1);
+                r.bulk(b"index");
+                r.int(i64::from(i));
+            }
+            Begin::Keyword(kw, from) => {
+                r.bulk(b"keyword");
+                r.bulk(b"spec");
+                r.map_len(2);
+                r.bulk(b"keyword");
+                r.bulk(kw.as_bytes());
+                r.bulk(b"startfrom");
+                r.int(i64::from(from));
+            }
+        }
+        r.bulk(b"find_keys");
+        r.map_len(2);
+        r.bulk(b"type");
+        match s.find {
+            Find::Unknown => {
+                r.bulk(b"unknown");
+                r.bulk(b"spec");
+                r.map_len(0);
+            }
+            Find::Range {
+                lastkey,
+                keystep,
+                limit,
+            } => {
+                r.bulk(b"range");
+                r.bulk(b"spec");
+                r.map_len(3);
+                for (k, v) in [("lastkey", lastkey), ("keystep", keystep), ("limit", limit)] {
+                    r.bulk(k.as_bytes());
+                    r.int(i64::from(v));
+                }
+            }
+            Find::Keynum {
+                keynumidx,
+                firstkey,
+                keystep,
+            } => {
+                r.bulk(b"keynum");
+                r.bulk(b"spec");
+                r.map_len(3);
+                for (k, v) in [
+                    ("keynumidx", keynumidx),
+                    ("firstkey", firstkey),
+                    ("keystep", keystep),
+                ] {
+                    r.bulk(k.as_bytes());
+                    r.int(i64::from(v));
+                }
+            }
+        }
+    }
+}
+
+/// Key specs derived from the legacy first/last/step range, for a command redis-server does
+/// not have (RO/RW from the command flags).
 fn write_key_specs(e: &Entry, r: &mut Reply<'_>) {
     let movable = e.get_keys.is_some();
     if e.first_key <= 0 && !movable {
@@ -217,10 +328,20 @@ fn docs(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
     }
 }
 
-/// A command's doc map: summary, since, group, complexity, and its subcommands' docs.
+/// A command's doc map (Redis's `addReplyCommandDocs`): summary, since, group, complexity,
+/// then Redis 7.0.15's doc flags, deprecation, history and arguments (`meta`), and its
+/// subcommands' docs.
 fn write_doc(t: &Table, i: usize, r: &mut Reply<'_>) {
     let e = &t.entries[i];
-    r.map_len(if e.subs.is_empty() { 4 } else { 5 });
+    let m: Option<&Meta> = meta::redis_meta(e.name);
+    let extra = m.map_or(0, |m| {
+        usize::from(!m.doc_flags.is_empty())
+            + usize::from(m.deprecated_since.is_some())
+            + usize::from(m.replaced_by.is_some())
+            + usize::from(!m.history.is_empty())
+            + usize::from(m.arguments.is_some())
+    });
+    r.map_len(4 + extra + usize::from(!e.subs.is_empty()));
     for (k, v) in [
         ("summary", e.summary),
         ("since", e.since),
@@ -230,12 +351,87 @@ fn write_doc(t: &Table, i: usize, r: &mut Reply<'_>) {
         r.bulk(k.as_bytes());
         r.bulk(v.as_bytes());
     }
+    if let Some(m) = m {
+        if !m.doc_flags.is_empty() {
+            r.bulk(b"doc_flags");
+            r.set_len(m.doc_flags.len());
+            for f in m.doc_flags {
+                r.simple(f.as_bytes());
+            }
+        }
+        for (k, v) in [
+            ("deprecated_since", m.deprecated_since),
+            ("replaced_by", m.replaced_by),
+        ] {
+            if let Some(v) = v {
+                r.bulk(k.as_bytes());
+                r.bulk(v.as_bytes());
+            }
+        }
+        if !m.history.is_empty() {
+            r.bulk(b"history");
+            r.set_len(m.history.len());
+            for (since, change) in m.history {
+                r.array_len(2);
+                r.bulk(since.as_bytes());
+                r.bulk(change.as_bytes());
+            }
+        }
+        if let Some(args) = m.arguments {
+            r.bulk(b"arguments");
+            write_args(args, r);
+        }
+    }
     if !e.subs.is_empty() {
         r.bulk(b"subcommands");
         r.map_len(e.subs.len());
         for &s in &e.subs {
             r.bulk(t.entries[s].name.as_bytes());
             write_doc(t, s, r);
+        }
+    }
+}
+
+/// Redis's `addReplyCommandArgList`.
+fn write_args(args: &[Arg], r: &mut Reply<'_>) {
+    r.array_len(args.len());
+    for a in args {
+        let nested = matches!(a.kind, "oneof" | "block");
+        let len = 2
+            + usize::from(a.key_spec_index != -1)
+            + usize::from(a.token.is_some())
+            + usize::from(a.summary.is_some())
+            + usize::from(a.since.is_some())
+            + usize::from(a.deprecated_since.is_some())
+            + usize::from(a.flags != 0)
+            + usize::from(nested);
+        r.map_len(len);
+        r.bulk(b"name");
+        r.bulk(a.name.as_bytes());
+        r.bulk(b"type");
+        r.bulk(a.kind.as_bytes());
+        if a.key_spec_index != -1 {
+            r.bulk(b"key_spec_index");
+            r.int(i64::from(a.key_spec_index));
+        }
+        for (k, v) in [
+            ("token", a.token),
+            ("summary", a.summary),
+            ("since", a.since),
+            ("deprecated_since", a.deprecated_since),
+        ] {
+            if let Some(v) = v {
+                r.bulk(k.as_bytes());
+                r.bulk(v.as_bytes());
+            }
+        }
+        if a.flags != 0 {
+            r.bulk(b"flags");
+            write_flag_set(a.flags, meta::arg::NAMES, r);
+        }
+        if nested {
+            r.bulk(b"arguments");
+            write_args(a.args, r);
         }
     }
 }
@@ -286,17 +482,47 @@ fn getkeys(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
                 .error(&ErrorReply::msg("ERR Invalid command specified"))
         }
     };
+    // Ref: server.c getKeysSubcommandImpl and db.c getKeysFromCommandWithSpecs: key specs
+    // first (unless one has variable flags), the command's own key finder when they fail.
+    let e = &t.entries[idx];
+    let specs: &[KeySpec] = meta::redis_meta(e.name).map_or(&[], |m| m.key_specs);
+    let has_keyspec = specs.iter().any(|s| s.flags & meta::ks::NOT_KEY == 0);
+    let has_varflags = specs
+        .iter()
+        .any(|s| s.flags & meta::ks::VARIABLE_FLAGS != 0);
+    let derived = specs.is_empty() && meta::redis_meta(e.name).is_none() && e.first_key > 0;
+    if !(e.get_keys.is_some() || has_keyspec || derived) {
+        return c
+            .reply()
+            .error(&ErrorReply::msg("ERR The command has no key arguments"));
+    }
     if !t.arity_ok(idx, cmd_args.len()) {
         return c.reply().error(&ErrorReply::msg(
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    let mut keys = Vec::new();
-    t.key_positions(idx, cmd_args, &mut keys);
+    let by_specs = if has_keyspec && !has_varflags {
+        meta::key_positions_by_specs(specs, cmd_args)
+    } else {
+        None
+    };
+    let keys = match by_specs {
+        Some(k) => k,
+        None if derived || e.get_keys.is_some() => {
+            let mut k = Vec::new();
+            t.key_positions(idx, cmd_args, &mut k);
+            k
+        }
+        None => Vec::new(),
+    };
     if keys.is_empty() {
-        return c
-            .reply()
-            .error(&ErrorReply::msg("ERR The command has no key arguments"));
+        if e.flags & flags::NO_MANDATORY_KEYS != 0 {
+            c.reply().array_len(0);
+            return;
+        }
+        return c.reply().error(&ErrorReply::msg(
+            "ERR Invalid arguments specified for command",
+        ));
     }
     let mut r = c.reply();
     r.array_len(keys.len());
