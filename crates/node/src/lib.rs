@@ -68,6 +68,7 @@ mod timers;
 
 pub use bus_io::ClusterConfigError;
 pub use config::{split_args, AppendFsync, Applied, Config, ConfigError, OutputBufferLimit};
+pub use migrate::job::{JobState, SlotMigrationStatus};
 pub use migrate::MigrateId;
 pub use node::{ClientAddr, Node, ProcessInfo, ProcessStats};
 pub use output::{FileId, LogLevel, Output, PersistToken};

@@ -173,6 +173,7 @@ pub(crate) static SUBCOMMANDS: &[Spec] = &[
         "Force a node cluster to handshake with another node",
         meet,
     ),
+    super::cluster_migrateslots::MIGRATESLOTS,
     sub("cluster|myid", 2, STALE, "Return the node id", myid),
     sub(
         "cluster|myshardid",

@@ -10,6 +10,7 @@ use crate::Node;
 
 mod client;
 mod cluster;
+mod cluster_migrateslots;
 mod command;
 mod config;
 mod connection;

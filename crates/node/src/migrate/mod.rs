@@ -23,6 +23,15 @@
 //!
 //! Sockets are cached per `host:port` (at most 64; closed after 10 s unused), with the last
 //! database SELECTed on them, as `migrate_cached_sockets`.
+//!
+//! One transport, two owners. An op (one request written, one reply line read per command in
+//! it) belongs either to a client's MIGRATE or to the node's whole-slot migration job
+//! ([`job`], `CLUSTER MIGRATESLOTS`). Both move keys the same way (`RESTORE-ASKING key ttl
+//! payload`, then one local `DEL` of what the target acknowledged, while no client command
+//! runs) and both change slot states only through the cluster's SETSLOT transitions, so a slot
+//! left open by either can be finished by the other (or by `redis-cli --cluster fix`). A job's
+//! op may also carry plain commands before its keys (the `CLUSTER SETSLOT`s it sends to the
+//! target); their reply lines go back to the job.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -33,6 +42,8 @@ use hashslot_types::{ConnId, Instant, Now};
 
 use crate::session::Client;
 use crate::{ClientAddr, Node, Output};
+
+pub(crate) mod job;
 
 /// Names one MIGRATE connection (chosen by the node, never reused).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -77,14 +88,39 @@ struct Socket {
     inbuf: Vec<u8>,
 }
 
-/// The MIGRATE in flight.
+/// Who waits for an op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Owner {
+    /// A client's MIGRATE (the client is blocked until the reply).
+    Client(ConnId),
+    /// The slot migration job.
+    Job,
+}
+
+/// How an op ended, for its owner.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    /// The reply lines of the op's plain commands (without CRLF), as many as arrived.
+    pub cmd_lines: Vec<Vec<u8>>,
+    /// Keys the target acknowledged (and, without COPY, deleted here).
+    pub moved: usize,
+    /// MIGRATE's reply: `OK`, `NOKEY` or the error.
+    pub result: Result<&'static [u8], ErrorReply>,
+}
+
+/// The op in flight.
 #[derive(Debug)]
 struct Op {
-    conn: ConnId,
+    owner: Owner,
     /// The source database (the client's).
     db: usize,
     name: String,
     req: Request,
+    /// Plain commands written before the keys (one reply line each).
+    cmds: Vec<Vec<Vec<u8>>>,
+    /// Stop adding keys once the request is this long (job batches; keys left out stay for the
+    /// next batch). `usize::MAX` for MIGRATE, which sends every key.
+    max_bytes: usize,
     /// The keys actually sent, in order.
     sent: Vec<Vec<u8>>,
     /// Whether AUTH / SELECT were sent (each gets one reply line before the keys').
@@ -105,6 +141,8 @@ pub(crate) struct Migrations {
     /// By `host:port`; ordered so that eviction and idle closing are deterministic.
     sockets: BTreeMap<String, Socket>,
     op: Option<Op>,
+    /// The slot migration job (kept after it ends, for its status).
+    pub(crate) job: Option<job::SlotJob>,
 }
 
 impl Migrations {
@@ -114,7 +152,6 @@ impl Migrations {
     }
 
     /// `migrate_cached_sockets` of INFO.
-    #[allow(dead_code)] // For INFO's `migrate_cached_sockets` (not wired yet).
     pub(crate) fn cached_sockets(&self) -> usize {
         self.sockets.len()
     }
@@ -132,6 +169,17 @@ impl Migrations {
     }
 }
 
+impl Outcome {
+    /// Nothing (more) was read: the op failed with `text`.
+    fn failed(text: impl Into<String>) -> Outcome {
+        Outcome {
+            cmd_lines: Vec::new(),
+            moved: 0,
+            result: Err(ErrorReply::msg(text.into())),
+        }
+    }
+}
+
 /// How an op ends when the target did not answer every request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Failure {
@@ -145,13 +193,30 @@ impl Node {
     /// Start a MIGRATE for `client`, who waits (`blocked`) until it completes.
     pub(crate) fn migrate_start(&mut self, now: Now, client: &mut Client, req: Request) {
         client.blocked = true;
+        let (owner, db) = (Owner::Client(client.conn), client.db);
+        self.migrate_begin(now, owner, db, req, Vec::new(), usize::MAX);
+    }
+
+    /// Start an op: `cmds` then RESTOREs of `req.keys` (up to `max_bytes` of request).
+    pub(crate) fn migrate_begin(
+        &mut self,
+        now: Now,
+        owner: Owner,
+        db: usize,
+        req: Request,
+        cmds: Vec<Vec<Vec<u8>>>,
+        max_bytes: usize,
+    ) {
+        debug_assert!(self.migrate.op.is_none(), "one op at a time");
         let name = format!("{}:{}", req.host, req.port);
         let timeout = Duration::from_millis(req.timeout_ms);
         self.migrate.op = Some(Op {
-            conn: client.conn,
-            db: client.db,
+            owner,
+            db,
             name: name.clone(),
             req,
+            cmds,
+            max_bytes,
             sent: Vec::new(),
             auth: false,
             select: false,
@@ -238,12 +303,19 @@ impl Node {
         if op.select {
             write_command(&mut buf, &[b"SELECT", op.req.dbid.to_string().as_bytes()]);
         }
+        for cmd in &op.cmds {
+            let args: Vec<&[u8]> = cmd.iter().map(Vec::as_slice).collect();
+            write_command(&mut buf, &args);
+        }
         // Ref: migrateCommand: keys expired meanwhile are skipped; the remaining TTL is sent
         // relative, at least 1 ms.
         let db = &self.dbs[op.db];
         op.sent.clear();
         let mut failed = None;
         for key in &op.req.keys {
+            if buf.len() >= op.max_bytes && !op.sent.is_empty() {
+                break;
+            }
             let Some(value) = db.peek(key) else { continue };
             let ttl = match db.expire_time(key) {
                 Some(at) => {
@@ -278,12 +350,17 @@ impl Node {
         sock.inbuf.clear();
         let id = sock.id;
         if let Some(e) = failed {
-            let err = ErrorReply::msg(format!("ERR MIGRATE cannot serialize a key: {e}"));
-            return self.migrate_reply(now, op, Err(err));
+            let err = format!("ERR MIGRATE cannot serialize a key: {e}");
+            return self.migrate_reply(now, op, Outcome::failed(err));
         }
-        if op.sent.is_empty() {
+        if op.sent.is_empty() && op.cmds.is_empty() {
             // Everything expired meanwhile.
-            return self.migrate_reply(now, op, Ok(b"NOKEY"));
+            let nokey = Outcome {
+                cmd_lines: Vec::new(),
+                moved: 0,
+                result: Ok(b"NOKEY"),
+            };
+            return self.migrate_reply(now, op, nokey);
         }
         op.sent_payload = true;
         op.deadline = now.mono + Duration::from_millis(op.req.timeout_ms);
@@ -344,7 +421,7 @@ impl Node {
             op.lines.push(line);
         }
         let too_long = sock.inbuf.len() > MAX_LINE;
-        let expected = op.auth as usize + op.select as usize + op.sent.len();
+        let expected = op.auth as usize + op.select as usize + op.cmds.len() + op.sent.len();
         if op.lines.len() >= expected {
             self.migrate_finish(now, op, None);
         } else if too_long {
@@ -419,27 +496,32 @@ impl Node {
         for n in idle {
             self.migrate_drop_socket(&n);
         }
+        self.migrate_job_step(now);
     }
 
     /// Process the replies (all of them, or those before `failure`), delete what the target
-    /// acknowledged, and answer the client. Ref: migrateCommand after the writes.
+    /// acknowledged, and hand the outcome to the op's owner. Ref: migrateCommand after the
+    /// writes.
     fn migrate_finish(&mut self, now: Now, op: Op, failure: Option<Failure>) {
         if failure == Some(Failure::Connect) {
-            return self.migrate_reply(now, op, Err(ErrorReply::msg(IOERR_CONNECT)));
+            return self.migrate_reply(now, op, Outcome::failed(IOERR_CONNECT));
         }
         let hdr = op.auth as usize + op.select as usize;
         if op.lines.len() < hdr {
             self.migrate_drop_socket(&op.name);
-            return self.migrate_reply(now, op, Err(ErrorReply::msg(IOERR_READ)));
+            return self.migrate_reply(now, op, Outcome::failed(IOERR_READ));
         }
         let auth_err = op.auth && op.lines[0].first() == Some(&b'-');
         let select_idx = op.auth as usize;
         let select_err = op.select && op.lines[select_idx].first() == Some(&b'-');
+        let ncmds = op.cmds.len();
+        let cmd_lines: Vec<Vec<u8>> = op.lines.iter().skip(hdr).take(ncmds).cloned().collect();
+        let mut socket_error = cmd_lines.len() < ncmds;
         let mut target_err: Option<Vec<u8>> = None;
         let mut deleted: Vec<Vec<u8>> = Vec::new();
-        let mut socket_error = false;
+        let mut moved = 0;
         for (j, key) in op.sent.iter().enumerate() {
-            let Some(line) = op.lines.get(hdr + j) else {
+            let Some(line) = op.lines.get(hdr + ncmds + j) else {
                 socket_error = true;
                 break;
             };
@@ -454,8 +536,11 @@ impl Node {
                     };
                     target_err = Some(src[1..].to_vec());
                 }
-            } else if !op.req.copy {
-                deleted.push(key.clone());
+            } else {
+                moved += 1;
+                if !op.req.copy {
+                    deleted.push(key.clone());
+                }
             }
         }
         if !deleted.is_empty() {
@@ -465,7 +550,7 @@ impl Node {
             self.migrate_drop_socket(&op.name);
         }
         if let Some(s) = self.migrate.sockets.get_mut(&op.name) {
-            s.last_dbid = if target_err.is_none() && !socket_error {
+            s.last_dbid = if target_err.is_none() && !socket_error && !select_err {
                 Some(op.req.dbid)
             } else {
                 None
@@ -479,7 +564,12 @@ impl Node {
             None if socket_error => Err(ErrorReply::msg(IOERR_READ)),
             None => Ok(&b"OK"[..]),
         };
-        self.migrate_reply(now, op, result);
+        let outcome = Outcome {
+            cmd_lines,
+            moved,
+            result,
+        };
+        self.migrate_reply(now, op, outcome);
     }
 
     /// Delete the migrated keys as one `DEL k…` through the keyspace, so WATCH, keyspace
@@ -506,22 +596,27 @@ impl Node {
         self.serve_ready_keys(now);
     }
 
-    /// Answer the waiting client (if still connected) and let it read on.
-    fn migrate_reply(&mut self, now: Now, op: Op, result: Result<&[u8], ErrorReply>) {
-        let Some(mut sess) = self.sessions.remove(&op.conn) else {
+    /// Hand the outcome to the op's owner: answer the waiting client (if still connected) and
+    /// let it read on, or tell the slot job.
+    fn migrate_reply(&mut self, now: Now, op: Op, outcome: Outcome) {
+        let conn = match op.owner {
+            Owner::Client(conn) => conn,
+            Owner::Job => return self.migrate_job_done(now, outcome),
+        };
+        let Some(mut sess) = self.sessions.remove(&conn) else {
             return;
         };
         if sess.client.blocked && !sess.closing {
             sess.client.blocked = false;
             let start = sess.client.out.len();
-            match result {
+            match outcome.result {
                 Ok(s) => sess.client.reply().simple(s),
                 Err(e) => sess.client.reply().error(&e),
             }
             self.after_reply(&mut sess.client, start);
             self.consume(now, &mut sess, &[]);
         }
-        self.sessions.insert(op.conn, sess);
+        self.sessions.insert(conn, sess);
     }
 
     /// After an op ends: every client whose input waited runs it now (unless another MIGRATE
@@ -538,6 +633,8 @@ impl Node {
             .collect();
         self.blocking.unblocked.extend(waiting);
         self.process_unblocked(now);
+        // Then the slot job's next step (clients got their turn first).
+        self.migrate_job_step(now);
     }
 }
 

@@ -1,0 +1,205 @@
+//! A `CLUSTER MIGRATESLOTS` job whose target stops answering mid-way (SIGSTOP for longer than
+//! the job's TIMEOUT) stops with the error in `STATUS`, leaving the slot in progress MIGRATING
+//! on the source and IMPORTING on the target (what `redis-cli --cluster fix` repairs), every
+//! key still readable through redirects; the same command again skips the slots already moved and
+//! finishes the rest: then every key is on the target exactly once, with its value. A client
+//! keeps writing and reading throughout and sees only redirects it can follow.
+// A process test: it polls real processes against wall-clock deadlines.
+#![allow(clippy::disallowed_methods)]
+mod cluster_support;
+mod migrate_support;
+
+use std::time::Duration;
+
+use cluster_support::{
+    all_logs, create_cluster, start_nodes, wait_agree, wait_for, wait_state_ok, Kind, Node, Reply,
+    TempDir, NODE_TIMEOUT_MS,
+};
+use migrate_support::{run_all, slot_tags, status_field, ClusterClient, Load};
+
+const SLOTS: u16 = 100;
+const PER_SLOT: usize = 40;
+
+fn open_marks(n: &Node) -> Vec<String> {
+    n.nodes()
+        .into_iter()
+        .find(|l| l.has("myself"))
+        .unwrap()
+        .slots
+        .into_iter()
+        .filter(|s| s.starts_with('['))
+        .collect()
+}
+
+#[test]
+fn migrateslots_resumes_after_the_target_hung() {
+    if Kind::Ours.program() == std::path::Path::new("redis-server") {
+        return; // Redis 7.0 has no CLUSTER MIGRATESLOTS.
+    }
+    let root = TempDir::new("migrateslots-resume");
+    let nodes = start_nodes(Kind::Ours, 2, &root.0, NODE_TIMEOUT_MS);
+    create_cluster(&nodes, 2);
+    let (src, dst) = (&nodes[0], &nodes[1]);
+    let (src_id, dst_id) = (src.myid(), dst.myid());
+    let tags = slot_tags();
+    let mut data = Vec::new();
+    for slot in 0..SLOTS {
+        for j in 0..PER_SLOT {
+            let k = format!("{{{}}}:k{j}", tags[slot as usize]);
+            data.push(vec!["SET".to_string(), k, format!("value-{slot}-{j}")]);
+        }
+    }
+    run_all(src.port, &data);
+    let load = Load::start(src.port, 200);
+
+    let end = (SLOTS - 1).to_string();
+    let migrate = [
+        "CLUSTER",
+        "MIGRATESLOTS",
+        "SLOTSRANGE",
+        "0",
+        &end,
+        "NODE",
+        &dst_id,
+        "BATCH",
+        "5",
+        "TIMEOUT",
+        "1000",
+    ];
+    assert_eq!(src.cmd(&migrate), Reply::Status("OK".into()));
+    wait_for("some keys moved", Duration::from_secs(60), || {
+        let moved: u64 = status_field(src.port, "keys_moved")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if moved >= 200 {
+            Ok(())
+        } else {
+            Err(format!("{moved} moved"))
+        }
+    });
+    // The target hangs (SIGSTOP) longer than the job's TIMEOUT: the job gives up. Once the
+    // target runs again it executes the RESTOREs it had read: copies of keys the source kept.
+    let signal = |sig: &str| {
+        let ok = std::process::Command::new("kill")
+            .args([sig, &dst.pid().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill {sig}");
+    };
+    signal("-STOP");
+    let failed = wait_for(
+        "the job to fail",
+        Duration::from_secs(30),
+        || match status_field(src.port, "state").as_deref() {
+            Some("running") => Err("running".into()),
+            Some(s) => Ok(s.to_string()),
+            None => Err("no STATUS".into()),
+        },
+    );
+    signal("-CONT");
+    assert_eq!(failed, "failed");
+    let error = status_field(src.port, "last_error").unwrap_or_default();
+    assert!(error.contains("IOERR"), "{error}");
+    let done: u16 = status_field(src.port, "slots_done")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(done < SLOTS - 1, "the job finished before it was cut");
+    // Open and consistent: at most the slot in progress and the next one (when the target's
+    // reply to `NODE s` + `IMPORTING s+1` was lost), MIGRATING here towards the target and
+    // IMPORTING there from here (or already the target's).
+    let here = open_marks(src);
+    let there = open_marks(dst);
+    assert!(!here.is_empty() || !there.is_empty(), "no open slot");
+    for m in &here {
+        let ok = [done, done + 1]
+            .iter()
+            .any(|s| *m == format!("[{s}->-{dst_id}]"));
+        assert!(ok, "source shows {m} (slot {done} in progress)");
+    }
+    for m in &there {
+        let ok = [done, done + 1]
+            .iter()
+            .any(|s| *m == format!("[{s}-<-{src_id}]"));
+        assert!(ok, "target shows {m} (slot {done} in progress)");
+    }
+    // Every key is still readable (ASK for the moved ones).
+    let mut c = ClusterClient::new(src.port);
+    for cmd in data.iter().step_by(7) {
+        let r = c.keyed(&["GET", &cmd[1]]).unwrap();
+        assert_eq!(
+            r,
+            Reply::Bulk(Some(cmd[2].clone().into_bytes())),
+            "{}",
+            cmd[1]
+        );
+    }
+
+    // The same command again: the finished slots are skipped, the rest move.
+    assert_eq!(src.cmd(&migrate), Reply::Status("OK".into()));
+    let state = wait_for(
+        "the retry to end",
+        Duration::from_secs(120),
+        || match status_field(src.port, "state").as_deref() {
+            Some("running") => Err("running".into()),
+            Some(s) => Ok(s.to_string()),
+            None => Err("no STATUS".into()),
+        },
+    );
+    assert_eq!(
+        state,
+        "done",
+        "{:?}\n{}",
+        status_field(src.port, "last_error"),
+        all_logs(&nodes)
+    );
+    assert_eq!(
+        status_field(src.port, "slots_skipped"),
+        Some(done.to_string())
+    );
+    let res = load.stop();
+    assert!(
+        res.problems.is_empty(),
+        "load problems: {:#?}",
+        res.problems
+    );
+
+    let within = Duration::from_secs(30);
+    wait_agree(&nodes, within);
+    wait_state_ok(&nodes, within);
+    assert!(open_marks(src).is_empty() && open_marks(dst).is_empty());
+    for slot in 0..SLOTS {
+        let s = slot.to_string();
+        assert_eq!(
+            src.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &s]),
+            Reply::Int(0),
+            "slot {slot} on the source"
+        );
+    }
+    let mut c = ClusterClient::new(src.port);
+    for cmd in &data {
+        let r = c.keyed(&["GET", &cmd[1]]).unwrap();
+        assert_eq!(
+            r,
+            Reply::Bulk(Some(cmd[2].clone().into_bytes())),
+            "{}",
+            cmd[1]
+        );
+    }
+    for (k, v) in &res.model {
+        let r = c.keyed(&["GET", k]).unwrap();
+        assert_eq!(r, Reply::Bulk(Some(v.clone().into_bytes())), "{k}");
+    }
+    let total: i64 = nodes
+        .iter()
+        .map(|n| match n.cmd(&["DBSIZE"]) {
+            Reply::Int(k) => k,
+            r => panic!("{r:?}"),
+        })
+        .sum();
+    assert_eq!(
+        total as usize,
+        data.len() + res.model.len(),
+        "a key on both sides"
+    );
+}
