@@ -51,8 +51,11 @@ fn spawn(program: &Path, dir: &Path, extra: &[&str]) -> Proc {
                 std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
             );
         }
-        if std::net::TcpStream::connect(("127.0.0.1", p.port)).is_ok() {
-            return p;
+        // Serving, not just listening: redis-server answers -LOADING while it reads a file.
+        if let Ok(mut c) = Client::connect(&format!("127.0.0.1:{}", p.port)) {
+            if c.send(&["PING"]).is_ok() && c.read_reply().is_ok_and(|r| r == b"+PONG\r\n") {
+                return p;
+            }
         }
         assert!(Instant::now() < deadline, "server did not start");
         std::thread::sleep(Duration::from_millis(20)); // polling interval

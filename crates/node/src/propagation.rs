@@ -6,6 +6,18 @@
 //! clock or random becomes absolute (`EXPIRE` → `PEXPIREAT`, `SET … EX` → `SET … PXAT`, `SPOP`
 //! → `SREM`), so an AOF replayed later or a replica applying the stream holds the same data.
 //!
+//! Two more things reach both sinks from here:
+//!
+//! - Keys deleted because their TTL passed (lazily, by a command that touched them, or by the
+//!   active expiry cycle) are propagated as `DEL`, so a replica (which never expires keys by
+//!   itself) and an AOF replayed after the TTL agree with the master. Ref: db.c
+//!   `deleteExpiredKeyAndPropagate` / `propagateDeletion` (7.0 writes `DEL` with
+//!   `lazyfree-lazy-expire no`, our only mode).
+//! - The writes of one EXEC are wrapped in `MULTI` … `EXEC`, `MULTI` going out just before the
+//!   first write and `EXEC` after the last, and nothing when the transaction wrote nothing, so
+//!   a replica applies them at once and an AOF cut inside them loses all of them. Ref: multi.c
+//!   `execCommand` / `execCommandPropagateMulti`, server.c `propagatePendingCommands`.
+//!
 //! Ref: `expire.c` `expireGenericCommand`, `t_string.c` `setGenericCommand`, `t_set.c`
 //! `spopWithCountCommand` (7.0 propagates these rewritten forms).
 
@@ -14,21 +26,92 @@ use hashslot_types::Now;
 
 use crate::Node;
 
+/// The MULTI/EXEC state of the EXEC being run, if any.
+#[derive(Debug, Default)]
+pub(crate) struct TxnPropagation {
+    /// EXEC is running its queued commands.
+    in_exec: bool,
+    /// `MULTI` went out for this EXEC; the db of the last command fed since (its `EXEC`
+    /// follows there, so no `SELECT` comes between).
+    multi_db: Option<usize>,
+}
+
 impl Node {
     /// A write that changed the dataset just ran on `db` with `args` and replied `reply`:
     /// rewrite it once and feed the AOF and the replication stream, each when it listens.
     pub(crate) fn propagate(&mut self, now: Now, db: usize, args: &[&[u8]], reply: &[u8]) {
-        let to_aof = self.aof_accepts_feed();
-        let to_replicas = self.repl_accepts_feed();
-        if !to_aof && !to_replicas {
+        if !self.propagation_listens() {
             return;
         }
         let cmds = for_propagation(&self.dbs[db], args, reply);
-        if to_aof {
-            self.aof_append(db, &cmds);
+        self.feed_both(now, db, &cmds);
+    }
+
+    /// Keys of `db` just deleted because their TTL passed: a `DEL` for each.
+    // Called from `Node::drain_expired` (multi.rs) and EXEC (commands/multi.rs) once those
+    // call sites are wired; until then only the tests below call it.
+    #[allow(dead_code)]
+    pub(crate) fn propagate_expired(&mut self, now: Now, db: usize, keys: &[Vec<u8>]) {
+        if keys.is_empty() || !self.propagation_listens() {
+            return;
         }
-        if to_replicas {
-            self.repl_feed(now, db, &cmds);
+        let cmds: Vec<Vec<Vec<u8>>> = keys
+            .iter()
+            .map(|k| vec![b"DEL".to_vec(), k.clone()])
+            .collect();
+        self.feed_both(now, db, &cmds);
+    }
+
+    /// EXEC starts running its queued commands: the first write propagated from now on is
+    /// preceded by `MULTI`.
+    // Called from `Node::drain_expired` (multi.rs) and EXEC (commands/multi.rs) once those
+    // call sites are wired; until then only the tests below call it.
+    #[allow(dead_code)]
+    pub(crate) fn propagate_exec_begin(&mut self) {
+        self.persistence.txn = TxnPropagation {
+            in_exec: true,
+            multi_db: None,
+        };
+    }
+
+    /// EXEC ran its queue: close the `MULTI` with `EXEC` if one went out.
+    // Called from `Node::drain_expired` (multi.rs) and EXEC (commands/multi.rs) once those
+    // call sites are wired; until then only the tests below call it.
+    #[allow(dead_code)]
+    pub(crate) fn propagate_exec_end(&mut self, now: Now) {
+        let txn = std::mem::take(&mut self.persistence.txn);
+        if let Some(db) = txn.multi_db {
+            self.feed_sinks(now, db, &[vec![b"EXEC".to_vec()]]);
+        }
+    }
+
+    /// Whether the AOF or the replication stream takes writes now.
+    fn propagation_listens(&self) -> bool {
+        self.aof_accepts_feed() || self.repl_accepts_feed()
+    }
+
+    /// Feed `cmds`, opening the transaction's `MULTI` first when this is its first write.
+    fn feed_both(&mut self, now: Now, db: usize, cmds: &[Vec<Vec<u8>>]) {
+        if cmds.is_empty() {
+            return;
+        }
+        let txn = &mut self.persistence.txn;
+        let open = txn.in_exec && txn.multi_db.is_none();
+        if txn.in_exec {
+            txn.multi_db = Some(db);
+        }
+        if open {
+            self.feed_sinks(now, db, &[vec![b"MULTI".to_vec()]]);
+        }
+        self.feed_sinks(now, db, cmds);
+    }
+
+    fn feed_sinks(&mut self, now: Now, db: usize, cmds: &[Vec<Vec<u8>>]) {
+        if self.aof_accepts_feed() {
+            self.aof_append(db, cmds);
+        }
+        if self.repl_accepts_feed() {
+            self.repl_feed(now, db, cmds);
         }
     }
 }
@@ -159,6 +242,59 @@ mod tests {
                 b"0.1".to_vec(),
                 b"KEEPTTL".to_vec()
             ]]
+        );
+    }
+
+    /// A node with the AOF on (an empty dataset loaded), whose AOF buffer the tests read.
+    fn aof_node() -> (Node, Now) {
+        let now = Now::new(
+            hashslot_types::Instant::from_nanos(0),
+            hashslot_types::UnixMillis(1_700_000_000_000),
+        );
+        let mut config = crate::Config::default();
+        config.appendonly = true;
+        config.save.clear();
+        let mut n = Node::new(config, 1, now, crate::ProcessInfo::default());
+        n.load_data(now, &mut |_: &str| Ok(None)).unwrap();
+        n.persistence.aof.buf.clear();
+        (n, now)
+    }
+
+    #[test]
+    fn exec_writes_are_wrapped_in_multi_exec() {
+        let (mut n, now) = aof_node();
+        n.propagate_exec_begin();
+        n.propagate(now, 0, &[b"SET", b"a", b"1"], b"+OK\r\n");
+        n.propagate(now, 1, &[b"DEL", b"b"], b":1\r\n");
+        n.propagate_exec_end(now);
+        assert_eq!(
+            String::from_utf8_lossy(&n.persistence.aof.buf),
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*1\r\n$5\r\nMULTI\r\n\
+             *3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n\
+             *2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*2\r\n$3\r\nDEL\r\n$1\r\nb\r\n\
+             *1\r\n$4\r\nEXEC\r\n"
+        );
+    }
+
+    #[test]
+    fn exec_without_writes_propagates_nothing() {
+        let (mut n, now) = aof_node();
+        n.propagate_exec_begin();
+        n.propagate_exec_end(now);
+        assert!(n.persistence.aof.buf.is_empty());
+        // And the next write outside EXEC is not wrapped.
+        n.propagate(now, 0, &[b"DEL", b"k"], b":1\r\n");
+        assert!(!String::from_utf8_lossy(&n.persistence.aof.buf).contains("MULTI"));
+    }
+
+    #[test]
+    fn expired_keys_are_propagated_as_del() {
+        let (mut n, now) = aof_node();
+        n.propagate_expired(now, 0, &[b"x".to_vec(), b"y".to_vec()]);
+        assert_eq!(
+            String::from_utf8_lossy(&n.persistence.aof.buf),
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*2\r\n$3\r\nDEL\r\n$1\r\nx\r\n\
+             *2\r\n$3\r\nDEL\r\n$1\r\ny\r\n"
         );
     }
 

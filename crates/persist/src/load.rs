@@ -67,6 +67,9 @@ pub struct LoadInfo {
     pub resize_hints: Vec<(usize, u64, u64)>,
     /// The stored checksum (0 = the file was saved without one, or version < 5).
     pub checksum: u64,
+    /// Bytes of the input the RDB image took, footer included: in an AOF with an RDB
+    /// preamble the commands start here.
+    pub consumed: usize,
 }
 
 impl LoadInfo {
@@ -247,6 +250,7 @@ fn load_inner(
             }
         }
     }
+    info.consumed = rd.pos;
     Ok(info)
 }
 

@@ -153,13 +153,22 @@ fn restore(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
         return c.reply().ok();
     }
     node.dbs[dbi].insert(key, value, (ttl != 0).then_some(ttl), now.wall);
-    let _ = (idle, freq); // LRU/LFU hints: the keyspace has no setter for them yet.
+    // Ref: objectSetLRUOrLFU: with no LFU maxmemory policy (we have none) IDLETIME sets the
+    // access time OBJECT IDLETIME reports and FREQ is ignored, as OBJECT FREQ then refuses.
+    let _ = freq;
+    let idle_s = idle.map(|i| i.to_string());
+    if let Some(i) = idle {
+        node.dbs[dbi].set_idle_secs(key, i as u64, now.wall);
+    }
     node.dirty += 1;
     node.after_write(now, dbi, idx, args, pre);
     // Propagated with an absolute TTL (Ref: restoreCommand rewrites argv to ABSTTL).
     let mut prop: Vec<&[u8]> = vec![b"RESTORE", key, ttl_s.as_bytes(), args[3], b"REPLACE"];
     if ttl != 0 {
         prop.push(b"ABSTTL");
+    }
+    if let Some(i) = &idle_s {
+        prop.extend([b"IDLETIME".as_slice(), i.as_bytes()]);
     }
     // To the AOF and to replicas alike: a key MIGRATEd in must reach this master's replicas.
     node.propagate(now, dbi, &prop, b"");

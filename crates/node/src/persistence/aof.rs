@@ -8,8 +8,12 @@
 //!   expiries made absolute, SPOP as SREM…), with SELECT on a db change. The buffer leaves as one
 //!   `FileWrite` when a client's replies are flushed (Redis's `beforeSleep`).
 //! - `appendfsync always`: a `FileSync` follows each write, and every reply produced after the
-//!   write is held by the node (`Node::push_send`) until that sync completes. `everysec`: a
-//!   `FileSync` at most once a second from the cron. `no`: never.
+//!   write is held by the node (`Node::push_send`) until that sync completes. While one fsync
+//!   is in flight, later writes wait in the buffer and go out together under the next one
+//!   (group commit, as Redis's one fsync per event-loop turn). `everysec`: a `FileSync` at
+//!   most once a second from the cron. `no`: never.
+//! - The writes of an EXEC are wrapped in `MULTI`/`EXEC` by `crate::propagation`; at load a
+//!   transaction runs at its `EXEC`, and one the file ends inside is dropped whole.
 //! - All AOF file work (incr appends, base commits, manifest commits) goes through the one
 //!   ordered file writer, so a manifest naming a base is committed after the base is.
 //! - BGREWRITEAOF: a new incr file is opened and named in the manifest at once; the new base
@@ -17,8 +21,10 @@
 //!   when it is committed the manifest is replaced (`base = new`, `incr = [new]`) and the old
 //!   files are removed after that commit completes.
 //! - Start: the manifest's base and incr files are replayed. With no manifest (or a legacy
-//!   single `appendfilename` in `dir`, or a torn tail that was skipped), a new base is written
-//!   from the loaded dataset before serving, so a file is never appended after a torn record.
+//!   single `appendfilename` in `dir`, plain or with an RDB preamble, or a torn tail that was
+//!   skipped), a new base is written from the loaded dataset before serving, so a file is never
+//!   appended after a torn record. Redis `truncate(2)`s the torn file instead; the data and
+//!   the log lines are the same, only the file layout differs.
 
 use bytes::Bytes;
 use hashslot_resp::{Limits, RequestParser};
@@ -64,8 +70,11 @@ pub(crate) struct Aof {
     /// The highest sync token asked for and the highest completed (`always`).
     pub sync_asked: u64,
     pub sync_done: u64,
-    /// Outputs held until a sync completes: (token, output).
+    /// Outputs held until a sync completes: (token, output); [`NEXT_SYNC`] for the sync not
+    /// asked for yet (the buffer waiting behind the fsync in flight).
     pub held: std::collections::VecDeque<(u64, Output)>,
+    /// `always`: the buffer waits for the fsync in flight to complete (group commit).
+    pub deferred: bool,
     /// A rewrite's new incr (and base) under way.
     pub rewriting: Option<(Part, Part)>,
     pub rewrite_scheduled: bool,
@@ -78,6 +87,14 @@ pub(crate) struct Aof {
     /// A torn tail was skipped at load: start from a new base.
     pub truncated: bool,
 }
+
+/// A transaction being read from an AOF: where the file was valid before its `MULTI`, and
+/// its commands (table index, arguments) to run at `EXEC`.
+type OpenMulti = (usize, Vec<(usize, Vec<Vec<u8>>)>);
+
+/// The held-output mark of the sync that will cover the deferred buffer (see
+/// `Node::aof_write_buffer`); relabelled with its token when it is asked for.
+const NEXT_SYNC: u64 = u64::MAX;
 
 fn resp(args: &[&[u8]], out: &mut Vec<u8>) {
     out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
@@ -205,6 +222,11 @@ impl Node {
         Ok(report)
     }
 
+    /// Replay one AOF file (an RDB base or preamble, then commands). Ref: aof.c
+    /// `loadSingleAppendOnlyFile` (7.0): commands between `MULTI` and `EXEC` are queued and run
+    /// at `EXEC`; a file that ends inside a command, or inside a transaction, is cut back to the
+    /// last complete command outside a transaction when `aof-load-truncated yes` and it is the
+    /// last file, and is an error otherwise.
     fn aof_load_file(
         &mut self,
         now: Now,
@@ -214,18 +236,18 @@ impl Node {
         report: &mut LoadReport,
     ) -> Result<(), LoadError> {
         report.files.push(path.to_owned());
-        let mut rest = bytes;
+        let name = path.rsplit('/').next().unwrap_or(path).to_owned();
+        let mut pos = 0;
         if bytes.starts_with(b"REDIS") {
-            // An RDB base (or preamble): its length is found by loading it.
-            let (keys, expired) =
-                self.load_rdb_bytes(now, bytes)
-                    .map_err(|error| LoadError::Rdb {
-                        file: path.to_owned(),
-                        error,
-                    })?;
-            report.expired += expired;
-            let _ = keys;
-            rest = &[];
+            // An RDB base (or a preamble followed by commands, as Redis 4 to 6 wrote).
+            let info = self
+                .load_rdb_bytes(now, bytes)
+                .map_err(|error| LoadError::Rdb {
+                    file: path.to_owned(),
+                    error,
+                })?;
+            report.expired += info.expired_skipped;
+            pos = info.consumed;
         }
         let mut parser = RequestParser::new(Limits::default());
         let conn = ConnId(u64::MAX);
@@ -235,61 +257,108 @@ impl Node {
             fd: -1,
         };
         let mut client = crate::session::Client::new(conn, 0, addr, now.mono, true);
-        let mut pos = 0;
-        while pos < rest.len() {
-            let buf = &rest[pos..];
+        // The commands of an open MULTI, and where the file was valid before it.
+        let mut queued: Option<OpenMulti> = None;
+        let format_error = |detail: String| LoadError::Aof {
+            file: path.to_owned(),
+            error: detail,
+        };
+        let eof_at = loop {
+            if pos >= bytes.len() {
+                break None;
+            }
+            let buf = &bytes[pos..];
+            if buf[0] != b'*' {
+                // Ref: the loader reads `*<argc>` first and calls anything else a format error
+                // (an inline command is not an AOF record).
+                break Some(Err(format_error(format!(
+                    "Bad file format reading the append only file {name}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>"
+                ))));
+            }
             match parser.parse(buf) {
                 Ok(Some(n)) => {
                     let args: Vec<&[u8]> = parser.args(buf).collect();
-                    if let Some(name) = args.first() {
-                        if name.eq_ignore_ascii_case(b"multi") || name.eq_ignore_ascii_case(b"exec")
-                        {
-                        } else if let crate::table::Lookup::Found(idx) = self.table.lookup(&args) {
-                            self.call(now, &mut client, idx, &args);
-                            client.out.clear();
-                        } else {
-                            return Err(LoadError::Aof {
-                                file: path.to_owned(),
-                                error: format!(
-                                    "Unknown command '{}' reading the append only file",
-                                    String::from_utf8_lossy(name)
-                                ),
-                            });
+                    let cmd = args.first().copied().unwrap_or(b"");
+                    if cmd.eq_ignore_ascii_case(b"multi") {
+                        queued = Some((pos, Vec::new()));
+                    } else if cmd.eq_ignore_ascii_case(b"exec") {
+                        if let Some((_, cmds)) = queued.take() {
+                            for (idx, argv) in cmds {
+                                let a: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+                                self.call(now, &mut client, idx, &a);
+                                client.out.clear();
+                            }
                         }
+                    } else if let crate::table::Lookup::Found(idx) = self.table.lookup(&args) {
+                        match queued.as_mut() {
+                            Some((_, cmds)) => {
+                                cmds.push((idx, args.iter().map(|a| a.to_vec()).collect()))
+                            }
+                            None => {
+                                self.call(now, &mut client, idx, &args);
+                                client.out.clear();
+                            }
+                        }
+                    } else {
+                        break Some(Err(format_error(format!(
+                            "Unknown command '{}' reading the append only file {name}",
+                            String::from_utf8_lossy(cmd)
+                        ))));
                     }
                     parser.reset();
                     pos += n;
                 }
-                Ok(None) => {
-                    if last && self.config.get("aof-load-truncated").as_deref() != Some("no") {
-                        self.log(
-                            LogLevel::Warning,
-                            format!("!!! Warning: short read while loading the AOF file {path}!!!"),
-                        );
-                        self.log(
-                            LogLevel::Warning,
-                            format!(
-                                "AOF {path} loaded anyway because aof-load-truncated is enabled"
-                            ),
-                        );
-                        report.truncated = true;
-                        self.persistence.aof.truncated = true;
-                        return Ok(());
-                    }
-                    return Err(LoadError::Aof {
-                        file: path.to_owned(),
-                        error: "Unexpected end of file".into(),
-                    });
-                }
-                Err(e) => {
-                    return Err(LoadError::Aof {
-                        file: path.to_owned(),
-                        error: e.to_string(),
-                    })
+                // The file ends inside this command.
+                Ok(None) => break Some(Ok(())),
+                Err(_) => {
+                    break Some(Err(format_error(format!(
+                        "Bad file format reading the append only file {name}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>"
+                    ))))
                 }
             }
+        };
+        let valid_up_to = match (eof_at, queued) {
+            (None, None) => return Ok(()),
+            (Some(Err(e)), _) => return Err(e),
+            (_, Some((before_multi, _))) => {
+                self.log(
+                    LogLevel::Warning,
+                    format!("Revert incomplete MULTI/EXEC transaction in AOF file {name}"),
+                );
+                before_multi
+            }
+            (Some(Ok(())), None) => pos,
+        };
+        let allowed = self.config.get("aof-load-truncated").as_deref() != Some("no");
+        if allowed {
+            self.log(
+                LogLevel::Warning,
+                format!("!!! Warning: short read while loading the AOF file {name}!!!"),
+            );
+            // Redis truncate(2)s the file here; we drop the torn bytes by starting from a new
+            // base written from what was loaded (see `aof_start`), so no file is cut in place.
+            self.log(
+                LogLevel::Warning,
+                format!("!!! Truncating the AOF {name} at offset {valid_up_to} !!!"),
+            );
+            if !last {
+                return Err(LoadError::AofTruncated {
+                    file: path.to_owned(),
+                    error: "Fatal error: the truncated file is not the last file".into(),
+                });
+            }
+            self.log(
+                LogLevel::Warning,
+                format!("AOF {name} loaded anyway because aof-load-truncated is enabled"),
+            );
+            report.truncated = true;
+            self.persistence.aof.truncated = true;
+            return Ok(());
         }
-        Ok(())
+        Err(LoadError::AofTruncated {
+            file: path.to_owned(),
+            error: format!("Unexpected end of file reading the append only file {name}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server."),
+        })
     }
 
     /// After loading: open the AOF for appending (a new base first when there is no manifest,
@@ -390,7 +459,9 @@ impl Node {
 
     /// Close the current incr file and open `incr` (new, empty) for appending.
     fn aof_switch_incr(&mut self, incr: Part) {
-        self.aof_write_buffer();
+        // Everything written so far belongs to the old file (a rewrite's base is taken after
+        // it), even what waits behind an fsync in flight.
+        self.aof_flush_buffer();
         if let Some(old) = self.persistence.aof.file.take() {
             let token = self.aof_sync_token();
             self.outputs
@@ -442,10 +513,17 @@ impl Node {
             .insert(token.0, Wait::Aof(AofWait::Manifest { remove }));
     }
 
-    /// A sync token whose completion releases held replies (`always`).
+    /// A sync token whose completion releases held replies (`always`), including those held
+    /// for the next sync.
     fn aof_sync_token(&mut self) -> PersistToken {
         let token = self.persistence.token();
         self.persistence.aof.sync_asked = token.0;
+        for (t, _) in self.persistence.aof.held.iter_mut().rev() {
+            if *t != NEXT_SYNC {
+                break;
+            }
+            *t = token.0;
+        }
         self.persistence
             .waits
             .insert(token.0, Wait::Aof(AofWait::Sync));
@@ -475,8 +553,25 @@ impl Node {
 
     /// Hand the buffered commands to the driver (and, under `always`, ask for the fsync that
     /// releases the replies produced from now on). Called before a client's replies leave.
+    ///
+    /// Group commit under `always` (Redis fsyncs once per event-loop turn for every client
+    /// served in it): while an fsync is in flight, the buffer is kept and every reply is held
+    /// behind the *next* fsync, which is asked for, covering all of them, when the one in
+    /// flight completes. One fsync per round trip of the disk, not one per client.
     pub(crate) fn aof_write_buffer(&mut self) {
+        let always = self.config.appendfsync == AppendFsync::Always;
+        let aof = &self.persistence.aof;
+        if always && aof.sync_asked > aof.sync_done && !aof.buf.is_empty() {
+            self.persistence.aof.deferred = true;
+            return;
+        }
+        self.aof_flush_buffer();
+    }
+
+    /// Write the buffer now (and, under `always`, ask for its fsync), in flight or not.
+    fn aof_flush_buffer(&mut self) {
         let aof = &mut self.persistence.aof;
+        aof.deferred = false;
         if aof.buf.is_empty() {
             return;
         }
@@ -507,7 +602,9 @@ impl Node {
     /// Queue an output behind pending `always` fsyncs, if any.
     pub(crate) fn push_held(&mut self, out: Output) {
         let aof = &mut self.persistence.aof;
-        if aof.sync_asked > aof.sync_done || !aof.held.is_empty() {
+        if aof.deferred {
+            aof.held.push_back((NEXT_SYNC, out));
+        } else if aof.sync_asked > aof.sync_done || !aof.held.is_empty() {
             let t = aof.sync_asked;
             aof.held.push_back((t, out));
         } else {
@@ -545,6 +642,10 @@ impl Node {
                     }
                     let (_, out) = aof.held.pop_front().expect("front");
                     self.outputs.push_back(out);
+                }
+                // The writes that waited behind this fsync go now, under one fsync.
+                if self.persistence.aof.deferred {
+                    self.aof_flush_buffer();
                 }
             }
             AofWait::Manifest { remove } => match result {
@@ -607,7 +708,7 @@ impl Node {
         if !self.persistence.aof.on {
             return;
         }
-        self.aof_write_buffer();
+        self.aof_flush_buffer();
         if let Some(file) = self.persistence.aof.file {
             let token = self.aof_sync_token();
             self.outputs.push_back(Output::FileSync { file, token });

@@ -83,12 +83,41 @@ impl Node {
         }
     }
 
+    /// The aux fields of a save now: with `repl-stream-db`, `repl-id` and `repl-offset` when
+    /// the node has a replication history worth keeping (Redis's `rdbPopulateSaveInfo`).
     pub(crate) fn rdb_aux(&self, aof_base: bool) -> Aux {
         Aux {
             used_mem: self.used_memory(),
             aof_base,
+            repl: self.rdb_repl_aux(),
             ..Aux::default()
         }
+    }
+
+    /// Ref: rdb.c rdbPopulateSaveInfo (7.0): a master with a backlog, or a replica that is
+    /// (or was) in sync with its master, saves its replication id and offset so that, loaded
+    /// again, it can offer them to a partial resync. A fresh master saves none.
+    ///
+    /// `repl-stream-db` is 0: the stream's selected db lives inside the replication module
+    /// (`slaveseldb`, the master client's db), which does not expose it; in cluster mode only
+    /// db 0 exists, so the value is exact there.
+    pub(crate) fn rdb_repl_aux(&self) -> Option<hashslot_persist::ReplAux> {
+        use crate::replication::Role;
+        let history = match &self.repl.role {
+            Role::Master(m) if m.history().backlog.is_some() => m.history(),
+            Role::Replica(r)
+                if r.state() == hashslot_repl::LinkState::Connected
+                    || r.history().backlog.is_some() =>
+            {
+                r.history()
+            }
+            _ => return None,
+        };
+        Some(hashslot_persist::ReplAux {
+            stream_db: 0,
+            repl_id: history.replid.as_str().into_owned(),
+            repl_offset: history.master_repl_offset,
+        })
     }
 
     /// A temporary file name beside `dbfilename` (Redis's `temp-<pid>.rdb`, made unique).
