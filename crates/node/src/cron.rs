@@ -15,7 +15,7 @@ impl Node {
         self.active_expire(now);
         // `expired` notifications of the keys active expiry just removed.
         self.deliver_keyspace_events(None, 0);
-        self.drain_expired();
+        self.drain_expired(now);
         self.close_idle_clients(now);
         let used = self.used_memory();
         self.used_memory_peak = self.used_memory_peak.max(used);

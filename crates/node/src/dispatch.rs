@@ -353,7 +353,7 @@ impl Node {
         // Keyspace notifications the command recorded (see `pubsub::deliver_keyspace_events`).
         self.deliver_keyspace_events(Some(&mut *client), start);
         self.dirty += dirty;
-        self.drain_expired();
+        self.drain_expired(now);
         if dirty > 0 {
             self.after_write(now, client.db, idx, args, pre);
             // The one place a write that changed the dataset goes to the AOF and replicas.

@@ -273,9 +273,15 @@ impl crate::Node {
     }
 
     /// Keys deleted by expiry since the last call touch the WATCHes on them.
-    pub(crate) fn drain_expired(&mut self) {
-        for (i, db) in self.dbs.iter_mut().enumerate() {
-            let keys = db.take_expired_keys();
+    pub(crate) fn drain_expired(&mut self, now: hashslot_types::Now) {
+        for i in 0..self.dbs.len() {
+            let keys = self.dbs[i].take_expired_keys();
+            if keys.is_empty() {
+                continue;
+            }
+            // A DEL for each to the AOF and replicas, before the command that found them
+            // expired is propagated (as Redis deletes them during the key lookup).
+            self.propagate_expired(now, i, &keys);
             if self.watches.is_empty() {
                 continue;
             }

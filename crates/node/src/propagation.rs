@@ -48,9 +48,6 @@ impl Node {
     }
 
     /// Keys of `db` just deleted because their TTL passed: a `DEL` for each.
-    // Called from `Node::drain_expired` (multi.rs) and EXEC (commands/multi.rs) once those
-    // call sites are wired; until then only the tests below call it.
-    #[allow(dead_code)]
     pub(crate) fn propagate_expired(&mut self, now: Now, db: usize, keys: &[Vec<u8>]) {
         if keys.is_empty() || !self.propagation_listens() {
             return;
@@ -64,9 +61,6 @@ impl Node {
 
     /// EXEC starts running its queued commands: the first write propagated from now on is
     /// preceded by `MULTI`.
-    // Called from `Node::drain_expired` (multi.rs) and EXEC (commands/multi.rs) once those
-    // call sites are wired; until then only the tests below call it.
-    #[allow(dead_code)]
     pub(crate) fn propagate_exec_begin(&mut self) {
         self.persistence.txn = TxnPropagation {
             in_exec: true,
@@ -75,9 +69,6 @@ impl Node {
     }
 
     /// EXEC ran its queue: close the `MULTI` with `EXEC` if one went out.
-    // Called from `Node::drain_expired` (multi.rs) and EXEC (commands/multi.rs) once those
-    // call sites are wired; until then only the tests below call it.
-    #[allow(dead_code)]
     pub(crate) fn propagate_exec_end(&mut self, now: Now) {
         let txn = std::mem::take(&mut self.persistence.txn);
         if let Some(db) = txn.multi_db {

@@ -67,7 +67,7 @@ fn dump(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     let db = &mut node.dbs[c.db];
     db.expire_if_needed(args[1], now.wall);
     let payload = db.peek(args[1]).map(hashslot_persist::dump_payload);
-    node.drain_expired();
+    node.drain_expired(now);
     match payload {
         None => c.reply().null(),
         Some(Ok(p)) => c.reply().bulk(&p),
@@ -116,7 +116,7 @@ fn restore(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     let key = args[1];
     let dbi = c.db;
     node.dbs[dbi].expire_if_needed(key, now.wall);
-    node.drain_expired();
+    node.drain_expired(now);
     if !replace && node.dbs[dbi].contains_key_raw(key) {
         return c
             .reply()

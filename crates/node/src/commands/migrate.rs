@@ -115,7 +115,7 @@ fn migrate(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
             present.push(k.to_vec());
         }
     }
-    node.drain_expired();
+    node.drain_expired(now);
     if present.is_empty() {
         return c.reply().simple(b"NOKEY");
     }

@@ -119,10 +119,13 @@ fn exec(node: &mut Node, now: Now, c: &mut Client, _: &[&[u8]]) {
     let queued = m.queued.clone();
     c.multi = Some(Box::new(m));
     let was = std::mem::replace(&mut c.in_exec, true);
+    // The writes of the queue reach the AOF and replicas wrapped in MULTI … EXEC.
+    node.propagate_exec_begin();
     for q in &queued {
         let args: Vec<&[u8]> = q.argv.iter().map(|a| a.as_slice()).collect();
         node.call(now, c, q.idx, &args);
     }
+    node.propagate_exec_end(now);
     c.in_exec = was;
     c.multi = None;
 }

@@ -415,7 +415,7 @@ impl Node {
             !gone
         });
         self.ks_stats.expired_keys += expired;
-        self.drain_expired();
+        self.drain_expired(now);
         if expired > 0 && keys.is_empty() && self.dbs[0].count_keys_in_slot(slot) > 0 {
             // Only expired keys this round: look again (never empty-handed while keys remain).
             return self.migrate_job_step(now);
