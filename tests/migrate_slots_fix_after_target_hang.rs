@@ -121,17 +121,11 @@ fn redis_cli_fix_finishes_a_cut_migrateslots_job() {
             .any(|s| *m == format!("[{s}-<-{src_id}]"));
         assert!(ok, "target shows {m} (slot {done} in progress)");
     }
-    // With keys on both sides redis-cli compares their values with DEBUG DIGEST-VALUE, which
-    // this node does not implement yet; `--cluster-replace` skips the comparison (the copies
-    // are the source's own values: no client wrote during the cut).
+    // With keys on both sides redis-cli compares their values with DEBUG DIGEST-VALUE (the
+    // nodes run with `enable-debug-command local`) and, finding them equal, moves the slot on;
+    // no `--cluster-replace`, which would skip that check.
     let run = redis_cli(
-        &[
-            "--cluster",
-            "fix",
-            &src.addr(),
-            "--cluster-yes",
-            "--cluster-replace",
-        ],
+        &["--cluster", "fix", &src.addr(), "--cluster-yes"],
         Duration::from_secs(120),
     );
     if run.success != Some(true) {
@@ -141,6 +135,17 @@ fn redis_cli_fix_finishes_a_cut_migrateslots_job() {
             run.stderr,
             all_logs(&nodes)
         );
+    }
+    // When copies were found on both sides, fix compared their digests and found them equal
+    // (a digest mismatch or a failed DEBUG would have stopped it before "Replacing").
+    let fix_out = plain(&run.stdout);
+    if fix_out.contains("*** Target key exists") {
+        assert!(
+            fix_out.contains("*** Checking key values on both nodes...")
+                && fix_out.contains("*** Replacing target keys..."),
+            "{fix_out}"
+        );
+        eprintln!("fix compared the values of keys found on both sides");
     }
     let within = Duration::from_secs(30);
     wait_agree(&nodes, within);

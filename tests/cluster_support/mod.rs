@@ -170,6 +170,8 @@ impl Node {
             .args(["--cluster-node-timeout", &self.node_timeout.to_string()])
             .args(["--cluster-config-file", "nodes.conf"])
             .args(["--save", "", "--appendonly", "no", "--loglevel", "verbose"])
+            // DEBUG DIGEST-VALUE, which `redis-cli --cluster fix` asks for keys on both sides.
+            .args(["--enable-debug-command", "local"])
             .arg("--dir")
             .arg(&self.dir)
             .stdin(Stdio::null())

@@ -26,6 +26,8 @@ mod db;
 mod db_idle;
 mod db_iter;
 mod db_write;
+/// Redis's `DEBUG DIGEST` / `DEBUG DIGEST-VALUE` digests.
+pub mod digest;
 mod entry;
 // glob.rs is shared and its behaviour frozen; newer clippy prefers a different match shape.
 #[allow(clippy::collapsible_match)]

@@ -14,6 +14,7 @@ mod cluster_migrateslots;
 mod command;
 mod config;
 mod connection;
+mod debug;
 mod dump;
 mod info;
 mod migrate;
@@ -137,6 +138,7 @@ pub(crate) static TABLE: &[Spec] = &[
     dump::DUMP,
     dump::RESTORE,
     dump::RESTORE_ASKING,
+    debug::DEBUG,
     container("pubsub", -2, &["@slow"], "pubsub", "2.8.0", "A container for Pub/Sub commands", pubsub::SUBCOMMANDS, None),
     migrate::MIGRATE,
     replication::REPLCONF,
@@ -181,7 +183,7 @@ pub(crate) fn help_reply(client: &mut Client, container: &str, lines: &[&str]) {
         r.simple(l.as_bytes());
     }
     r.simple(b"HELP");
-    r.simple(b"    Print this help.");
+    r.simple(b"    Prints this help.");
 }
 
 #[cfg(test)]

@@ -401,7 +401,7 @@ pub(crate) static PARAMS: &[Param] = &[
     e("acl-pubsub-default", M, ACL_PUBSUB_DEFAULT, "resetchannels"),
     e("sanitize-dump-payload", M, SANITIZE_DUMP_PAYLOAD, "no"),
     e("enable-protected-configs", I, PROTECTED_ACTION, "no"),
-    e("enable-debug-command", I, PROTECTED_ACTION, "no"),
+    act(e("enable-debug-command", I, PROTECTED_ACTION, "no")),
     e("enable-module-command", I, PROTECTED_ACTION, "no"),
     e("cluster-preferred-endpoint-type", M, ENDPOINT_TYPE, "ip"),
     e("propagation-error-behavior", M, PROPAGATION_ERROR, "ignore"),
