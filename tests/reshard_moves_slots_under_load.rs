@@ -2,8 +2,9 @@
 //! GETKEYSINSLOT, MIGRATE … KEYS …, SETSLOT NODE) between two of our masters while a client
 //! thread keeps writing and reading its own keys, following MOVED and ASK. At the end no key is
 //! lost, no read saw a wrong value, every error the client saw was a redirect it followed, and
-//! `redis-cli --cluster check` is clean. Prints the keys/s the reshard moved (run with
-//! `HASHSLOT_CLUSTER_NODE_BIN=redis-server` to time the same scenario on Redis).
+//! `redis-cli --cluster check` is clean. Prints the keys/s and slots/s the reshard moved (run with
+//! `HASHSLOT_CLUSTER_NODE_BIN=redis-server` to time the same scenario on Redis; `RESHARD_KEYS`
+//! and `RESHARD_SLOTS` change the data set and the number of slots moved, for measurements).
 // A process test: it measures and polls real processes against wall-clock deadlines.
 #![allow(clippy::disallowed_methods)]
 mod cluster_support;
@@ -205,7 +206,15 @@ fn reshard_moves_slots_under_load() {
     let source = owner_of(0);
     let target = owner_of(16383);
     assert_ne!(source.id, target.id);
-    let moved_keys = slots.values().filter(|&&s| s < 1000).count();
+    // 1000 slots by default; the issue's bar is 4000 (`RESHARD_SLOTS=4000`, which passes but
+    // takes ~2 min in a debug build on 2 shared cores: every SETSLOT waits for a nodes.conf
+    // write on the writer thread). At most 5000: the source owns about 0..=5460.
+    let nslots: u16 = std::env::var("RESHARD_SLOTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
+        .clamp(1, 5000);
+    let moved_keys = slots.values().filter(|&&s| s < nslots).count();
 
     // The load: its own keys, written and read back in a loop.
     let stop = Arc::new(AtomicBool::new(false));
@@ -264,7 +273,7 @@ fn reshard_moves_slots_under_load() {
             "--cluster-to",
             to,
             "--cluster-slots",
-            "1000",
+            &nslots.to_string(),
             "--cluster-yes",
         ],
         Duration::from_secs(300),
@@ -284,25 +293,25 @@ fn reshard_moves_slots_under_load() {
     }
     assert!(problems.is_empty(), "load client problems: {problems:#?}");
     eprintln!(
-        "reshard of 1000 slots ({moved_keys} data keys + load keys) on {}: {:.2} s, {:.0} keys/s, \
+        "reshard of {nslots} slots ({moved_keys} data keys + load keys) on {}: {:.2} s, {:.0} keys/s, \
          {:.0} slots/s; load client: {ops} ops, {moved} MOVED and {ask} ASK followed",
         Kind::Ours.program().display(),
         took.as_secs_f64(),
         moved_keys as f64 / took.as_secs_f64(),
-        1000.0 / took.as_secs_f64(),
+        f64::from(nslots) / took.as_secs_f64(),
     );
 
     wait_agree(&nodes, within);
     wait_state_ok(&nodes, within);
-    // Every slot moved: the target owns 0..999 in every node's view.
+    // Every slot moved: the target owns 0..nslots-1 in every node's view.
+    let want_range = match nslots {
+        1 => "0".to_owned(),
+        n => format!("0-{}", n - 1),
+    };
     for n in &nodes {
         let lines = n.nodes();
         let t = lines.iter().find(|l| l.id == target.id).unwrap();
-        assert!(
-            t.slots.iter().any(|s| s.starts_with("0-")),
-            "{}: {t:?}",
-            n.port
-        );
+        assert!(t.slots.contains(&want_range), "{}: {t:?}", n.port);
         assert!(t.slots.iter().all(|s| !s.starts_with('[')), "{t:?}");
     }
     // No key lost, no value wrong (fresh client: MOVED as needed).

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use hashslot_bus::NodeFlags;
 use hashslot_slots::NodeRef;
-use hashslot_types::{Epoch, NodeId, Now, Rng, Slot, SLOT_COUNT};
+use hashslot_types::{Epoch, NodeId, Now, Rng, Slot};
 
 use crate::node::ClusterNode;
 use crate::{Cluster, ClusterConfig, LogLevel};
@@ -62,22 +62,20 @@ impl Cluster {
                 "disconnected"
             }
         );
-        if self.slots.count_of(r) > 0 {
-            for range in self.slots.assigned_ranges().filter(|x| x.owner == Some(r)) {
-                if range.start == range.end {
-                    let _ = write!(s, " {}", range.start);
-                } else {
-                    let _ = write!(s, " {}-{}", range.start, range.end);
-                }
+        // The node's own runs and the open-slot set: no scan of the 16384-slot map per line.
+        for range in self.slots.ranges_of(r) {
+            if range.start == range.end {
+                let _ = write!(s, " {}", range.start);
+            } else {
+                let _ = write!(s, " {}-{}", range.start, range.end);
             }
         }
         if n.has(NodeFlags::MYSELF) {
-            for j in 0..SLOT_COUNT as u16 {
-                let slot = Slot::from_masked(j);
+            for slot in self.slots.open_slots() {
                 if let Some(to) = self.slots.migrating_slots_to(slot) {
-                    let _ = write!(s, " [{j}->-{}]", self.nodes[to].name);
+                    let _ = write!(s, " [{slot}->-{}]", self.nodes[to].name);
                 } else if let Some(from) = self.slots.importing_slots_from(slot) {
-                    let _ = write!(s, " [{j}-<-{}]", self.nodes[from].name);
+                    let _ = write!(s, " [{slot}-<-{}]", self.nodes[from].name);
                 }
             }
         }
@@ -86,7 +84,7 @@ impl Cluster {
 
     /// `clusterGenNodesDescription(filter)`: one line per node with `\n`.
     pub(crate) fn nodes_description(&self, skip_handshake: bool) -> String {
-        let mut s = String::new();
+        let mut s = String::with_capacity(self.nodes.len() * 160);
         for (r, n) in self.nodes.iter() {
             if skip_handshake && n.in_handshake() {
                 continue;

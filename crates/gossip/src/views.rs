@@ -267,8 +267,7 @@ impl Cluster {
             }
             let slots = self
                 .slots
-                .assigned_ranges()
-                .filter(|x| x.owner == Some(r))
+                .ranges_of(r)
                 .map(|x| (x.start.get(), x.end.get()))
                 .collect();
             let mut nodes = vec![self.node_info(r)];

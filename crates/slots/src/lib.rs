@@ -41,6 +41,7 @@
 
 mod hash;
 mod route;
+mod runs;
 mod slot_map;
 
 pub use hash::{crc16_xmodem, hash_tag, key_slot};

@@ -6,10 +6,13 @@
 //! three are interleaved into one 12-byte entry per slot, so routing a request touches one cache
 //! line of the map (owner, migrating and importing of the first key's slot are read together).
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::num::NonZeroU32;
 
 use hashslot_types::{Slot, SlotSet, SLOT_COUNT};
+
+use crate::runs::Runs;
 
 /// A handle to a node: an index into the cluster's node table.
 ///
@@ -69,14 +72,20 @@ pub struct SlotRange {
 /// For each of the 16384 slots: the owner, the node it is migrating to, the node it is being
 /// imported from. About 192 KiB, allocated once; all lookups are O(1) array reads.
 ///
-/// Also keeps the number of slots each node owns (Redis's `numslots`) and the number of assigned
-/// slots, updated on every change, so coverage and cluster-size checks need no scan.
+/// Also keeps, updated on every change so that no question about one node scans all 16384
+/// slots: the number of slots each node owns (Redis's `numslots`), the runs of slots each node
+/// owns (what CLUSTER NODES, nodes.conf and every bus header print or send), the number of
+/// assigned slots, and the set of open (migrating or importing) slots.
 #[derive(Clone)]
 pub struct SlotMap {
     entries: Box<[SlotEntry; SLOT_COUNT]>,
     /// Slots owned, indexed by `NodeRef::index`; grows to the largest index ever assigned.
     counts: Vec<u16>,
+    /// Runs of slots owned, indexed like `counts`.
+    runs: Vec<Runs>,
     assigned: usize,
+    /// Slots with a migration target or an import source (usually none or a few).
+    open: BTreeSet<u16>,
 }
 
 impl Default for SlotMap {
@@ -111,7 +120,9 @@ impl SlotMap {
         SlotMap {
             entries,
             counts: Vec::new(),
+            runs: Vec::new(),
             assigned: 0,
+            open: BTreeSet::new(),
         }
     }
 
@@ -145,14 +156,19 @@ impl SlotMap {
         let prev = self.entries[ix(slot)].owner.replace(node);
         if prev != Some(node) {
             match prev {
-                Some(p) => self.counts[p.index() as usize] -= 1,
+                Some(p) => {
+                    self.counts[p.index() as usize] -= 1;
+                    self.runs[p.index() as usize].remove(slot.get());
+                }
                 None => self.assigned += 1,
             }
             let i = node.index() as usize;
             if self.counts.len() <= i {
                 self.counts.resize(i + 1, 0);
+                self.runs.resize(i + 1, Runs::default());
             }
             self.counts[i] += 1;
+            self.runs[i].insert(slot.get());
         }
         prev
     }
@@ -162,6 +178,7 @@ impl SlotMap {
         let prev = self.entries[ix(slot)].owner.take();
         if let Some(p) = prev {
             self.counts[p.index() as usize] -= 1;
+            self.runs[p.index() as usize].remove(slot.get());
             self.assigned -= 1;
         }
         prev
@@ -170,13 +187,17 @@ impl SlotMap {
     /// Set or clear (`None`) the migration target of `slot` (`CLUSTER SETSLOT <slot> MIGRATING`).
     /// Returns the previous value.
     pub fn set_migrating(&mut self, slot: Slot, to: Option<NodeRef>) -> Option<NodeRef> {
-        std::mem::replace(&mut self.entries[ix(slot)].migrating_slots_to, to)
+        let prev = std::mem::replace(&mut self.entries[ix(slot)].migrating_slots_to, to);
+        self.note_open(slot);
+        prev
     }
 
     /// Set or clear (`None`) the import source of `slot` (`CLUSTER SETSLOT <slot> IMPORTING`).
     /// Returns the previous value.
     pub fn set_importing(&mut self, slot: Slot, from: Option<NodeRef>) -> Option<NodeRef> {
-        std::mem::replace(&mut self.entries[ix(slot)].importing_slots_from, from)
+        let prev = std::mem::replace(&mut self.entries[ix(slot)].importing_slots_from, from);
+        self.note_open(slot);
+        prev
     }
 
     /// Clear both migration states of `slot` (`CLUSTER SETSLOT <slot> STABLE`).
@@ -184,6 +205,16 @@ impl SlotMap {
         let e = &mut self.entries[ix(slot)];
         e.migrating_slots_to = None;
         e.importing_slots_from = None;
+        self.open.remove(&slot.get());
+    }
+
+    /// Keep `open` in step with `slot`'s entry.
+    fn note_open(&mut self, slot: Slot) {
+        if self.is_open(slot) {
+            self.open.insert(slot.get());
+        } else {
+            self.open.remove(&slot.get());
+        }
     }
 
     /// Whether `slot` is migrating or importing.
@@ -195,16 +226,29 @@ impl SlotMap {
 
     /// The slots `node` owns (for the bus's `myslots` bitmap and `CLUSTER NODES`).
     pub fn slots_of(&self, node: NodeRef) -> SlotSet {
-        let mut set = SlotSet::new();
-        if self.count_of(node) == 0 {
-            return set;
+        match self.runs.get(node.index() as usize) {
+            Some(runs) => SlotSet::from_bitmap(runs.to_bitmap()),
+            None => SlotSet::new(),
         }
-        for (i, e) in self.entries.iter().enumerate() {
-            if e.owner == Some(node) {
-                set.insert(Slot::from_masked(i as u16));
-            }
-        }
-        set
+    }
+
+    /// The runs of consecutive slots `node` owns, ascending (its part of [`Self::ranges`],
+    /// without a scan of the map).
+    pub fn ranges_of(&self, node: NodeRef) -> impl Iterator<Item = SlotRange> + '_ {
+        let runs = self
+            .runs
+            .get(node.index() as usize)
+            .map_or(&[][..], Runs::as_slice);
+        runs.iter().map(move |&(a, b)| SlotRange {
+            start: Slot::from_masked(a),
+            end: Slot::from_masked(b),
+            owner: Some(node),
+        })
+    }
+
+    /// Slots that are migrating or importing, ascending.
+    pub fn open_slots(&self) -> impl Iterator<Item = Slot> + '_ {
+        self.open.iter().map(|&s| Slot::from_masked(s))
     }
 
     /// Number of slots `node` owns (Redis's `numslots`).
@@ -266,38 +310,43 @@ impl SlotMap {
 
     /// Slots with a migration target, ascending, with the target.
     pub fn migrating(&self) -> impl Iterator<Item = (Slot, NodeRef)> + '_ {
-        self.entries.iter().enumerate().filter_map(|(i, e)| {
-            e.migrating_slots_to
-                .map(|n| (Slot::from_masked(i as u16), n))
-        })
+        self.open_slots()
+            .filter_map(|s| self.entry(s).migrating_slots_to.map(|n| (s, n)))
     }
 
     /// Slots with an import source, ascending, with the source.
     pub fn importing(&self) -> impl Iterator<Item = (Slot, NodeRef)> + '_ {
-        self.entries.iter().enumerate().filter_map(|(i, e)| {
-            e.importing_slots_from
-                .map(|n| (Slot::from_masked(i as u16), n))
-        })
+        self.open_slots()
+            .filter_map(|s| self.entry(s).importing_slots_from.map(|n| (s, n)))
     }
 
     /// Forget `node` (`clusterDelNode`): unassign its slots and clear every migration to or
     /// import from it. Returns the number of slots it owned.
     pub fn remove_node(&mut self, node: NodeRef) -> usize {
         let owned = self.count_of(node);
-        for e in self.entries.iter_mut() {
+        // Its own slots from its runs, the migrations from the open set: no scan of the map.
+        if let Some(runs) = self.runs.get_mut(node.index() as usize) {
+            for &(a, b) in runs.as_slice() {
+                for s in a..=b {
+                    self.entries[s as usize & (SLOT_COUNT - 1)].owner = None;
+                }
+            }
+            runs.clear();
+        }
+        if let Some(c) = self.counts.get_mut(node.index() as usize) {
+            *c = 0;
+        }
+        let entries = &mut self.entries;
+        self.open.retain(|&s| {
+            let e = &mut entries[s as usize & (SLOT_COUNT - 1)];
             if e.importing_slots_from == Some(node) {
                 e.importing_slots_from = None;
             }
             if e.migrating_slots_to == Some(node) {
                 e.migrating_slots_to = None;
             }
-            if e.owner == Some(node) {
-                e.owner = None;
-            }
-        }
-        if let Some(c) = self.counts.get_mut(node.index() as usize) {
-            *c = 0;
-        }
+            e.migrating_slots_to.is_some() || e.importing_slots_from.is_some()
+        });
         self.assigned -= owned;
         owned
     }

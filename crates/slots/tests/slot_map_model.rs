@@ -1,5 +1,5 @@
 //! `SlotMap` behaves like a plain model (three `BTreeMap`s) under any sequence of operations,
-//! and its derived counts stay consistent.
+//! and its derived counts, per-node runs and open-slot set stay consistent.
 
 use std::collections::BTreeMap;
 
@@ -99,6 +99,10 @@ proptest! {
         prop_assert_eq!(mig, model.migrating.iter().map(|(&s, &n)| (s, n)).collect::<Vec<_>>());
         let imp: Vec<(u16, u32)> = map.importing().map(|(s, n)| (s.get(), n.index())).collect();
         prop_assert_eq!(imp, model.importing.iter().map(|(&s, &n)| (s, n)).collect::<Vec<_>>());
+        let open: Vec<u16> = map.open_slots().map(|s| s.get()).collect();
+        let want_open: std::collections::BTreeSet<u16> =
+            model.migrating.keys().chain(model.importing.keys()).copied().collect();
+        prop_assert_eq!(open, want_open.into_iter().collect::<Vec<_>>());
 
         // Derived counts agree with the slots.
         prop_assert_eq!(map.assigned_count(), model.owner.len());
@@ -110,6 +114,11 @@ proptest! {
                 model.owner.iter().filter(|(_, &o)| o == n).map(|(&s, _)| s).collect();
             prop_assert_eq!(set.iter().map(|s| s.get()).collect::<Vec<_>>(), want.clone());
             prop_assert_eq!(map.count_of(NodeRef::new(n)), want.len());
+            // The per-node runs are that node's part of the whole-map ranges.
+            let mine: Vec<_> = map.ranges_of(NodeRef::new(n)).collect();
+            let from_scan: Vec<_> =
+                map.ranges().filter(|r| r.owner == Some(NodeRef::new(n))).collect();
+            prop_assert_eq!(mine, from_scan);
             total += want.len();
         }
         prop_assert_eq!(total, map.assigned_count());

@@ -1,0 +1,240 @@
+//! How the simulator and the gossip scale: a cluster of `masters` masters with one replica
+//! each, formed the way redis-cli does; one master is killed; 60 virtual seconds are simulated.
+//!
+//! Prints, per cluster size: virtual time from the kill until every live node marks the master
+//! FAIL and until its replica is promoted, bus messages and (estimated) bus bytes sent per node
+//! per second, and the simulator's speed (virtual seconds per wall second, the time spent in
+//! this program's own probes excluded).
+//!
+//! ```text
+//! cargo run --release --example sim_scale                 # 6 and 1,000 nodes
+//! cargo run --release --example sim_scale -- 500 15000 7  # 500 masters, node timeout, seed
+//! ```
+//!
+//! How "marks it FAIL" is observed: every 50 virtual ms, each live node's typed cluster view
+//! (`Node::cluster_view`) is read until it flags the killed master `fail`. (CLUSTER INFO's
+//! `cluster_slots_fail` is cheaper but misses nodes that see the promotion within the same
+//! 50 ms.) Nodes never seen flagging it are reported as "unobserved", not guessed.
+//!
+//! Bus bytes: the simulator does not count bytes, so they are estimated from each node's
+//! CLUSTER INFO message counters and the wire sizes of the message types (header 2,256 bytes;
+//! PING/PONG/MEET carry `max(3, nodes/10)` gossip entries of 104 bytes, plus PFAIL nodes).
+// A benchmark program: it reads the wall clock to report the simulator's speed.
+#![allow(clippy::disallowed_methods)]
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use hashslot_bus::{FAIL_LEN, GOSSIP_ENTRY_LEN, HEADER_LEN, UPDATE_LEN};
+use hashslot_sim::{node_addr, Sim, SimConfig};
+
+/// Virtual time simulated after the kill.
+const AFTER_KILL_MS: u64 = 60_000;
+/// Virtual time between two observations.
+const STEP_MS: u64 = 50;
+
+/// What one run measured.
+struct Outcome {
+    nodes: usize,
+    form_wall: Duration,
+    form_virtual_ms: u64,
+    fail_first_ms: Option<u64>,
+    /// The last of the observed FAIL times (every live node's, when none is unobserved).
+    fail_last_ms: Option<u64>,
+    unobserved: usize,
+    promoted_ms: Option<u64>,
+    msgs_per_node_s: f64,
+    bytes_per_node_s: f64,
+    run_wall: Duration,
+}
+
+fn main() {
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .map(|a| {
+            a.parse()
+                .expect("numeric arguments: masters node_timeout_ms seed")
+        })
+        .collect();
+    let timeout = args.get(1).copied().unwrap_or(15_000);
+    let seed = args.get(2).copied().unwrap_or(1);
+    let sizes: Vec<usize> = match args.first() {
+        Some(&m) => vec![m as usize],
+        None => vec![3, 500],
+    };
+    for masters in sizes {
+        match run(masters, timeout, seed) {
+            Ok(o) => print(&o, timeout),
+            Err(e) => eprintln!("{} masters: {e}", masters),
+        }
+    }
+}
+
+fn print(o: &Outcome, timeout: u64) {
+    let ms = |t: Option<u64>| t.map_or("never".to_owned(), |t| format!("{t} ms"));
+    let speed = AFTER_KILL_MS as f64 / 1000.0 / o.run_wall.as_secs_f64();
+    println!(
+        "== {} nodes ({} masters + replicas), node timeout {timeout} ms",
+        o.nodes,
+        o.nodes / 2
+    );
+    println!(
+        "  formation: {:.1} s virtual, {:.1} s wall",
+        o.form_virtual_ms as f64 / 1000.0,
+        o.form_wall.as_secs_f64()
+    );
+    let all = if o.unobserved == 0 {
+        format!("every live node {}", ms(o.fail_last_ms))
+    } else {
+        format!(
+            "{} nodes by {}, {} unobserved",
+            o.nodes - 1 - o.unobserved,
+            ms(o.fail_last_ms),
+            o.unobserved
+        )
+    };
+    println!(
+        "  FAIL: first node {}, {all} (goal <= {} ms)",
+        ms(o.fail_first_ms),
+        timeout + 2000
+    );
+    println!("  replica promoted: {}", ms(o.promoted_ms));
+    println!(
+        "  bus: {:.1} messages and ~{:.0} bytes sent per node per second",
+        o.msgs_per_node_s, o.bytes_per_node_s
+    );
+    println!(
+        "  speed: {AFTER_KILL_MS} ms virtual in {:.2} s wall = {speed:.1}x real time",
+        o.run_wall.as_secs_f64()
+    );
+}
+
+/// Sum over live nodes of each CLUSTER INFO `cluster_stats_messages_<type>_sent`.
+fn sent_counts(sim: &mut Sim) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for i in 0..sim.len() {
+        let Some(info) = sim.cluster_info(i) else {
+            continue;
+        };
+        for (k, v) in info {
+            if let Some(t) = k
+                .strip_prefix("cluster_stats_messages_")
+                .and_then(|k| k.strip_suffix("_sent"))
+            {
+                *out.entry(t.to_owned()).or_insert(0) += v.parse::<u64>().unwrap_or(0);
+            }
+        }
+    }
+    out
+}
+
+/// Estimated wire size of one message of `kind` in a cluster of `nodes`.
+fn wire_size(kind: &str, nodes: usize) -> usize {
+    let gossip = (nodes / 10).max(3).min(nodes.saturating_sub(2));
+    match kind {
+        "ping" | "pong" | "meet" => HEADER_LEN + gossip * GOSSIP_ENTRY_LEN,
+        "fail" => FAIL_LEN,
+        "update" => UPDATE_LEN,
+        _ => HEADER_LEN,
+    }
+}
+
+/// Whether node `i` is up and flags the node on `port` FAIL (from its typed cluster view).
+fn marks_fail(sim: &Sim, i: usize, port: u16) -> bool {
+    sim.node(i)
+        .and_then(|n| n.cluster_view())
+        .is_some_and(|v| v.nodes.iter().any(|n| n.port == port && n.fail))
+}
+
+/// Whether node `i` is up and a master.
+fn is_master(sim: &Sim, i: usize) -> bool {
+    sim.node(i)
+        .and_then(|n| n.cluster_view())
+        .is_some_and(|v| v.is_master)
+}
+
+fn run(masters: usize, timeout: u64, seed: u64) -> Result<Outcome, String> {
+    let n = masters * 2;
+    let mut sim = Sim::new(SimConfig::new(seed, n, timeout));
+    let started = Instant::now();
+    sim.form_cluster(masters, 1, 600_000)
+        .map_err(|f| format!("cluster did not form: {}", f.message))?;
+    let form_wall = started.elapsed();
+    let form_virtual_ms = sim.now_ms();
+    // Master 0 and its replica (node `masters`, as `form_cluster` places replicas).
+    let (victim, replica) = (0, masters);
+    if is_master(&sim, replica) {
+        return Err("the replica is already a master before the kill".into());
+    }
+
+    let before = sent_counts(&mut sim);
+    let before_victim = sim
+        .cluster_info(victim)
+        .map(|info| {
+            info.iter()
+                .filter(|(k, _)| k.starts_with("cluster_stats_messages_") && k.ends_with("_sent"))
+                .filter_map(|(k, v)| Some((k.clone(), v.parse::<u64>().ok()?)))
+                .collect::<BTreeMap<_, _>>()
+        })
+        .unwrap_or_default();
+    let victim_port = node_addr(victim, false).port();
+    sim.crash(victim);
+    let t0 = sim.now_ms();
+
+    let mut failed_at: Vec<Option<u64>> = vec![None; n];
+    let mut promoted_ms = None;
+    let mut all_failed = false;
+    let mut run_wall = Duration::ZERO;
+    while sim.now_ms() < t0 + AFTER_KILL_MS {
+        let w = Instant::now();
+        sim.run_for(STEP_MS);
+        run_wall += w.elapsed();
+        let el = sim.now_ms() - t0;
+        // Probed from the kill on: a FAIL before the node timeout would be a finding too.
+        if !all_failed {
+            for (i, at) in failed_at.iter_mut().enumerate() {
+                if i == victim || at.is_some() {
+                    continue;
+                }
+                if marks_fail(&sim, i, victim_port) {
+                    *at = Some(el);
+                }
+            }
+            all_failed = (0..n).all(|i| i == victim || failed_at[i].is_some());
+        }
+        if promoted_ms.is_none() && is_master(&sim, replica) {
+            promoted_ms = Some(el);
+        }
+    }
+    let unobserved = (0..n)
+        .filter(|&i| i != victim && failed_at[i].is_none())
+        .count();
+    let observed: Vec<u64> = failed_at.iter().flatten().copied().collect();
+    let after = sent_counts(&mut sim);
+    let mut msgs = 0u64;
+    let mut bytes = 0u64;
+    for (kind, &count) in &after {
+        // The victim's counters are gone from `after`: take them out of `before` too.
+        let victim_part = before_victim
+            .get(&format!("cluster_stats_messages_{kind}_sent"))
+            .copied()
+            .unwrap_or(0);
+        let base = before.get(kind).copied().unwrap_or(0) - victim_part;
+        let d = count.saturating_sub(base);
+        msgs += d;
+        bytes += d * wire_size(kind, n) as u64;
+    }
+    let node_s = (n - 1) as f64 * AFTER_KILL_MS as f64 / 1000.0;
+    Ok(Outcome {
+        nodes: n,
+        form_wall,
+        form_virtual_ms,
+        fail_first_ms: observed.iter().min().copied(),
+        fail_last_ms: observed.iter().max().copied(),
+        unobserved,
+        promoted_ms,
+        msgs_per_node_s: msgs as f64 / node_s,
+        bytes_per_node_s: bytes as f64 / node_s,
+        run_wall,
+    })
+}
