@@ -2,7 +2,11 @@
 
 /// Settings of a [`Cluster`](crate::Cluster); the node copies them from its `Config` and may
 /// change them at run time with `Cluster::set_config` (CONFIG SET).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Equality compares the settings only: the test-only fault switch below is left out, so the
+/// node's periodic refresh of the settings from its configuration (which never carries the
+/// switch) does not turn a switch set by a test back off.
+#[derive(Debug, Clone)]
 pub struct ClusterConfig {
     /// The client port (`port`).
     pub port: u16,
@@ -24,7 +28,45 @@ pub struct ClusterConfig {
     pub allow_replica_migration: bool,
     /// `cluster-replica-no-failover`.
     pub replica_no_failover: bool,
+    /// Test-only injected bug, off by default: a master grants a vote even when it already
+    /// voted in the epoch (and regardless of when it last voted for a replica of the same
+    /// master). The simulator's tests turn it on to prove that their sweep catches the broken
+    /// rule; nothing else may. A `set_config` with a configuration that has it off turns it
+    /// off.
+    #[doc(hidden)]
+    pub fault_vote_twice_per_epoch: bool,
 }
+
+impl PartialEq for ClusterConfig {
+    fn eq(&self, o: &Self) -> bool {
+        // Every setting, but not the fault switch (see the type's docs).
+        let ClusterConfig {
+            port,
+            bus_port,
+            node_timeout,
+            announce_ip,
+            announce_port,
+            announce_bus_port,
+            announce_hostname,
+            require_full_coverage,
+            allow_replica_migration,
+            replica_no_failover,
+            fault_vote_twice_per_epoch: _,
+        } = self;
+        *port == o.port
+            && *bus_port == o.bus_port
+            && *node_timeout == o.node_timeout
+            && *announce_ip == o.announce_ip
+            && *announce_port == o.announce_port
+            && *announce_bus_port == o.announce_bus_port
+            && *announce_hostname == o.announce_hostname
+            && *require_full_coverage == o.require_full_coverage
+            && *allow_replica_migration == o.allow_replica_migration
+            && *replica_no_failover == o.replica_no_failover
+    }
+}
+
+impl Eq for ClusterConfig {}
 
 impl Default for ClusterConfig {
     fn default() -> Self {
@@ -39,6 +81,7 @@ impl Default for ClusterConfig {
             require_full_coverage: true,
             allow_replica_migration: true,
             replica_no_failover: false,
+            fault_vote_twice_per_epoch: false,
         }
     }
 }

@@ -275,9 +275,11 @@ impl Cluster {
             }
             return;
         }
+        // The test-only injected bug (ClusterConfig::fault_vote_twice_per_epoch) forgets votes.
+        let fault = self.config.fault_vote_twice_per_epoch;
         let requester_master = self.nodes[s].slaveof.map(|m| RequesterMaster {
             failed: self.nodes[m].has(NodeFlags::FAIL),
-            voted_time: self.nodes[m].voted_time,
+            voted_time: self.nodes[m].voted_time.filter(|_| !fault),
         });
         let owner_epoch = |slot: Slot| -> Option<Epoch> {
             let owner = self.slots.owner(slot)?;
@@ -299,7 +301,7 @@ impl Cluster {
             i_am_master: self.nodes[me].is_master(),
             my_slots: self.slots.count_of(me),
             current_epoch: self.current_epoch,
-            last_vote_epoch: self.last_vote_epoch,
+            last_vote_epoch: if fault { Epoch(0) } else { self.last_vote_epoch },
             requester_is_master: self.nodes[s].is_master(),
             requester_master,
             slot_owner_epoch: &owner_epoch,

@@ -67,6 +67,7 @@ mod table;
 mod timers;
 
 pub use bus_io::ClusterConfigError;
+pub use cluster::{ClusterView, NodeView};
 pub use config::{split_args, AppendFsync, Applied, Config, ConfigError, OutputBufferLimit};
 pub use migrate::job::{JobState, SlotMigrationStatus};
 pub use migrate::MigrateId;

@@ -2,13 +2,17 @@
 //!
 //! - Safety, after every observation: for one `configEpoch`, at most one master claims a slot
 //!   (Ref: cluster spec, "Replica election and promotion": one vote per master per epoch, so
-//!   one winner per epoch).
+//!   one winner per epoch); and no master grants two votes in one epoch, across crashes
+//!   included (a vote counts once its `lastVoteEpoch` is on disk, see [`Sim::grants`]).
 //! - After a quiet period (the liveness phase): every node reports `cluster_state:ok`, all
 //!   agree on the owner of every slot, and the masters' `configEpoch`s are unique
 //!   (Ref: cluster spec, "configEpoch conflicts resolution algorithm").
 //! - Acknowledged writes survive, and reads see the last acknowledged write (or a write whose
-//!   outcome is unknown), as long as no failover happened and no master crashed: Redis Cluster
-//!   promises nothing about writes beyond that (asynchronous replication, no persistence here).
+//!   outcome is unknown), as long as no failover happened and no master crashed (a crash is
+//!   allowed under `appendonly yes` + `appendfsync always`, which fsyncs before replying): Redis Cluster
+//!   promises nothing about writes beyond that (asynchronous replication). Beyond it, lost
+//!   acknowledged writes are counted ([`WriteLoss`]), apart for writes that `WAIT 1` said a
+//!   replica had.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,6 +33,27 @@ pub struct Checker {
     pub failover_seen: bool,
     /// Observations made.
     pub observations: u64,
+    /// Grants already checked (a prefix of `Sim::grants`).
+    grants_checked: usize,
+    /// (voter, epoch) → requester, over the grants checked.
+    votes: BTreeMap<(usize, u64), String>,
+}
+
+/// Acknowledged writes that did not survive, counted over a run's history.
+///
+/// A write is lost when it was acknowledged (`+OK`) but, at the end, its key holds an older
+/// value (or none): the state rolled back past it. Redis Cluster allows this across failovers
+/// (asynchronous replication); `WAIT` narrows the window but promises nothing either.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteLoss {
+    /// Writes acknowledged.
+    pub acked: u64,
+    /// Of them, lost.
+    pub lost: u64,
+    /// Writes acknowledged whose `WAIT 1` then reported at least one replica.
+    pub acked_waited: u64,
+    /// Of them, lost.
+    pub lost_waited: u64,
 }
 
 impl Checker {
@@ -60,9 +85,19 @@ impl Checker {
         }
     }
 
-    /// Read every live node's view and check the safety rule.
+    /// Read every live node's view and the votes granted since the last observation, and
+    /// check the safety rules.
     pub fn observe(&mut self, sim: &mut Sim) -> Result<(), String> {
         self.observations += 1;
+        for g in &sim.grants()[self.grants_checked..] {
+            if let Some(first) = self.votes.insert((g.node, g.epoch), g.requester.clone()) {
+                return Err(format!(
+                    "safety: n{} granted two votes in epoch {} ({first}, then {} at {} ms)",
+                    g.node, g.epoch, g.requester, g.at_ms
+                ));
+            }
+        }
+        self.grants_checked = sim.grants().len();
         for i in 0..sim.len() {
             let Some(v) = sim.view(i) else { continue };
             for l in &v.lines {
@@ -99,13 +134,63 @@ impl Checker {
         Ok(())
     }
 
-    /// Whether data may have been lost legitimately (a failover, or a master crashed).
+    /// Whether data may have been lost legitimately: a failover, or a master crashed while
+    /// its writes were not all fsynced before their replies (anything but `appendonly yes`
+    /// with `appendfsync always`).
     pub fn data_may_be_lost(&self, sim: &Sim) -> bool {
-        self.failover_seen
-            || sim
-                .crashed_nodes()
+        let setting = |k: &str| {
+            sim.config()
+                .node_config
                 .iter()
-                .any(|n| self.initial_master_nodes.contains(n))
+                .rev()
+                .find(|(name, _)| name == k)
+                .map(|(_, v)| v.as_str())
+        };
+        let durable =
+            setting("appendonly") == Some("yes") && setting("appendfsync") == Some("always");
+        self.failover_seen
+            || (!durable
+                && sim
+                    .crashed_nodes()
+                    .iter()
+                    .any(|n| self.initial_master_nodes.contains(n)))
+    }
+
+    /// The value every key of the workload holds at the end, read from the owner node 0
+    /// names (`None`: nil).
+    fn final_values(sim: &mut Sim) -> Result<BTreeMap<String, Option<String>>, String> {
+        let keys: BTreeSet<String> = sim.history().ops.iter().map(|o| o.key.clone()).collect();
+        let v = sim.view(0).ok_or("final read: node 0 is down")?;
+        let ix: BTreeMap<&str, usize> = v
+            .lines
+            .iter()
+            .filter_map(|l| Some((l.id.as_str(), l.index?)))
+            .collect();
+        let owners: Vec<Option<usize>> = v
+            .owners()
+            .iter()
+            .map(|o| o.and_then(|id| ix.get(id).copied()))
+            .collect();
+        let mut out = BTreeMap::new();
+        for key in keys {
+            let slot = hashslot_slots::key_slot(key.as_bytes()).index();
+            let node = owners[slot].ok_or(format!("final read: no owner for slot {slot}"))?;
+            let got = match sim.probe(node, &[b"GET", key.as_bytes()]) {
+                Some(hashslot_resp::Frame::Bulk(b)) => {
+                    Some(String::from_utf8_lossy(&b).into_owned())
+                }
+                Some(hashslot_resp::Frame::NullBulk) => None,
+                other => return Err(format!("final read of {key} on n{node}: {other:?}")),
+            };
+            out.insert(key, got);
+        }
+        Ok(out)
+    }
+
+    /// Count the acknowledged writes lost by the end of the run (see [`WriteLoss`]).
+    pub fn write_loss(&self, sim: &mut Sim) -> Result<WriteLoss, String> {
+        let finals = Self::final_values(sim)?;
+        Ok(count_loss(&sim.history().ops, &finals))
     }
 
     /// Check the workload history: reads during the run, then a final read of every key.
@@ -129,28 +214,9 @@ impl Checker {
                 _ => {}
             }
         }
-        let owners = sim.view(0).map(|v| {
-            let ix: BTreeMap<&str, usize> = v
-                .lines
-                .iter()
-                .filter_map(|l| Some((l.id.as_str(), l.index?)))
-                .collect();
-            v.owners()
-                .iter()
-                .map(|o| o.and_then(|id| ix.get(id).copied()))
-                .collect::<Vec<_>>()
-        });
-        let owners = owners.ok_or("final read: node 0 is down")?;
+        let finals = Self::final_values(sim)?;
         for (key, (acked, unknown)) in &keys {
-            let slot = hashslot_slots::key_slot(key.as_bytes()).index();
-            let node = owners[slot].ok_or(format!("final read: no owner for slot {slot}"))?;
-            let got = match sim.probe(node, &[b"GET", key.as_bytes()]) {
-                Some(hashslot_resp::Frame::Bulk(b)) => {
-                    Some(String::from_utf8_lossy(&b).into_owned())
-                }
-                Some(hashslot_resp::Frame::NullBulk) => None,
-                other => return Err(format!("final read of {key} on n{node}: {other:?}")),
-            };
+            let got = finals.get(key).cloned().flatten();
             if !allowed(&got, acked, unknown) {
                 return Err(format!(
                     "acknowledged write lost: {key} = {got:?} at the end; last acknowledged {acked:?}"
@@ -159,6 +225,38 @@ impl Checker {
         }
         Ok(true)
     }
+}
+
+/// Lost acknowledged writes of `ops` given each key's final value.
+fn count_loss(
+    ops: &[crate::client::OpRecord],
+    finals: &BTreeMap<String, Option<String>>,
+) -> WriteLoss {
+    let mut loss = WriteLoss::default();
+    // Per key, the writes in invocation order (each key has one client, one op at a time).
+    let mut by_key: BTreeMap<&str, Vec<&crate::client::OpRecord>> = BTreeMap::new();
+    for op in ops.iter().filter(|o| o.write.is_some()) {
+        by_key.entry(op.key.as_str()).or_default().push(op);
+    }
+    for (key, writes) in by_key {
+        let fin = finals.get(key).cloned().flatten();
+        // The write the final value comes from; everything acknowledged after it was lost.
+        let from = fin
+            .as_ref()
+            .and_then(|f| writes.iter().rposition(|w| w.write.as_ref() == Some(f)));
+        for (k, w) in writes.iter().enumerate() {
+            if !matches!(w.outcome, Outcome::Ok(_)) {
+                continue;
+            }
+            let waited = w.replicas_acked.is_some_and(|n| n >= 1);
+            let lost = from.map_or(true, |f| k > f);
+            loss.acked += 1;
+            loss.lost += u64::from(lost);
+            loss.acked_waited += u64::from(waited);
+            loss.lost_waited += u64::from(waited && lost);
+        }
+    }
+    loss
 }
 
 fn allowed(got: &Option<String>, acked: &Option<String>, unknown: &[String]) -> bool {

@@ -47,6 +47,9 @@ pub struct OpRecord {
     pub invoked_ms: u64,
     /// The outcome.
     pub outcome: Outcome,
+    /// For an acknowledged write followed by `WAIT 1 <timeout>` ([`Sim::set_client_wait`]):
+    /// how many replicas WAIT said acknowledged it (`None`: no WAIT, or no reply to it).
+    pub replicas_acked: Option<i64>,
 }
 
 /// Every operation of every workload client, in invocation order.
@@ -64,6 +67,8 @@ struct Pending {
     /// An ASKING's `+OK` comes first.
     asking: bool,
     deadline: Time,
+    /// The write was acknowledged; the reply awaited is WAIT's.
+    waiting: bool,
 }
 
 /// A cluster client with its own keys, one operation at a time.
@@ -83,8 +88,21 @@ pub(crate) struct Client {
 }
 
 impl Sim {
-    /// Send `args` to node `i` over the admin connection (through the simulated network) and
-    /// run the simulation until the reply arrives, at most `timeout_ms`.
+    /// Send `args` to node `i` from a client (one connection per node, kept open), through
+    /// the simulated network, and run the simulation until the reply arrives, at most
+    /// `timeout_ms` of virtual time. The reply is returned as it came: redirections (`MOVED`,
+    /// `ASK`) are not followed, errors are `Frame::Error`. `Err` when the connection is
+    /// refused or lost, or no reply came in time.
+    ///
+    /// ```
+    /// # use hashslot_sim::{Sim, SimConfig};
+    /// # use hashslot_resp::Frame;
+    /// let mut sim = Sim::new(SimConfig::new(1, 3, 1_000));
+    /// sim.form_cluster(3, 0, 30_000).unwrap();
+    /// // "k" hashes to slot 7629, which node 1 serves.
+    /// assert_eq!(sim.command(1, &["SET", "k", "v"], 1_000), Ok(Frame::Simple("OK".into())));
+    /// assert_eq!(sim.command(1, &["GET", "k"], 1_000), Ok(Frame::Bulk("v".into())));
+    /// ```
     pub fn command(&mut self, i: usize, args: &[&str], timeout_ms: u64) -> Result<Frame, String> {
         let open = self.admins[i].link.is_some_and(|l| self.links[l].open[0]);
         if !open {
@@ -144,6 +162,14 @@ impl Sim {
         }
     }
 
+    /// Make every workload client follow each acknowledged write with `WAIT 1 <timeout_ms>`
+    /// on the same connection, recording the count in [`OpRecord::replicas_acked`] (`None`:
+    /// no WAIT, the default). `timeout_ms` should stay well under the clients' 2 s operation
+    /// timeout.
+    pub fn set_client_wait(&mut self, timeout_ms: Option<u64>) {
+        self.client_wait = timeout_ms;
+    }
+
     /// Workload clients start no new operations (outstanding ones finish or time out).
     pub fn stop_clients(&mut self) {
         for c in &mut self.clients {
@@ -182,6 +208,7 @@ impl Sim {
                 write,
                 invoked_ms: self.now / MS,
                 outcome: Outcome::Pending,
+                replicas_acked: None,
             });
             let rec = self.history.ops.len() - 1;
             let slot = hashslot_slots::key_slot(self.history.ops[rec].key.as_bytes()).get();
@@ -228,6 +255,7 @@ impl Sim {
                 redirects,
                 asking,
                 deadline: 0,
+                waiting: false,
             });
             self.finish(c, Outcome::Failed("connection refused".into()));
             return;
@@ -240,12 +268,19 @@ impl Sim {
             redirects,
             asking,
             deadline,
+            waiting: false,
         });
         self.net_send(link, 0, wire.into());
     }
 
     fn finish(&mut self, c: usize, outcome: Outcome) {
         if let Some(p) = self.clients[c].op.take() {
+            if p.waiting {
+                // The write itself was acknowledged: only WAIT's answer is missing.
+                self.trace
+                    .record(self.now, format_args!("c{c}"), format_args!("wait unk"));
+                return;
+            }
             let t = match &outcome {
                 Outcome::Ok(Some(v)) => format!("ok {v}"),
                 Outcome::Ok(None) => "ok".into(),
@@ -314,6 +349,32 @@ impl Sim {
                     c,
                     Outcome::Ok(Some(String::from_utf8_lossy(&b).into_owned())),
                 ),
+                Frame::Integer(n) if self.clients[c].op.as_ref().is_some_and(|p| p.waiting) => {
+                    self.trace
+                        .record(self.now, format_args!("c{c}"), format_args!("wait {n}"));
+                    self.history.ops[rec].replicas_acked = Some(n);
+                    self.clients[c].op = None;
+                }
+                Frame::Simple(_)
+                    if self.client_wait.is_some() && self.history.ops[rec].write.is_some() =>
+                {
+                    // The write is acknowledged; ask how many replicas have it.
+                    self.finish(c, Outcome::Ok(None));
+                    let t = self.client_wait.unwrap_or(0).to_string();
+                    let mut wire = Vec::new();
+                    encode(&Frame::command(["WAIT", "1", t.as_str()]), &mut wire);
+                    self.trace
+                        .record(self.now, format_args!("c{c}"), format_args!("wait 1 {t}"));
+                    self.clients[c].op = Some(Pending {
+                        rec,
+                        link,
+                        redirects,
+                        asking: false,
+                        deadline: self.now + OP_TIMEOUT,
+                        waiting: true,
+                    });
+                    self.net_send(link, 0, wire.into());
+                }
                 Frame::NullBulk | Frame::Null | Frame::Simple(_) => {
                     self.finish(c, Outcome::Ok(None))
                 }

@@ -29,7 +29,8 @@ pub struct Faults {
     pub nemesis_mean_ms: u64,
     /// Nemesis may cut paths (symmetric, one-way, hold).
     pub partitions: bool,
-    /// Nemesis may crash and restart nodes.
+    /// Nemesis may crash and restart nodes (half of the crashes hit a master that serves
+    /// slots, so that failovers happen).
     pub crashes: bool,
     /// A fault lasts this many node timeouts (range, in percent of `cluster-node-timeout`).
     pub fault_len_pct: (u64, u64),
@@ -61,6 +62,12 @@ impl Faults {
         let mut f = Faults::none();
         let lo = 20 + rng.below(500);
         f.latency_us = (lo, lo + rng.below(20_000));
+        if rng.below(4) == 0 {
+            // A WAN: tens to hundreds of milliseconds, the order of the election's random
+            // delay, so replicas' elections can overlap.
+            let lo = 10_000 + rng.below(40_000);
+            f.latency_us = (lo, lo + rng.below(200_000));
+        }
         if coin(rng) {
             f.latency_tail = unit(rng) * 0.05;
         }
@@ -82,7 +89,8 @@ impl Faults {
             f.clock_skew_ms = rng.below(10_000);
         }
         f.partitions = coin(rng);
-        f.crashes = coin(rng);
+        // Crashes in three seeds out of four: they are what failovers start from.
+        f.crashes = rng.below(4) != 0;
         if f.partitions || f.crashes {
             f.nemesis_mean_ms = 500 + rng.below(5_000);
         }

@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use hashslot_node::{ClientAddr, Config, LogLevel, Node, Output, PersistToken, ProcessInfo};
+use hashslot_node::{ClientAddr, Config, LogLevel, Node, Output, ProcessInfo};
 use hashslot_resp::{decode, encode, Frame, Limits};
 use hashslot_types::{ConnId, Instant, LinkId, Now, Rng, UnixMillis};
 
+use crate::outbound::OutKind;
 use crate::sim::{Ev, Sim, Time, MS};
 
 /// Wall-clock time at virtual time 0 (2023-11-14).
@@ -30,8 +31,14 @@ pub(crate) struct Host {
     pub timer_at: Option<Time>,
     /// When the timer last fired (a deadline left in the past is retried a millisecond later).
     pub last_fired: Option<Time>,
-    /// The last completed content of each file.
+    /// The platter: what survives a crash, by path (see the `disk` module).
     pub files: BTreeMap<String, Bytes>,
+    /// The page cache: every file as the running process sees it.
+    pub cache: BTreeMap<String, Vec<u8>>,
+    /// Open streamed files: node's file id → path.
+    pub open: BTreeMap<u64, String>,
+    /// Bytes written to streamed files so far (all incarnations).
+    pub disk_written: u64,
     /// Writes complete in order: the disk is busy until then.
     pub disk_busy_until: Time,
     /// This machine's wall clock minus true time.
@@ -60,6 +67,11 @@ impl Host {
                 .apply_startup(k, &[v.as_bytes().to_vec()])
                 .expect("valid directive");
         }
+        for (k, v) in &cfg.node_config {
+            if let Err(e) = config.apply_startup(k, &[v.as_bytes().to_vec()]) {
+                panic!("SimConfig::node_config: bad directive {k} {v}: {e:?}");
+            }
+        }
         config.finish_startup().expect("valid config");
         let skew = cfg.faults.clock_skew_ms;
         Host {
@@ -68,6 +80,9 @@ impl Host {
             timer_at: None,
             last_fired: None,
             files: BTreeMap::new(),
+            cache: BTreeMap::new(),
+            open: BTreeMap::new(),
+            disk_written: 0,
             disk_busy_until: 0,
             skew_ms: if skew == 0 {
                 0
@@ -101,6 +116,17 @@ impl Sim {
         if let Err(e) = node.load_cluster_config(now, file.as_deref()) {
             self.violations
                 .push(format!("n{i} could not load its nodes.conf: {e}"));
+        }
+        // Redis's loadDataFromDisk, after the cluster config and before serving: the AOF or
+        // the RDB file, from what the disk kept.
+        let cache = &h.cache;
+        let mut read = |path: &str| Ok(cache.get(path).cloned());
+        if let Err(e) = node.load_data(now, &mut read) {
+            self.violations
+                .push(format!("n{i} could not load its data: {e}"));
+        }
+        if self.fault_vote_twice {
+            node.set_fault_vote_twice_per_epoch(now, true);
         }
         h.node = Some(node);
         h.probe_open = false;
@@ -150,28 +176,40 @@ impl Sim {
                 Output::Persist {
                     token, path, data, ..
                 } => {
-                    let delay = self.draw_ms(self.cfg.faults.disk_ms);
-                    let h = &mut self.hosts[i];
-                    let at = (self.now + delay).max(h.disk_busy_until);
-                    h.disk_busy_until = at;
-                    let inc = h.inc;
-                    self.push(
-                        at,
-                        Ev::PersistDone {
-                            node: i,
-                            inc,
-                            token,
-                            path,
-                            data,
-                        },
-                    );
+                    if path == self.hosts[i].config.cluster_config_file {
+                        self.votes_write(i, token);
+                    }
+                    self.persist_file(i, token, path, data)
                 }
-                Output::Log { level, message } if level >= LogLevel::Notice => {
-                    self.trace.record(
-                        self.now,
-                        format_args!("n{i}"),
-                        format_args!("log {message}"),
-                    );
+                Output::FileOpen { file, path, append } => self.file_open(i, file, path, append),
+                Output::FileWrite { file, data } => self.file_write(i, file, &data),
+                Output::FileSync { file, token } => self.file_sync(i, file, token),
+                Output::FileCommit {
+                    file,
+                    token,
+                    final_path,
+                } => self.file_commit(i, file, token, final_path),
+                Output::FileClose { file, remove } => self.file_close(i, file, remove),
+                Output::FileRemove { path } => self.file_remove(i, path),
+                Output::ReplConnect { link, host, port } => {
+                    self.out_connect(i, OutKind::Repl, link, &host, port)
+                }
+                Output::ReplSend { link, data } => self.out_send(i, OutKind::Repl, link, data),
+                Output::ReplClose { link } => self.out_close(i, OutKind::Repl, link),
+                Output::MigrateConnect { id, host, port, .. } => {
+                    self.out_connect(i, OutKind::Migrate, id.0, &host, port)
+                }
+                Output::MigrateSend { id, data } => self.out_send(i, OutKind::Migrate, id.0, data),
+                Output::MigrateClose { id } => self.out_close(i, OutKind::Migrate, id.0),
+                Output::Log { level, message } => {
+                    self.votes_log(i, &message);
+                    if level >= LogLevel::Notice {
+                        self.trace.record(
+                            self.now,
+                            format_args!("n{i}"),
+                            format_args!("log {message}"),
+                        );
+                    }
                 }
                 Output::Shutdown => {
                     self.violations.push(format!("n{i} shut down"));
@@ -233,36 +271,6 @@ impl Sim {
         self.drain(i);
     }
 
-    pub(crate) fn persist_done(
-        &mut self,
-        i: usize,
-        inc: u32,
-        token: PersistToken,
-        path: String,
-        data: Bytes,
-    ) {
-        let h = &mut self.hosts[i];
-        if h.inc != inc {
-            self.trace.record(
-                self.now,
-                format_args!("n{i}"),
-                format_args!("pst {} lost", token.0),
-            );
-            return;
-        }
-        h.files.insert(path, data);
-        self.trace.record(
-            self.now,
-            format_args!("n{i}"),
-            format_args!("pst {} ok", token.0),
-        );
-        let now = h.now(self.now);
-        if let Some(n) = h.node.as_mut() {
-            n.handle_persist_done(now, token, Ok(()));
-        }
-        self.drain(i);
-    }
-
     pub(crate) fn conn_closed_local(&mut self, i: usize, inc: u32, conn: ConnId) {
         let h = &mut self.hosts[i];
         if h.inc != inc {
@@ -283,7 +291,9 @@ impl Sim {
         let h = &mut self.hosts[i];
         h.inc += 1;
         h.timer_at = None;
-        h.disk_busy_until = self.now;
+        self.disk_crash(i);
+        self.out_crash(i);
+        self.votes_crash(i);
         self.nemesis.crashed.push(i);
         self.trace
             .record(self.now, format_args!("n{i}"), format_args!("crash"));
@@ -345,9 +355,14 @@ impl Sim {
         Some(frame)
     }
 
-    /// The completed content of `path` on node `i`'s disk.
+    /// The durable content of `path` on node `i`'s disk (what a crash now would keep).
     pub fn disk_file(&self, i: usize, path: &str) -> Option<&[u8]> {
         self.hosts[i].files.get(path).map(|b| &b[..])
+    }
+
+    /// Bytes node `i` wrote to streamed files (AOF, RDB) so far, over all its restarts.
+    pub fn disk_written(&self, i: usize) -> u64 {
+        self.hosts[i].disk_written
     }
 
     /// Node `i`'s wall-clock skew in milliseconds.

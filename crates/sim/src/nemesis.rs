@@ -64,7 +64,20 @@ impl Sim {
             return;
         }
         let kind = kinds[self.rng.below(kinds.len() as u64) as usize];
-        let x = self.rng.below(n as u64) as usize;
+        let mut x = self.rng.below(n as u64) as usize;
+        if kind == "crash" && self.rng.below(2) == 1 {
+            // Aim at a master serving slots: failovers are what the checkers are about.
+            let masters: Vec<usize> = (0..n)
+                .filter(|&i| {
+                    self.node(i)
+                        .and_then(|nd| nd.cluster_view())
+                        .is_some_and(|v| v.is_master && !v.my_slots.is_empty())
+                })
+                .collect();
+            if !masters.is_empty() {
+                x = masters[self.rng.below(masters.len() as u64) as usize];
+            }
+        }
         let len = self.fault_len();
         if kind == "crash" {
             self.nemesis.down = Some(x);

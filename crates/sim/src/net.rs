@@ -29,16 +29,32 @@ pub enum PathState {
 /// One end of a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum End {
-    Bus { node: usize, link: LinkId },
-    Conn { node: usize, conn: ConnId },
-    Admin { node: usize },
-    Client { client: usize },
+    Bus {
+        node: usize,
+        link: LinkId,
+    },
+    Conn {
+        node: usize,
+        conn: ConnId,
+    },
+    Admin {
+        node: usize,
+    },
+    Client {
+        client: usize,
+    },
+    /// A node's outbound client-protocol connection (replication, MIGRATE).
+    Out {
+        node: usize,
+        kind: crate::outbound::OutKind,
+        id: u64,
+    },
 }
 
 impl End {
     fn node(self) -> Option<usize> {
         match self {
-            End::Bus { node, .. } | End::Conn { node, .. } => Some(node),
+            End::Bus { node, .. } | End::Conn { node, .. } | End::Out { node, .. } => Some(node),
             _ => None,
         }
     }
@@ -110,7 +126,7 @@ impl Sim {
         self.path(a, b) == Some(PathState::Drop) || self.path(b, a) == Some(PathState::Drop)
     }
 
-    fn new_link(&mut self, ends: [End; 2], t1: Time) -> usize {
+    pub(crate) fn new_link(&mut self, ends: [End; 2], t1: Time) -> usize {
         self.links.push(Link {
             ends,
             open: [true; 2],
@@ -196,6 +212,10 @@ impl Sim {
                 };
                 node.handle_accept(now, conn, addr);
                 self.conn_map.insert((j, conn), l);
+                if matches!(self.links[l].ends[0], End::Out { .. }) {
+                    let t = self.now + self.latency();
+                    self.push(t, Ev::Connected { link: l });
+                }
             }
             _ => unreachable!("side 1 is a node"),
         }
@@ -203,12 +223,14 @@ impl Sim {
     }
 
     pub(crate) fn connected(&mut self, l: usize) {
-        let End::Bus { node: i, link } = self.links[l].ends[0] else {
-            return;
-        };
         if !self.links[l].open[0] {
             return;
         }
+        let (i, link) = match self.links[l].ends[0] {
+            End::Bus { node, link } => (node, link),
+            End::Out { node, kind, id } => return self.out_connected(node, kind, id),
+            _ => return,
+        };
         let now = self.hosts[i].now(self.now);
         self.trace.record(
             self.now,
@@ -244,7 +266,7 @@ impl Sim {
         }
         let f = &self.cfg.faults;
         let (reset, split) = (f.reset, f.split);
-        let bus = matches!(self.links[l].ends[0], End::Bus { .. });
+        let bus = matches!(self.links[l].ends[0], End::Bus { .. } | End::Out { .. });
         if bus && reset > 0.0 && unit(&mut self.rng) < reset {
             self.trace
                 .record(self.now, format_args!("net"), format_args!("rst L{l}"));
@@ -393,6 +415,7 @@ impl Sim {
             }
             End::Admin { node } => self.admins[node].buf.extend_from_slice(data),
             End::Client { client } => self.client_data(client, l, data),
+            End::Out { node, kind, id } => self.out_read(node, kind, id, data),
         }
     }
 
@@ -438,6 +461,11 @@ impl Sim {
                 }
             }
             End::Client { client } => self.client_closed(client, l),
+            End::Out { node, kind, id } => {
+                if self.out_map.get(&(node, kind, id)) == Some(&l) {
+                    self.out_lost(node, kind, id);
+                }
+            }
         }
         let _ = MS;
     }

@@ -5,7 +5,7 @@ use std::fmt;
 
 use hashslot_resp::Frame;
 
-use crate::check::{converged, Checker};
+use crate::check::{converged, Checker, WriteLoss};
 use crate::{Sim, SimConfig};
 
 /// A run that broke a rule: the seed and how to replay it.
@@ -83,7 +83,8 @@ impl Sim {
     /// `masters + m * replicas + r`), the way `redis-cli --cluster create` does: ADDSLOTSRANGE,
     /// SET-CONFIG-EPOCH, MEET everyone with node 0, wait for agreement, REPLICATE; then run
     /// until every node reports `cluster_state:ok`, they agree on the slots and every view shows
-    /// every replica as a replica (at most `max_ms`).
+    /// every replica as a replica, and every replica finished its first sync with its master
+    /// (at most `max_ms` for each phase).
     pub fn form_cluster(
         &mut self,
         masters: usize,
@@ -121,13 +122,45 @@ impl Sim {
             let r = self.command(0, &["CLUSTER", "MEET", "127.0.0.1", &port], t);
             ok(self, r)?;
         }
-        let joined = self.run_until(max_ms, 100, |s| {
+        let all_met = |s: &mut Sim| {
             (0..n).all(|i| {
                 s.view(i).is_some_and(|v| {
                     v.lines.len() == n && v.lines.iter().all(|l| !l.has("handshake"))
                 })
             })
-        });
+        };
+        // A handshake that does not complete within the node timeout is dropped (lost
+        // connects, resets, a WAN): MEET again, every few seconds, the nodes node 0 does not
+        // know yet or that do not know everyone, as an operator would.
+        let deadline = self.now_ms() + max_ms;
+        let mut joined = false;
+        while self.now_ms() < deadline {
+            joined = self.run_until(3_000.min(deadline - self.now_ms()), 100, all_met);
+            if joined {
+                break;
+            }
+            let full = |v: Option<crate::View>| {
+                v.is_some_and(|v| v.lines.iter().filter(|l| !l.has("handshake")).count() >= n)
+            };
+            let known: Vec<usize> = self
+                .view(0)
+                .map(|v| {
+                    v.lines
+                        .iter()
+                        .filter(|l| !l.has("handshake"))
+                        .filter_map(|l| l.index)
+                        .collect()
+                })
+                .unwrap_or_default();
+            // Also a node that node 0 knows but that knows too few: its end of the handshake
+            // was dropped, and PINGs from senders it does not know never add them.
+            let known: Vec<usize> = known.into_iter().filter(|&i| full(self.view(i))).collect();
+            for i in (1..n).filter(|i| !known.contains(i)) {
+                let port = (7000 + i).to_string();
+                // A refused or lost MEET is retried on the next round.
+                let _ = self.command(0, &["CLUSTER", "MEET", "127.0.0.1", &port], t);
+            }
+        }
         if !joined {
             return Err(fail(self, "nodes did not all meet".into()));
         }
@@ -149,7 +182,21 @@ impl Sim {
                 })
             })
         };
-        if !self.run_until(max_ms, 100, |s| converged(s).is_ok() && roles(s)) {
+        // As a careful operator does before using the cluster: every replica finished its
+        // first sync (with Redis's defaults, a diskless sync that starts after 5 s).
+        let synced = |s: &mut Sim| {
+            (masters..n).all(|i| {
+                s.probe(i, &[b"INFO", b"replication"])
+                    .and_then(|f| match f {
+                        Frame::Bulk(b) => Some(b),
+                        _ => None,
+                    })
+                    .is_some_and(|b| String::from_utf8_lossy(&b).contains("master_link_status:up"))
+            })
+        };
+        if !self.run_until(max_ms, 100, |s| {
+            converged(s).is_ok() && roles(s) && synced(s)
+        }) {
             let why = converged(self).err().unwrap_or_default();
             return Err(fail(self, format!("cluster did not converge: {why}")));
         }
@@ -174,6 +221,10 @@ pub struct Report {
     pub writes_checked: bool,
     /// Whether a failover was seen.
     pub failover_seen: bool,
+    /// Acknowledged writes lost by the end (Redis Cluster allows some across failovers).
+    pub loss: WriteLoss,
+    /// Votes granted (durably) by masters during the run.
+    pub votes: usize,
 }
 
 /// A swarm run's shape.
@@ -197,6 +248,12 @@ pub struct Swarm {
     pub faults: bool,
     /// Keep the trace lines.
     pub keep_trace: bool,
+    /// Clients follow each acknowledged write with `WAIT 1 <ms>` ([`Sim::set_client_wait`]).
+    pub wait_ms: Option<u64>,
+    /// Turn on the injected voting bug in every node ([`Sim::inject_vote_twice_bug`]): for the
+    /// test that proves the sweep catches it.
+    #[doc(hidden)]
+    pub inject_vote_twice_bug: bool,
 }
 
 impl Default for Swarm {
@@ -211,6 +268,8 @@ impl Default for Swarm {
             liveness_ms: 60_000,
             faults: true,
             keep_trace: false,
+            wait_ms: None,
+            inject_vote_twice_bug: false,
         }
     }
 }
@@ -225,25 +284,41 @@ impl Swarm {
             SimConfig::new(seed, n, self.node_timeout_ms)
         };
         cfg.keep_trace = self.keep_trace;
-        Sim::new(cfg)
+        let mut sim = Sim::new(cfg);
+        sim.set_client_wait(self.wait_ms);
+        if self.inject_vote_twice_bug {
+            sim.inject_vote_twice_bug();
+        }
+        sim
     }
 
     /// Form the cluster, run the workload under the seed's faults with safety checks, heal,
-    /// then check liveness and the workload history.
+    /// then check liveness and the workload history. On failure the simulation is dropped;
+    /// [`Swarm::run_keep`] keeps it (for its trace).
     pub fn run(&self, seed: u64) -> Result<(Report, Sim), Failure> {
+        let (sim, r) = self.run_keep(seed);
+        r.map(|report| (report, sim))
+    }
+
+    /// [`Swarm::run`], returning the simulation whatever the outcome.
+    pub fn run_keep(&self, seed: u64) -> (Sim, Result<Report, Failure>) {
         let mut sim = self.sim(seed);
+        let r = self.drive(&mut sim);
+        (sim, r)
+    }
+
+    fn drive(&self, sim: &mut Sim) -> Result<Report, Failure> {
+        let seed = sim.config().seed;
         sim.form_cluster(self.masters, self.replicas, 60_000)?;
-        let mut checker = Checker::new(&mut sim);
+        let mut checker = Checker::new(sim);
         sim.add_clients(self.clients, 4);
         sim.start_nemesis();
         let end = sim.now_ms() + self.fault_ms;
         while sim.now_ms() < end {
             sim.run_for(self.check_every_ms);
-            checker
-                .observe(&mut sim)
-                .map_err(|e| Failure::new(&sim, e))?;
+            checker.observe(sim).map_err(|e| Failure::new(sim, e))?;
             if let Some(v) = sim.violations().first() {
-                return Err(Failure::new(&sim, v.clone()));
+                return Err(Failure::new(sim, v.clone()));
             }
         }
         sim.stop_clients();
@@ -251,15 +326,11 @@ impl Swarm {
         let live = sim.run_until(self.liveness_ms, 250, |s| {
             converged(s).is_ok() && s.clients_idle()
         });
-        checker
-            .observe(&mut sim)
-            .map_err(|e| Failure::new(&sim, e))?;
+        checker.observe(sim).map_err(|e| Failure::new(sim, e))?;
         if !live {
-            let why = converged(&mut sim)
-                .err()
-                .unwrap_or("clients still busy".into());
+            let why = converged(sim).err().unwrap_or("clients still busy".into());
             return Err(Failure::new(
-                &sim,
+                sim,
                 format!(
                     "liveness: not converged {} ms after healing: {why}",
                     self.liveness_ms
@@ -267,9 +338,10 @@ impl Swarm {
             ));
         }
         let writes_checked = checker
-            .check_writes(&mut sim)
-            .map_err(|e| Failure::new(&sim, e))?;
-        let report = Report {
+            .check_writes(sim)
+            .map_err(|e| Failure::new(sim, e))?;
+        let loss = checker.write_loss(sim).map_err(|e| Failure::new(sim, e))?;
+        Ok(Report {
             seed,
             trace_hash: sim.trace().hash(),
             steps: sim.steps(),
@@ -277,7 +349,8 @@ impl Swarm {
             ops: sim.history().ops.len(),
             writes_checked,
             failover_seen: checker.failover_seen,
-        };
-        Ok((report, sim))
+            loss,
+            votes: sim.grants().len(),
+        })
     }
 }

@@ -4,7 +4,6 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
 use bytes::Bytes;
-use hashslot_node::PersistToken;
 use hashslot_types::{ConnId, LinkId, Rng};
 
 use crate::client::{Admin, Client, History};
@@ -32,6 +31,9 @@ pub struct SimConfig {
     pub faults: Faults,
     /// Keep the trace's lines (the hash is always kept).
     pub keep_trace: bool,
+    /// Extra configuration directives for every node, applied after the simulator's own
+    /// (`port`, `cluster-enabled`…), e.g. `("appendonly", "yes")`.
+    pub node_config: Vec<(String, String)>,
 }
 
 impl SimConfig {
@@ -43,14 +45,25 @@ impl SimConfig {
             node_timeout_ms,
             faults: Faults::none(),
             keep_trace: false,
+            node_config: Vec::new(),
         }
     }
 
-    /// The same with swarm faults drawn from the seed.
+    /// The same with swarm faults drawn from the seed, and persistence too: half the seeds
+    /// run with `appendonly yes` and an `appendfsync` policy drawn among `always`,
+    /// `everysec` and `no`; the others with no persistence of data.
     pub fn swarm(seed: u64, nodes: usize, node_timeout_ms: u64) -> SimConfig {
         let mut rng = Rng::from_seed(seed).child("faults");
+        let mut node_config = Vec::new();
+        let mut p = Rng::from_seed(seed).child("persistence");
+        if p.below(2) == 1 {
+            let fsync = ["always", "everysec", "no"][p.below(3) as usize];
+            node_config.push(("appendonly".to_owned(), "yes".to_owned()));
+            node_config.push(("appendfsync".to_owned(), fsync.to_owned()));
+        }
         SimConfig {
             faults: Faults::swarm(&mut rng),
+            node_config,
             ..SimConfig::new(seed, nodes, node_timeout_ms)
         }
     }
@@ -77,13 +90,18 @@ pub(crate) enum Ev {
     Connected { link: usize },
     /// A connect failed.
     ConnectFailed { node: usize, inc: u32, link: LinkId },
-    /// A nodes.conf write completed (unless the node crashed since).
-    PersistDone {
+    /// A disk step completed (unless the machine crashed since).
+    Disk {
         node: usize,
         inc: u32,
-        token: PersistToken,
-        path: String,
-        data: Bytes,
+        step: crate::disk::DiskStep,
+    },
+    /// An outbound connection (replication, MIGRATE) failed to open.
+    OutFailed {
+        node: usize,
+        inc: u32,
+        kind: crate::outbound::OutKind,
+        id: u64,
     },
     /// A node's Output::Close was carried out: tell it.
     ConnClosedLocal { node: usize, inc: u32, conn: ConnId },
@@ -133,6 +151,8 @@ pub struct Sim {
     pub(crate) links: Vec<Link>,
     /// (node, bus link) → link index, for links the node holds open.
     pub(crate) bus_map: BTreeMap<(usize, LinkId), usize>,
+    /// (node, kind, id) → link index, for outbound replication and MIGRATE connections.
+    pub(crate) out_map: BTreeMap<(usize, crate::outbound::OutKind, u64), usize>,
     /// (node, client conn) → link index.
     pub(crate) conn_map: BTreeMap<(usize, ConnId), usize>,
     /// Directed paths (from, to) that are cut or held.
@@ -141,6 +161,12 @@ pub struct Sim {
     pub(crate) trace: Trace,
     pub(crate) admins: Vec<Admin>,
     pub(crate) clients: Vec<Client>,
+    /// `WAIT 1 <ms>` after each acknowledged write (see `Sim::set_client_wait`).
+    pub(crate) client_wait: Option<u64>,
+    /// Votes granted by masters (for the one-vote-per-epoch checker).
+    pub(crate) votes: crate::votes::Votes,
+    /// The injected bug is on (see `Sim::inject_vote_twice_bug`).
+    pub(crate) fault_vote_twice: bool,
     pub(crate) history: History,
     pub(crate) nemesis: crate::nemesis::Nemesis,
     /// Things the simulator saw that break the driver contract (sends on unknown links…).
@@ -169,9 +195,13 @@ impl Sim {
             links: Vec::new(),
             bus_map: BTreeMap::new(),
             conn_map: BTreeMap::new(),
+            out_map: BTreeMap::new(),
             paths: BTreeMap::new(),
             next_id: 1,
             clients: Vec::new(),
+            client_wait: None,
+            votes: crate::votes::Votes::default(),
+            fault_vote_twice: false,
             history: History::default(),
             nemesis: crate::nemesis::Nemesis::default(),
             violations: Vec::new(),
@@ -218,6 +248,22 @@ impl Sim {
         self.hosts[i].node.is_some()
     }
 
+    /// Turn on the deliberately injected bug in every node, now and after every restart: a
+    /// master grants a vote even when it already voted in the epoch (the hidden
+    /// `ClusterConfig::fault_vote_twice_per_epoch` switch). For tests that prove the
+    /// checkers catch a broken voting rule; nothing else.
+    #[doc(hidden)]
+    pub fn inject_vote_twice_bug(&mut self) {
+        self.fault_vote_twice = true;
+        for i in 0..self.hosts.len() {
+            let now = self.hosts[i].now(self.now);
+            if let Some(n) = self.hosts[i].node.as_mut() {
+                n.set_fault_vote_twice_per_epoch(now, true);
+            }
+            self.drain(i);
+        }
+    }
+
     /// Driver-contract breaches the simulator saw (empty when all is well).
     pub fn violations(&self) -> &[String] {
         &self.violations
@@ -258,13 +304,13 @@ impl Sim {
             Ev::Accept { link } => self.accept(link),
             Ev::Connected { link } => self.connected(link),
             Ev::ConnectFailed { node, inc, link } => self.connect_failed(node, inc, link),
-            Ev::PersistDone {
+            Ev::Disk { node, inc, step } => self.disk_done(node, inc, step),
+            Ev::OutFailed {
                 node,
                 inc,
-                token,
-                path,
-                data,
-            } => self.persist_done(node, inc, token, path, data),
+                kind,
+                id,
+            } => self.out_failed(node, inc, kind, id),
             Ev::ConnClosedLocal { node, inc, conn } => self.conn_closed_local(node, inc, conn),
             Ev::ClientTick { client } => self.client_tick(client),
             Ev::Nemesis => self.nemesis_act(),

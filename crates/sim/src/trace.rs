@@ -19,7 +19,10 @@
 //! | `rd L<l> <n>` | `n` bytes arrived on bus link `l` |
 //! | `cls L<l>` | the node learned bus link `l` closed |
 //! | `crd C<c> <n>` / `ccl C<c>` | client connection `c`: bytes arrived / closed |
-//! | `pst <token> ok\|lost` | a nodes.conf write completed, or was lost in a crash |
+//! | `pst <token> ok\|lost` | a disk step with a completion (nodes.conf write, AOF/RDB fsync or commit) completed, or was voided by a crash |
+//! | `ocon R<id>\|M<id> <host>:<port>` / `ocon … up` | an outbound replication (`R`) or MIGRATE (`M`) connection: asked for / connected |
+//! | `ord R<id>\|M<id> <n>` / `ocls R<id>\|M<id>` | `n` bytes arrived on it / it failed or was closed by the peer |
+//! | `wait 1 <ms>` / `wait <n>` / `wait unk` | a client sent WAIT after an acknowledged write / the replicas it reported / no answer |
 //! | `log <text>` | a node log line of level notice or above |
 //! | `crash` / `restart` | the process died (kill -9) / started again from its disk |
 //! | `part <a>-><b> drop\|hold` / `heal` | the nemesis cut or healed paths |

@@ -1,5 +1,5 @@
-//! A node's cluster view, parsed from its CLUSTER NODES and CLUSTER INFO replies (the `Node`
-//! API has no getter for it, so the simulator reads it the way an operator would).
+//! A node's cluster view, read with `Node::cluster_view` (a typed getter: no text parsing, no
+//! command sent, nothing in the node changes) and keyed by the simulator's node indexes.
 
 use std::collections::BTreeMap;
 
@@ -7,7 +7,7 @@ use hashslot_resp::Frame;
 
 use crate::Sim;
 
-/// One line of CLUSTER NODES.
+/// One known node as a viewer sees it (a line of CLUSTER NODES).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeLine {
     /// The 40-character node id.
@@ -42,7 +42,8 @@ impl NodeLine {
         self.has("fail") || self.has("fail?")
     }
 
-    fn parse(line: &str) -> Option<NodeLine> {
+    /// Parse one CLUSTER NODES line (for replies read over the network).
+    pub fn parse(line: &str) -> Option<NodeLine> {
         let mut f = line.split(' ');
         let id = f.next()?.to_owned();
         let addr = f.next()?;
@@ -78,8 +79,14 @@ impl NodeLine {
 /// One node's view of the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct View {
-    /// Every line, in the order printed.
+    /// Every known node, in the node table's order (CLUSTER NODES's).
     pub lines: Vec<NodeLine>,
+    /// The viewer's `currentEpoch` (0 when parsed from text).
+    pub current_epoch: u64,
+    /// The viewer's `lastVoteEpoch` (0 when parsed from text).
+    pub last_vote_epoch: u64,
+    /// The viewer reports `cluster_state:ok` (false when parsed from text).
+    pub state_ok: bool,
 }
 
 impl View {
@@ -90,7 +97,12 @@ impl View {
             .filter(|l| !l.is_empty())
             .map(NodeLine::parse)
             .collect::<Option<Vec<_>>>()?;
-        Some(View { lines })
+        Some(View {
+            lines,
+            current_epoch: 0,
+            last_vote_epoch: 0,
+            state_ok: false,
+        })
     }
 
     /// The viewer's own line.
@@ -147,10 +159,38 @@ fn text(f: Frame) -> Option<String> {
 }
 
 impl Sim {
-    /// Node `i`'s CLUSTER NODES, parsed (via [`Sim::probe`]); `None` when it is down.
-    pub fn view(&mut self, i: usize) -> Option<View> {
-        let reply = self.probe(i, &[b"CLUSTER", b"NODES"])?;
-        View::parse(&text(reply)?)
+    /// Node `i`'s view of the cluster (from `Node::cluster_view`); `None` when it is down.
+    pub fn view(&self, i: usize) -> Option<View> {
+        let v = self.hosts[i].node.as_ref()?.cluster_view()?;
+        let lines = v
+            .nodes
+            .iter()
+            .map(|n| NodeLine {
+                id: n.id.to_string(),
+                index: n
+                    .port
+                    .checked_sub(7000)
+                    .map(usize::from)
+                    .filter(|&j| j < self.hosts.len() && !n.handshake),
+                flags: n.flag_words().into_iter().map(str::to_owned).collect(),
+                master: n.master_id.map(|m| m.to_string()),
+                config_epoch: n.config_epoch.0,
+                connected: n.connected,
+                slots: n.slots.clone(),
+            })
+            .collect();
+        Some(View {
+            lines,
+            current_epoch: v.current_epoch.0,
+            last_vote_epoch: v.last_vote_epoch.0,
+            state_ok: v.state_ok,
+        })
+    }
+
+    /// Node `i`'s `Node`, for its `&self` getters (`cluster_view`, `config`…); `None` when it
+    /// is down.
+    pub fn node(&self, i: usize) -> Option<&hashslot_node::Node> {
+        self.hosts[i].node.as_ref()
     }
 
     /// Node `i`'s CLUSTER INFO fields (`cluster_state` → `ok`…); `None` when it is down.
@@ -166,8 +206,9 @@ impl Sim {
     }
 
     /// Whether node `i` is up and reports `cluster_state:ok`.
-    pub fn state_ok(&mut self, i: usize) -> bool {
-        self.cluster_info(i)
-            .is_some_and(|m| m.get("cluster_state").is_some_and(|s| s == "ok"))
+    pub fn state_ok(&self, i: usize) -> bool {
+        self.node(i)
+            .and_then(|n| n.cluster_state_ok())
+            .unwrap_or(false)
     }
 }

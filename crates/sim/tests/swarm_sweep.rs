@@ -1,6 +1,9 @@
-//! A bounded swarm sweep: each seed draws its own faults (latency, retransmits, segmentation,
-//! resets, refused connects, disk delays, clock skew, partitions, crashes), runs a workload
-//! with safety checks every 500 ms, heals, and must converge and keep acknowledged writes.
+//! A bounded swarm sweep: each seed draws its own faults (LAN or WAN latency, retransmits,
+//! segmentation, resets, refused connects, disk delays, clock skew, partitions, crashes aimed
+//! at masters half the time) and its persistence (no AOF, or the AOF with each fsync policy),
+//! runs a workload with safety checks every 500 ms (one master per slot per configEpoch, one
+//! vote per master per epoch), heals, and must converge and keep acknowledged writes when no
+//! failover happened; lost acknowledged writes are counted in each seed's report.
 //!
 //! Time-boxed so CI stays fast: seeds 0, 1, 2… run until a small wall-clock budget is spent
 //! (at least two seeds). Each seed is deterministic on its own; a failure prints its seed and

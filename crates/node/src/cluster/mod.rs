@@ -12,6 +12,8 @@
 //! the reply until the `Persist` completes. MEET needs no save (handshake nodes are not saved).
 
 mod route;
+mod view;
+pub use view::{ClusterView, NodeView};
 
 use hashslot_gossip::{Cluster, ClusterConfig, Event, Output as COut, SaveToken};
 use hashslot_types::{ConnId, Instant, Now, Rng};
@@ -76,6 +78,7 @@ pub(crate) fn cluster_config(config: &Config) -> ClusterConfig {
         require_full_coverage: yes(config, "cluster-require-full-coverage", true),
         allow_replica_migration: yes(config, "cluster-allow-replica-migration", true),
         replica_no_failover: yes(config, "cluster-replica-no-failover", false),
+        ..ClusterConfig::default()
     }
 }
 

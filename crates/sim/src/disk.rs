@@ -1,0 +1,220 @@
+//! The seeded disk of each host: what the node's file outputs did, and what a crash keeps.
+//!
+//! Two layers per host: the page cache (`Host::cache`: every file as the running process sees
+//! it, writes included as soon as they are issued) and the platter (`Host::files`: what
+//! survives a crash). A crash is a machine crash: the cache is thrown away and the next boot
+//! sees the platter only, so whatever was written but not yet fsynced is lost.
+//!
+//! Steps run in the order the node emitted them on one queue per disk (as the real server's
+//! writer thread does, crates/server's `event_loop/files_stream.rs`), each taking a drawn
+//! [`Faults::disk_ms`](crate::Faults) and starting when the previous one ended:
+//!
+//! - `FileOpen` / `FileWrite`: at once, in the cache only (no completion). Opening without
+//!   `append` truncates.
+//! - `FileSync`: the file's content at the time of the request becomes durable; then the token
+//!   completes.
+//! - `FileCommit`: the file is renamed over `final_path` in the cache at once; the content
+//!   becomes durable under `final_path` (and the temporary name disappears from the platter)
+//!   when the step completes, then the token completes. The directory is fsynced too, so
+//!   every file created in it by then exists after a crash (empty unless it was synced), as
+//!   an AOF manifest's fresh incr file does.
+//! - `FileClose { remove }`, `FileRemove`: gone from the cache at once, from the platter when
+//!   the step completes (a crash before that brings the file back, as an unsynced unlink
+//!   would).
+//!
+//! Nothing fails here: disk errors are not simulated.
+
+use bytes::Bytes;
+use hashslot_node::{FileId, PersistToken};
+
+use crate::sim::{Ev, Sim, Time};
+
+/// The durable effect of one queued disk step, applied when it completes.
+#[derive(Debug)]
+pub(crate) enum DiskStep {
+    /// `path` now durably holds `data`; complete `token` (if any).
+    Put {
+        token: Option<PersistToken>,
+        path: String,
+        data: Bytes,
+        /// A temporary name that disappears from the platter with this step.
+        drop: Option<String>,
+    },
+    /// `path` is durably gone.
+    Remove { path: String },
+}
+
+impl Sim {
+    /// When a disk step issued now completes: after a drawn delay and after the one before.
+    fn disk_slot(&mut self, i: usize) -> Time {
+        let delay = self.draw_ms(self.cfg.faults.disk_ms);
+        let h = &mut self.hosts[i];
+        let at = (self.now + delay).max(h.disk_busy_until);
+        h.disk_busy_until = at;
+        at
+    }
+
+    fn disk_queue(&mut self, i: usize, step: DiskStep) {
+        let at = self.disk_slot(i);
+        let inc = self.hosts[i].inc;
+        self.push(at, Ev::Disk { node: i, inc, step });
+    }
+
+    fn open_path(&self, i: usize, file: FileId) -> Option<String> {
+        self.hosts[i].open.get(&file.0).cloned()
+    }
+
+    pub(crate) fn file_open(&mut self, i: usize, file: FileId, path: String, append: bool) {
+        let h = &mut self.hosts[i];
+        let content = h.cache.entry(path.clone()).or_default();
+        if !append {
+            content.clear();
+        }
+        h.open.insert(file.0, path);
+    }
+
+    pub(crate) fn file_write(&mut self, i: usize, file: FileId, data: &[u8]) {
+        if let Some(path) = self.open_path(i, file) {
+            let h = &mut self.hosts[i];
+            h.cache.entry(path).or_default().extend_from_slice(data);
+            h.disk_written += data.len() as u64;
+        }
+    }
+
+    pub(crate) fn file_sync(&mut self, i: usize, file: FileId, token: PersistToken) {
+        let path = self.open_path(i, file).unwrap_or_default();
+        let data = Bytes::from(self.hosts[i].cache.get(&path).cloned().unwrap_or_default());
+        self.disk_queue(
+            i,
+            DiskStep::Put {
+                token: Some(token),
+                path,
+                data,
+                drop: None,
+            },
+        );
+    }
+
+    pub(crate) fn file_commit(
+        &mut self,
+        i: usize,
+        file: FileId,
+        token: PersistToken,
+        final_path: String,
+    ) {
+        let h = &mut self.hosts[i];
+        let tmp = h.open.remove(&file.0).unwrap_or_default();
+        let data = h.cache.remove(&tmp).unwrap_or_default();
+        h.cache.insert(final_path.clone(), data.clone());
+        self.disk_queue(
+            i,
+            DiskStep::Put {
+                token: Some(token),
+                path: final_path,
+                data: Bytes::from(data),
+                drop: Some(tmp),
+            },
+        );
+    }
+
+    pub(crate) fn file_close(&mut self, i: usize, file: FileId, remove: bool) {
+        let Some(path) = self.hosts[i].open.remove(&file.0) else {
+            return;
+        };
+        if remove {
+            self.file_remove(i, path);
+        }
+    }
+
+    pub(crate) fn file_remove(&mut self, i: usize, path: String) {
+        self.hosts[i].cache.remove(&path);
+        self.disk_queue(i, DiskStep::Remove { path });
+    }
+
+    /// `Output::Persist`: the whole file replaced (temporary file and rename): the cache sees
+    /// it at once, the platter when the step completes.
+    pub(crate) fn persist_file(
+        &mut self,
+        i: usize,
+        token: PersistToken,
+        path: String,
+        data: Bytes,
+    ) {
+        self.hosts[i].cache.insert(path.clone(), data.to_vec());
+        self.disk_queue(
+            i,
+            DiskStep::Put {
+                token: Some(token),
+                path,
+                data,
+                drop: None,
+            },
+        );
+    }
+
+    /// A disk step completed (void if the machine crashed since it was issued).
+    pub(crate) fn disk_done(&mut self, i: usize, inc: u32, step: DiskStep) {
+        let h = &mut self.hosts[i];
+        if h.inc != inc {
+            if let DiskStep::Put {
+                token: Some(token), ..
+            } = step
+            {
+                self.trace.record(
+                    self.now,
+                    format_args!("n{i}"),
+                    format_args!("pst {} lost", token.0),
+                );
+            }
+            return;
+        }
+        match step {
+            DiskStep::Remove { path } => {
+                h.files.remove(&path);
+            }
+            DiskStep::Put {
+                token,
+                path,
+                data,
+                drop,
+            } => {
+                if let Some(tmp) = drop {
+                    h.files.remove(&tmp);
+                    // The directory fsync: files created there are durable names now.
+                    let dir = |p: &str| p.rsplit_once('/').map(|(d, _)| d.to_owned());
+                    let d = dir(&path);
+                    for p in h.cache.keys().filter(|p| dir(p) == d) {
+                        if !h.files.contains_key(p) {
+                            h.files.insert(p.clone(), Bytes::new());
+                        }
+                    }
+                }
+                h.files.insert(path, data);
+                let Some(token) = token else { return };
+                self.trace.record(
+                    self.now,
+                    format_args!("n{i}"),
+                    format_args!("pst {} ok", token.0),
+                );
+                let now = h.now(self.now);
+                if let Some(n) = h.node.as_mut() {
+                    n.handle_persist_done(now, token, Ok(()));
+                }
+                self.votes_durable(i, token);
+                self.drain(i);
+            }
+        }
+    }
+
+    /// The machine crashed: the page cache and the open files are gone.
+    pub(crate) fn disk_crash(&mut self, i: usize) {
+        let h = &mut self.hosts[i];
+        h.open.clear();
+        h.cache = h
+            .files
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_vec()))
+            .collect();
+        h.disk_busy_until = self.now;
+    }
+}
