@@ -105,9 +105,19 @@ impl SlotSet {
 
     /// The slots in ascending order.
     pub fn iter(&self) -> impl Iterator<Item = Slot> + '_ {
-        (0..SLOT_COUNT as u16)
-            .map(Slot)
-            .filter(move |s| self.contains(*s))
+        // Byte by byte, skipping empty bytes and walking only the set bits of the others: a
+        // bus header's bitmap is mostly zeros, and this runs for every PING/PONG received.
+        self.0.iter().enumerate().flat_map(|(i, &byte)| {
+            let mut bits = byte;
+            std::iter::from_fn(move || {
+                if bits == 0 {
+                    return None;
+                }
+                let b = bits.trailing_zeros() as u16;
+                bits &= bits - 1;
+                Some(Slot(i as u16 * 8 + b))
+            })
+        })
     }
 
     /// The set as ascending inclusive ranges, as CLUSTER NODES and CLUSTER SLOTS print them.
@@ -161,5 +171,25 @@ mod tests {
         assert_eq!(r, vec![(0, 5460), (7000, 7000), (16383, 16383)]);
         assert!(s.remove(Slot::new(7000).unwrap()));
         assert!(!s.contains(Slot::new(7000).unwrap()));
+    }
+
+    #[test]
+    fn iter_yields_exactly_the_members_in_order() {
+        // A pseudo-random member pattern (xorshift), plus both ends and whole bytes.
+        let mut s = SlotSet::new();
+        let mut x: u32 = 0x9e37_79b9;
+        let mut want = Vec::new();
+        for n in 0..SLOT_COUNT as u16 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            if n == 0 || n == 16383 || (800..816).contains(&n) || x % 7 == 0 {
+                s.insert(Slot(n));
+                want.push(n);
+            }
+        }
+        let got: Vec<u16> = s.iter().map(|s| s.get()).collect();
+        assert_eq!(got, want);
+        assert!(SlotSet::new().iter().next().is_none());
     }
 }
