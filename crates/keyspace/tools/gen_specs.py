@@ -16,6 +16,10 @@ groups = {
  'hash': "hset hsetnx hget hmset hmget hdel hexists hlen hkeys hvals hgetall hincrby hincrbyfloat hstrlen hrandfield hscan".split(),
  'set': "sadd srem smembers sismember smismember scard spop srandmember smove sinter sintercard sunion sdiff sinterstore sunionstore sdiffstore sscan".split(),
  'sort': "sort sort_ro".split(),
+ 'bitmap': "setbit getbit bitcount bitpos bitop".split(),
+ 'bitfield': "bitfield bitfield_ro".split(),
+ 'lcs': "lcs".split(),
+ 'hyperloglog': "pfadd pfcount pfmerge pfdebug pfselftest".split(),
  'zset': "zadd zrem zscore zmscore zincrby zcard zcount zlexcount zrange zrangestore zrangebyscore zrevrange zrevrangebyscore zrangebylex zrevrangebylex zrank zrevrank zpopmin zpopmax bzpopmin bzpopmax zmpop bzmpop zrandmember zremrangebyrank zremrangebyscore zremrangebylex zunion zinter zdiff zunionstore zinterstore zdiffstore zintercard zscan".split(),
 }
 PORT = sys.argv[1] if len(sys.argv) > 1 else "7379"

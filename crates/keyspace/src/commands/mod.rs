@@ -3,20 +3,29 @@
 //! The helpers mirror Redis's `lookupKeyRead`/`lookupKeyWrite`: lazy expiry (counted in
 //! `expired_keys`), the LRU touch, and `keyspace_hits`/`keyspace_misses` for read lookups only.
 
+pub(crate) mod bitfield;
+pub(crate) mod bitmap;
 pub(crate) mod expire;
 pub(crate) mod generic;
 pub(crate) mod hash;
+pub(crate) mod hll;
+pub(crate) mod hyperloglog;
 pub(crate) mod incr;
+pub(crate) mod lcs;
 pub(crate) mod list;
 pub(crate) mod object;
 pub(crate) mod set;
 pub(crate) mod sort;
 pub(crate) mod string;
 pub(crate) mod table;
+mod table_bitfield;
+mod table_bitmap;
 mod table_expire;
 mod table_generic;
 mod table_hash;
+mod table_hyperloglog;
 mod table_incr;
+mod table_lcs;
 mod table_list;
 mod table_object;
 mod table_set;

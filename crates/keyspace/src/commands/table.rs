@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use crate::command::CommandSpec;
 
 /// The per-family tables. A new family adds its `table_<family>::SPECS` here.
-fn families() -> [&'static [CommandSpec]; 10] {
+fn families() -> [&'static [CommandSpec]; 14] {
     [
         super::table_string::SPECS,
         super::table_incr::SPECS,
@@ -18,6 +18,10 @@ fn families() -> [&'static [CommandSpec]; 10] {
         super::table_object::SPECS,
         super::table_zset::SPECS,
         super::table_sort::SPECS,
+        super::table_bitmap::SPECS,
+        super::table_bitfield::SPECS,
+        super::table_lcs::SPECS,
+        super::table_hyperloglog::SPECS,
     ]
 }
 
