@@ -106,6 +106,19 @@ fn cases() -> Vec<Case> {
             ]),
         ),
         case("pfadd sparse to dense", growth),
+        case("pfadd sparse to dense at a small hll-sparse-max-bytes", {
+            let mut l = lines(&["CONFIG SET hll-sparse-max-bytes 40"]);
+            for (from, n) in [(0, 5), (5, 10), (15, 20)] {
+                l.push(pfadd_line("t", from, n));
+                l.push("PFDEBUG ENCODING t".into());
+                l.push("GET t".into());
+            }
+            l.push(pfadd_line("u", 0, 30));
+            l.push("PFMERGE t2 u".into());
+            l.push("PFDEBUG ENCODING t2".into());
+            l.push("CONFIG SET hll-sparse-max-bytes 3000".into());
+            l
+        }),
         case("pfmerge and union count", merge),
         case(
             "pfdebug",

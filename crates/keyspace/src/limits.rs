@@ -31,6 +31,8 @@ pub struct EncodingLimits {
     /// (bits of [`crate::notify::class`]). Not an encoding limit, but configuration every
     /// command reads the same way, so it travels with them.
     pub notify_keyspace_events: u32,
+    /// `hll-sparse-max-bytes` (3000): largest sparse HyperLogLog before it turns dense.
+    pub hll_sparse_max_bytes: usize,
 }
 
 impl EncodingLimits {
@@ -43,6 +45,7 @@ impl EncodingLimits {
         zset_max_listpack_value: 64,
         list_max_listpack_size: -2,
         notify_keyspace_events: 0,
+        hll_sparse_max_bytes: 3000,
     };
 
     /// The CONFIG parameter names [`EncodingLimits::set_param`] understands (canonical names;
@@ -55,6 +58,7 @@ impl EncodingLimits {
         "zset-max-listpack-value",
         "list-max-listpack-size",
         "notify-keyspace-events",
+        "hll-sparse-max-bytes",
     ];
 
     /// Set the field of CONFIG parameter `name` (canonical or `ziplist` alias, any case) from
@@ -87,6 +91,7 @@ impl EncodingLimits {
             "set-max-intset-entries" => &mut self.set_max_intset_entries,
             "zset-max-listpack-entries" => &mut self.zset_max_listpack_entries,
             "zset-max-listpack-value" => &mut self.zset_max_listpack_value,
+            "hll-sparse-max-bytes" => &mut self.hll_sparse_max_bytes,
             _ => return false,
         };
         match value.parse::<u64>() {

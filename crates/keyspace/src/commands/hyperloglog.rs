@@ -55,9 +55,10 @@ pub(crate) fn pfadd_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
             }
         }
     }
+    let sparse_max = ctx.limits.hll_sparse_max_bytes;
     let s = str_mut(ctx, key);
     for ele in &argv[2..] {
-        match hll::add(s, ele, SPARSE_MAX_BYTES) {
+        match hll::add(s, ele, sparse_max) {
             Ok(true) => updated += 1,
             Ok(false) => {}
             Err(Corrupt) => {
@@ -145,6 +146,7 @@ pub(crate) fn pfmerge_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
         let v = Object::Str(hll::new_sparse());
         ctx.dbs[ctx.db_index].insert_object(dest, v, false, now);
     }
+    let sparse_max = ctx.limits.hll_sparse_max_bytes;
     let s = str_mut(ctx, dest);
     if use_dense && hll::to_dense(s).is_err() {
         err(ctx, CORRUPT);
@@ -158,7 +160,7 @@ pub(crate) fn pfmerge_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
         if s[4] == hll::DENSE {
             hll::dense_set(&mut s[HDR..], i, m);
         } else {
-            let _ = hll::sparse_set(s, i, m, SPARSE_MAX_BYTES);
+            let _ = hll::sparse_set(s, i, m, sparse_max);
         }
     }
     hll::invalidate(s);
