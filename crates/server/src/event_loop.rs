@@ -304,13 +304,13 @@ impl<N: Driven> EventLoop<N> {
                 }
             }
         }
-        match &self.writer {
-            Some(w) => w.submit(batch),
-            None => {
-                for done in persist::write_batch(&batch, &mut self.config_lock) {
-                    self.persist_done(done);
-                }
-            }
+        let (done, _replaced) = match &mut self.writer {
+            Some(w) => (w.submit(batch), Vec::new()),
+            None => persist::write_batch(&batch, &mut self.config_lock),
+        };
+        // Completed here (in the loop): the node hears of it before the loop sleeps.
+        for done in done {
+            self.persist_done(done);
         }
     }
 
@@ -371,7 +371,7 @@ impl<N: Driven> EventLoop<N> {
 
     /// Complete the writes the writer finished.
     fn take_persist_done(&mut self) {
-        while let Some(done) = self.writer.as_ref().and_then(persist::Writer::try_done) {
+        while let Some(done) = self.writer.as_mut().and_then(persist::Writer::try_done) {
             self.persist_done(done);
         }
     }
@@ -381,13 +381,17 @@ impl<N: Driven> EventLoop<N> {
     fn finish_persists(&mut self) {
         self.submit_persists();
         if let Some(mut w) = self.writer.take() {
-            for done in w.finish() {
+            let finished = w.finish();
+            // The lock guards the file until exit, also for the writes done below.
+            self.config_lock = w.take_lock();
+            for done in finished {
                 self.persist_done(done);
             }
         }
         while !self.persists.is_empty() {
             let batch = std::mem::take(&mut self.persists);
-            for done in persist::write_batch(&batch, &mut self.config_lock) {
+            let (done, _replaced) = persist::write_batch(&batch, &mut self.config_lock);
+            for done in done {
                 self.persist_done(done);
             }
         }
