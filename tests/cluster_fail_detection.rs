@@ -55,7 +55,9 @@ fn a_killed_master_is_marked_fail_then_cleared_when_it_returns() {
     // one survivor reached FAIL by counting the quorum from PFAIL.
     let logs = all_logs(&nodes);
     assert!(
-        logs.contains(&format!("Marking node {victim_id} as failing (quorum reached).")),
+        logs.contains(&format!(
+            "Marking node {victim_id} as failing (quorum reached)."
+        )),
         "no survivor reached FAIL by quorum from PFAIL (polled flags: {seen:?}):\n{logs}"
     );
     for n in nodes.iter().filter(|n| n.is_running()) {

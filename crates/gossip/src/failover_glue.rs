@@ -301,7 +301,11 @@ impl Cluster {
             i_am_master: self.nodes[me].is_master(),
             my_slots: self.slots.count_of(me),
             current_epoch: self.current_epoch,
-            last_vote_epoch: if fault { Epoch(0) } else { self.last_vote_epoch },
+            last_vote_epoch: if fault {
+                Epoch(0)
+            } else {
+                self.last_vote_epoch
+            },
             requester_is_master: self.nodes[s].is_master(),
             requester_master,
             slot_owner_epoch: &owner_epoch,

@@ -295,7 +295,11 @@ impl Node {
         for f in ["latest_fork_usec:0", "total_forks:0"] {
             field!(s, "{f}");
         }
-        field!(s, "migrate_cached_sockets:{}", self.migrate.cached_sockets());
+        field!(
+            s,
+            "migrate_cached_sockets:{}",
+            self.migrate.cached_sockets()
+        );
         for f in [
             "slave_expires_tracked_keys:0",
             "active_defrag_hits:0",
