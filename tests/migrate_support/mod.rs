@@ -5,6 +5,8 @@
 // Tests drive real processes: socket timeouts are wall-clock.
 #![allow(clippy::disallowed_methods)]
 
+pub mod cut_job;
+
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::TcpStream;
