@@ -359,7 +359,8 @@ pub fn call(port: u16, args: &[&str]) -> io::Result<Reply> {
     read_reply(&mut BufReader::new(stream))
 }
 
-fn read_reply(r: &mut impl BufRead) -> io::Result<Reply> {
+/// Read one RESP2 reply.
+pub fn read_reply(r: &mut impl BufRead) -> io::Result<Reply> {
     let mut line = String::new();
     if r.read_line(&mut line)? == 0 {
         return Err(io::ErrorKind::UnexpectedEof.into());

@@ -8,7 +8,7 @@
 pub mod cut_job;
 
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufReader, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -62,36 +62,8 @@ pub fn encode<A: AsRef<[u8]>>(out: &mut Vec<u8>, args: &[A]) {
     }
 }
 
-/// Read one RESP2 reply.
-pub fn read_reply(r: &mut impl BufRead) -> io::Result<Reply> {
-    let mut line = String::new();
-    if r.read_line(&mut line)? == 0 {
-        return Err(io::ErrorKind::UnexpectedEof.into());
-    }
-    let line = line.trim_end_matches("\r\n");
-    let bad = || io::Error::new(io::ErrorKind::InvalidData, format!("bad reply {line:?}"));
-    let (kind, rest) = line.split_at_checked(1).ok_or_else(bad)?;
-    let number = || rest.parse::<i64>().map_err(|_| bad());
-    Ok(match kind {
-        "+" => Reply::Status(rest.to_string()),
-        "-" => Reply::Error(rest.to_string()),
-        ":" => Reply::Int(number()?),
-        "$" => match usize::try_from(number()?) {
-            Err(_) => Reply::Bulk(None),
-            Ok(n) => {
-                let mut data = vec![0; n + 2];
-                r.read_exact(&mut data)?;
-                data.truncate(n);
-                Reply::Bulk(Some(data))
-            }
-        },
-        "*" => match usize::try_from(number()?) {
-            Err(_) => Reply::Array(Vec::new()),
-            Ok(n) => Reply::Array((0..n).map(|_| read_reply(r)).collect::<io::Result<_>>()?),
-        },
-        _ => return Err(bad()),
-    })
-}
+/// Read one RESP2 reply (the cluster harness's reader).
+pub use crate::cluster_support::read_reply;
 
 /// For each slot, a hash tag (`{tag}`) whose keys hash to it.
 pub fn slot_tags() -> Vec<String> {
