@@ -49,7 +49,10 @@ impl Cluster {
         if mine == Epoch(0) || mine != max {
             self.current_epoch.0 += 1;
             self.nodes[me].config_epoch = self.current_epoch;
-            self.todo.save = true;
+            // Nothing that carries the new epoch leaves before it is on disk (Redis fsyncs the
+            // config in beforeSleep, before any socket write): a crash in between would come
+            // back with the old epoch while peers already accepted claims made with the new.
+            self.set_durability_barrier();
             self.log(
                 LogLevel::Notice,
                 format!("New configEpoch set to {}", self.current_epoch.0),
