@@ -1,13 +1,14 @@
 //! How the simulator and the gossip scale: a cluster of `masters` masters with one replica
-//! each, formed the way redis-cli does; one master is killed; 60 virtual seconds are simulated.
+//! each, started pre-formed (`Sim::preformed`: every node boots from a nodes.conf, as a formed
+//! cluster restarted); one master is killed; 60 virtual seconds are simulated.
 //!
 //! Prints, per cluster size: virtual time from the kill until every live node marks the master
 //! FAIL and until its replica is promoted, bus messages and (estimated) bus bytes sent per node
-//! per second, and the simulator's speed (virtual seconds per wall second, the time spent in
-//! this program's own probes excluded).
+//! per second, the simulator's speed (virtual seconds per wall second, the time spent in
+//! this program's own probes excluded) and the process's peak memory (Linux `VmHWM`).
 //!
 //! ```text
-//! cargo run --release --example sim_scale                 # 6 and 1,000 nodes
+//! cargo run --release --example sim_scale                 # 6, 100 and 1,000 nodes
 //! cargo run --release --example sim_scale -- 500 15000 7  # 500 masters, node timeout, seed
 //! ```
 //!
@@ -16,16 +17,14 @@
 //! `cluster_slots_fail` is cheaper but misses nodes that see the promotion within the same
 //! 50 ms.) Nodes never seen flagging it are reported as "unobserved", not guessed.
 //!
-//! Bus bytes: the simulator does not count bytes, so they are estimated from each node's
-//! CLUSTER INFO message counters and the wire sizes of the message types (header 2,256 bytes;
-//! PING/PONG/MEET carry `max(3, nodes/10)` gossip entries of 104 bytes, plus PFAIL nodes).
+//! Bus bytes are measured: the simulator counts what each node hands to its bus links
+//! (`Sim::bus_bytes_sent`); messages come from CLUSTER INFO's counters.
 // A benchmark program: it reads the wall clock to report the simulator's speed.
 #![allow(clippy::disallowed_methods)]
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use hashslot_bus::{FAIL_LEN, GOSSIP_ENTRY_LEN, HEADER_LEN, UPDATE_LEN};
 use hashslot_sim::{node_addr, Sim, SimConfig};
 
 /// Virtual time simulated after the kill.
@@ -46,6 +45,8 @@ struct Outcome {
     msgs_per_node_s: f64,
     bytes_per_node_s: f64,
     run_wall: Duration,
+    /// Peak resident memory of this process so far, in MB (`None` off Linux).
+    peak_mb: Option<u64>,
 }
 
 fn main() {
@@ -60,7 +61,7 @@ fn main() {
     let seed = args.get(2).copied().unwrap_or(1);
     let sizes: Vec<usize> = match args.first() {
         Some(&m) => vec![m as usize],
-        None => vec![3, 500],
+        None => vec![3, 50, 500],
     };
     for masters in sizes {
         match run(masters, timeout, seed) {
@@ -100,13 +101,25 @@ fn print(o: &Outcome, timeout: u64) {
     );
     println!("  replica promoted: {}", ms(o.promoted_ms));
     println!(
-        "  bus: {:.1} messages and ~{:.0} bytes sent per node per second",
+        "  bus: {:.1} messages and {:.0} bytes sent per node per second",
         o.msgs_per_node_s, o.bytes_per_node_s
     );
     println!(
         "  speed: {AFTER_KILL_MS} ms virtual in {:.2} s wall = {speed:.1}x real time",
         o.run_wall.as_secs_f64()
     );
+    match o.peak_mb {
+        Some(mb) => println!("  peak memory (process so far): {mb} MB"),
+        None => println!("  peak memory: unknown"),
+    }
+}
+
+/// The process's peak resident set (`VmHWM` in /proc/self/status), in MB.
+fn peak_mb() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
 }
 
 /// Sum over live nodes of each CLUSTER INFO `cluster_stats_messages_<type>_sent`.
@@ -128,17 +141,6 @@ fn sent_counts(sim: &mut Sim) -> BTreeMap<String, u64> {
     out
 }
 
-/// Estimated wire size of one message of `kind` in a cluster of `nodes`.
-fn wire_size(kind: &str, nodes: usize) -> usize {
-    let gossip = (nodes / 10).max(3).min(nodes.saturating_sub(2));
-    match kind {
-        "ping" | "pong" | "meet" => HEADER_LEN + gossip * GOSSIP_ENTRY_LEN,
-        "fail" => FAIL_LEN,
-        "update" => UPDATE_LEN,
-        _ => HEADER_LEN,
-    }
-}
-
 /// Whether node `i` is up and flags the node on `port` FAIL (from its typed cluster view).
 fn marks_fail(sim: &Sim, i: usize, port: u16) -> bool {
     sim.node(i)
@@ -155,13 +157,12 @@ fn is_master(sim: &Sim, i: usize) -> bool {
 
 fn run(masters: usize, timeout: u64, seed: u64) -> Result<Outcome, String> {
     let n = masters * 2;
-    let mut sim = Sim::new(SimConfig::new(seed, n, timeout));
     let started = Instant::now();
-    sim.form_cluster(masters, 1, 600_000)
+    let mut sim = Sim::preformed(SimConfig::new(seed, n, timeout), masters, 1, 600_000)
         .map_err(|f| format!("cluster did not form: {}", f.message))?;
     let form_wall = started.elapsed();
     let form_virtual_ms = sim.now_ms();
-    // Master 0 and its replica (node `masters`, as `form_cluster` places replicas).
+    // Master 0 and its replica (node `masters`, as `Sim::preformed` places replicas).
     let (victim, replica) = (0, masters);
     if is_master(&sim, replica) {
         return Err("the replica is already a master before the kill".into());
@@ -177,6 +178,7 @@ fn run(masters: usize, timeout: u64, seed: u64) -> Result<Outcome, String> {
                 .collect::<BTreeMap<_, _>>()
         })
         .unwrap_or_default();
+    let bytes_before: Vec<u64> = (0..n).map(|i| sim.bus_bytes_sent(i)).collect();
     let victim_port = node_addr(victim, false).port();
     sim.crash(victim);
     let t0 = sim.now_ms();
@@ -212,7 +214,6 @@ fn run(masters: usize, timeout: u64, seed: u64) -> Result<Outcome, String> {
     let observed: Vec<u64> = failed_at.iter().flatten().copied().collect();
     let after = sent_counts(&mut sim);
     let mut msgs = 0u64;
-    let mut bytes = 0u64;
     for (kind, &count) in &after {
         // The victim's counters are gone from `after`: take them out of `before` too.
         let victim_part = before_victim
@@ -222,8 +223,11 @@ fn run(masters: usize, timeout: u64, seed: u64) -> Result<Outcome, String> {
         let base = before.get(kind).copied().unwrap_or(0) - victim_part;
         let d = count.saturating_sub(base);
         msgs += d;
-        bytes += d * wire_size(kind, n) as u64;
     }
+    let bytes: u64 = (0..n)
+        .filter(|&i| i != victim)
+        .map(|i| sim.bus_bytes_sent(i) - bytes_before[i])
+        .sum();
     let node_s = (n - 1) as f64 * AFTER_KILL_MS as f64 / 1000.0;
     Ok(Outcome {
         nodes: n,
@@ -236,5 +240,6 @@ fn run(masters: usize, timeout: u64, seed: u64) -> Result<Outcome, String> {
         msgs_per_node_s: msgs as f64 / node_s,
         bytes_per_node_s: bytes as f64 / node_s,
         run_wall,
+        peak_mb: peak_mb(),
     })
 }

@@ -79,12 +79,38 @@ impl Cluster {
             }
         }
 
-        let refs = self.nodes.refs();
+        // The random picks are drawn up front (at most `wanted * 3`, Redis's iteration bound)
+        // and resolved to handles in one walk of the table: no list of every node per ping.
+        let mut picks: Vec<(usize, usize)> = if freshnodes > 0 && wanted > 0 {
+            (0..wanted * 3)
+                .map(|order| (self.rng.below(total as u64) as usize, order))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        picks.sort_unstable();
+        let mut drawn: Vec<Option<NodeRef>> = vec![None; picks.len()];
+        let mut next = picks.iter().peekable();
+        for (index, (r, _)) in self.nodes.iter().enumerate() {
+            while let Some(&&(k, order)) = next.peek() {
+                if k != index {
+                    break;
+                }
+                drawn[order] = Some(r);
+                next.next();
+            }
+            if next.peek().is_none() {
+                break;
+            }
+        }
         let mut chosen: Vec<NodeRef> = Vec::with_capacity(wanted + pfail_wanted);
-        let mut maxiterations = wanted * 3;
-        while freshnodes > 0 && chosen.len() < wanted && maxiterations > 0 {
-            maxiterations -= 1;
-            let r = refs[self.rng.below(refs.len() as u64) as usize];
+        for r in drawn {
+            if freshnodes == 0 || chosen.len() >= wanted {
+                break;
+            }
+            let Some(r) = r else {
+                continue;
+            };
             let n = &self.nodes[r];
             if r == self.myself || n.has(NodeFlags::PFAIL) {
                 continue;
@@ -102,14 +128,13 @@ impl Cluster {
             freshnodes -= 1;
         }
         if pfail_wanted > 0 {
-            for r in &refs {
-                let n = &self.nodes[*r];
+            for (r, n) in self.nodes.iter() {
                 if n.flags.intersects(NodeFlags::HANDSHAKE | NodeFlags::NOADDR)
                     || !n.has(NodeFlags::PFAIL)
                 {
                     continue;
                 }
-                chosen.push(*r);
+                chosen.push(r);
                 pfail_wanted -= 1;
                 if pfail_wanted == 0 {
                     break;
@@ -262,15 +287,16 @@ impl Cluster {
                         }
                     }
                     // A failing node seen healthy elsewhere at another address: adopt it.
+                    // The ip's text only for a failing node: most entries are healthy ones.
                     let n = &self.nodes[r];
-                    let gip = g.ip.to_string();
-                    if n.is_failing()
-                        && !flags.intersects(NodeFlags::NOADDR | NodeFlags::FAIL | NodeFlags::PFAIL)
-                        && (!n.ip.eq_ignore_ascii_case(&gip)
-                            || n.port != g.port
-                            || n.cport != g.cport)
-                        && r != self.myself
-                    {
+                    let gip = (n.is_failing()
+                        && !flags
+                            .intersects(NodeFlags::NOADDR | NodeFlags::FAIL | NodeFlags::PFAIL)
+                        && r != self.myself)
+                        .then(|| g.ip.to_string());
+                    if let Some(gip) = gip.filter(|gip| {
+                        !n.ip.eq_ignore_ascii_case(gip) || n.port != g.port || n.cport != g.cport
+                    }) {
                         if let Some(l) = n.link {
                             self.free_link(l);
                         }

@@ -134,8 +134,15 @@ impl Cluster {
         let Some(l) = self.links.get_mut(&link) else {
             return;
         };
-        l.rcvbuf.extend_from_slice(data);
-        let mut buf = std::mem::take(&mut l.rcvbuf);
+        // Decode straight from `data` when nothing is buffered (the common case): no copy,
+        // and an idle link keeps no buffer (a big cluster has thousands of links per node).
+        let owned: Option<Vec<u8>> = if l.rcvbuf.is_empty() {
+            None
+        } else {
+            l.rcvbuf.extend_from_slice(data);
+            Some(std::mem::take(&mut l.rcvbuf))
+        };
+        let buf: &[u8] = owned.as_deref().unwrap_or(data);
         let mut pos = 0;
         let mut alive = true;
         while alive {
@@ -177,11 +184,17 @@ impl Cluster {
         }
         if alive {
             if let Some(l) = self.links.get_mut(&link) {
-                buf.drain(..pos);
-                if buf.len() > MAX_RCVBUF {
+                let rest = buf.len() - pos;
+                if rest > MAX_RCVBUF {
                     self.free_link(link);
+                } else if rest == 0 {
+                    l.rcvbuf = Vec::new();
                 } else {
-                    l.rcvbuf = buf;
+                    l.rcvbuf = match owned {
+                        // Nothing consumed: keep the buffer as it is (no copy per segment).
+                        Some(v) if pos == 0 => v,
+                        _ => buf[pos..].to_vec(),
+                    };
                 }
             }
         }

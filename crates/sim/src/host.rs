@@ -50,6 +50,8 @@ pub(crate) struct Host {
     /// Whether the probe connection of this incarnation exists.
     pub probe_open: bool,
     pub probe_buf: Vec<u8>,
+    /// Bytes this machine's cluster bus links sent (all incarnations; see `Sim::bus_bytes_sent`).
+    pub bus_sent: u64,
 }
 
 impl Host {
@@ -94,6 +96,7 @@ impl Host {
             seed: rng.next_u64(),
             probe_open: false,
             probe_buf: Vec::new(),
+            bus_sent: 0,
         }
     }
 
@@ -363,6 +366,12 @@ impl Sim {
     /// Bytes node `i` wrote to streamed files (AOF, RDB) so far, over all its restarts.
     pub fn disk_written(&self, i: usize) -> u64 {
         self.hosts[i].disk_written
+    }
+
+    /// Bytes node `i` sent on its cluster bus links so far (all restarts): what it handed to
+    /// the network, counted when sent, whether or not a fault lost them after.
+    pub fn bus_bytes_sent(&self, i: usize) -> u64 {
+        self.hosts[i].bus_sent
     }
 
     /// Node `i`'s wall-clock skew in milliseconds.

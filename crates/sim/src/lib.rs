@@ -14,7 +14,8 @@
 //! - [`Faults`]: the fault settings, drawn per seed ([`Faults::swarm`]), applied by the
 //!   nemesis ([`Sim::start_nemesis`]).
 //! - [`Sim::form_cluster`]: redis-cli's cluster creation, through simulated client
-//!   connections ([`Sim::command`]).
+//!   connections ([`Sim::command`]). [`Sim::preformed`]: nodes that boot from nodes.conf
+//!   files written by the simulator, as after a restart of a formed cluster (big clusters).
 //! - Workload clients that follow MOVED and ASK and record a [`History`] ([`Sim::add_clients`]).
 //! - [`Checker`] and [`converged`]: safety after every observation, liveness after healing,
 //!   acknowledged writes; [`Swarm`] runs it all for one seed.
@@ -104,6 +105,7 @@ mod host;
 mod nemesis;
 mod net;
 mod outbound;
+mod preformed;
 pub mod replay;
 mod scenario;
 mod sim;

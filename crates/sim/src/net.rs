@@ -264,6 +264,9 @@ impl Sim {
         if !self.links[l].open[side] || data.is_empty() {
             return;
         }
+        if let End::Bus { node, .. } = self.links[l].ends[side] {
+            self.hosts[node].bus_sent += data.len() as u64;
+        }
         let f = &self.cfg.faults;
         let (reset, split) = (f.reset, f.split);
         let bus = matches!(self.links[l].ends[0], End::Bus { .. } | End::Out { .. });

@@ -178,12 +178,22 @@ pub struct Sim {
 impl Sim {
     /// Start `cfg.nodes` fresh nodes (empty disks) at virtual time 0.
     pub fn new(cfg: SimConfig) -> Sim {
+        let mut sim = Sim::unbooted(cfg);
+        for i in 0..sim.hosts.len() {
+            sim.boot(i);
+        }
+        sim
+    }
+
+    /// The machines with their disks, no process started yet (see `preformed`, which writes
+    /// the disks before the first boot).
+    pub(crate) fn unbooted(cfg: SimConfig) -> Sim {
         let root = Rng::from_seed(cfg.seed);
         let mut rng = root.child("sim");
         let hosts = (0..cfg.nodes)
             .map(|i| Host::new(i, &cfg, &mut rng))
             .collect();
-        let mut sim = Sim {
+        Sim {
             trace: Trace::new(cfg.keep_trace),
             admins: (0..cfg.nodes).map(|_| Admin::default()).collect(),
             cfg,
@@ -206,11 +216,7 @@ impl Sim {
             nemesis: crate::nemesis::Nemesis::default(),
             violations: Vec::new(),
             steps: 0,
-        };
-        for i in 0..sim.hosts.len() {
-            sim.boot(i);
         }
-        sim
     }
 
     /// The run's configuration.

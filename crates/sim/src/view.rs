@@ -150,7 +150,7 @@ impl View {
     }
 }
 
-fn text(f: Frame) -> Option<String> {
+pub(crate) fn text(f: Frame) -> Option<String> {
     match f {
         Frame::Bulk(b) | Frame::Simple(b) => Some(String::from_utf8_lossy(&b).into_owned()),
         Frame::Verbatim { text, .. } => Some(String::from_utf8_lossy(&text).into_owned()),

@@ -5,10 +5,8 @@
 //! It also holds the test-only fault switch of the simulator's injected-bug test
 //! ([`Node::set_fault_vote_twice_per_epoch`]).
 
-use std::collections::BTreeMap;
-
 use hashslot_gossip::ClusterNode;
-use hashslot_types::{Epoch, NodeId, Now, SLOT_COUNT};
+use hashslot_types::{Epoch, NodeId, Now};
 
 use crate::Node;
 
@@ -124,34 +122,19 @@ impl ClusterView {
 
 impl Node {
     /// A snapshot of the cluster as this node sees it; `None` when cluster mode is off.
-    /// Cost: one pass over the 16384 slots plus one over the known nodes.
+    /// Cost: one pass over the known nodes and their slot runs.
     pub fn cluster_view(&self) -> Option<ClusterView> {
         let cm = self.cluster.as_ref()?;
         let c = &cm.cluster;
         let me_ref = c.myself_ref();
-        // Slot ranges per owner, by a single walk over the slot map (ordered map: the walk's
-        // result must not depend on a hasher).
-        let mut ranges: BTreeMap<hashslot_slots::NodeRef, Vec<(u16, u16)>> = BTreeMap::new();
         let map = c.slot_map();
-        let mut run: Option<(hashslot_slots::NodeRef, u16, u16)> = None;
-        for s in 0..SLOT_COUNT as u16 {
-            let owner = map.owner(hashslot_types::Slot::new(s).expect("below 16384"));
-            match (run.as_mut(), owner) {
-                (Some(r), Some(o)) if r.0 == o && r.2 + 1 == s => r.2 = s,
-                (_, o) => {
-                    if let Some((r, a, b)) = run.take() {
-                        ranges.entry(r).or_default().push((a, b));
-                    }
-                    run = o.map(|o| (o, s, s));
-                }
-            }
-        }
-        if let Some((r, a, b)) = run {
-            ranges.entry(r).or_default().push((a, b));
-        }
         let mut nodes = Vec::with_capacity(c.known_nodes());
         for (r, n) in c.nodes() {
-            let slots = ranges.remove(&r).unwrap_or_default();
+            // Each owner's runs as the slot map keeps them: no walk over the 16384 slots.
+            let slots = map
+                .ranges_of(r)
+                .map(|g| (g.start.get(), g.end.get()))
+                .collect();
             nodes.push(node_view(c, r == me_ref, n, slots));
         }
         let me = c.node(me_ref).expect("myself is in the table");
