@@ -16,7 +16,7 @@ use cluster_support::{
     TempDir, NODE_TIMEOUT_MS,
 };
 use migrate_support::cut_job::{cut_by_target_hang, fill_slots, open_marks, start_job};
-use migrate_support::{status_field, ClusterClient, Load};
+use migrate_support::{assert_each_key_once, status_field, ClusterClient, Load};
 
 const SLOTS: u16 = 100;
 const PER_SLOT: usize = 40;
@@ -86,30 +86,5 @@ fn migrateslots_resumes_after_the_target_hung() {
             "slot {slot} on the source"
         );
     }
-    let mut c = ClusterClient::new(src.port);
-    for cmd in &data {
-        let r = c.keyed(&["GET", &cmd[1]]).unwrap();
-        assert_eq!(
-            r,
-            Reply::Bulk(Some(cmd[2].clone().into_bytes())),
-            "{}",
-            cmd[1]
-        );
-    }
-    for (k, v) in &res.model {
-        let r = c.keyed(&["GET", k]).unwrap();
-        assert_eq!(r, Reply::Bulk(Some(v.clone().into_bytes())), "{k}");
-    }
-    let total: i64 = nodes
-        .iter()
-        .map(|n| match n.cmd(&["DBSIZE"]) {
-            Reply::Int(k) => k,
-            r => panic!("{r:?}"),
-        })
-        .sum();
-    assert_eq!(
-        total as usize,
-        data.len() + res.model.len(),
-        "a key on both sides"
-    );
+    assert_each_key_once(&nodes, src.port, &data, &res.model);
 }

@@ -14,7 +14,7 @@ use cluster_support::{
     all_logs, create_cluster, have_tools, plain, redis_cli, start_nodes, wait_agree, wait_for,
     wait_state_ok, Kind, Reply, TempDir, NODE_TIMEOUT_MS,
 };
-use migrate_support::{run_all, slot_tags, status_field, ClusterClient, Load};
+use migrate_support::{assert_each_key_once, run_all, slot_tags, status_field, Load};
 
 const SLOTS: u16 = 500;
 const PER_SLOT: usize = 3;
@@ -118,28 +118,7 @@ fn migrateslots_moves_slots_under_load() {
         }
     }
     // Every key once, with its value.
-    let mut c = ClusterClient::new(src.port);
-    for cmd in &data {
-        let r = c.keyed(&["GET", &cmd[1]]).unwrap();
-        assert_eq!(
-            r,
-            Reply::Bulk(Some(cmd[2].clone().into_bytes())),
-            "{}",
-            cmd[1]
-        );
-    }
-    for (k, v) in &res.model {
-        let r = c.keyed(&["GET", k]).unwrap();
-        assert_eq!(r, Reply::Bulk(Some(v.clone().into_bytes())), "{k}");
-    }
-    let total: i64 = nodes
-        .iter()
-        .map(|n| match n.cmd(&["DBSIZE"]) {
-            Reply::Int(k) => k,
-            r => panic!("{r:?}"),
-        })
-        .sum();
-    assert_eq!(total as usize, data.len() + res.model.len());
+    assert_each_key_once(&nodes, src.port, &data, &res.model);
     if have_tools(&["redis-cli"]) {
         let run = redis_cli(&["--cluster", "check", &src.addr()], within);
         let out = plain(&run.stdout);

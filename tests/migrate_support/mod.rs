@@ -486,3 +486,40 @@ impl Load {
         self.thread.join().expect("load thread")
     }
 }
+
+/// Every key of `data` (SET commands) and of the load's `model` reads back with its value
+/// through a cluster client starting at `port`, and the nodes hold exactly that many keys in
+/// all: none lost, none on both sides.
+pub fn assert_each_key_once(
+    nodes: &[crate::cluster_support::Node],
+    port: u16,
+    data: &[Vec<String>],
+    model: &BTreeMap<String, String>,
+) {
+    let mut c = ClusterClient::new(port);
+    for cmd in data {
+        let r = c.keyed(&["GET", &cmd[1]]).unwrap();
+        assert_eq!(
+            r,
+            Reply::Bulk(Some(cmd[2].clone().into_bytes())),
+            "{}",
+            cmd[1]
+        );
+    }
+    for (k, v) in model {
+        let r = c.keyed(&["GET", k]).unwrap();
+        assert_eq!(r, Reply::Bulk(Some(v.clone().into_bytes())), "{k}");
+    }
+    let total: i64 = nodes
+        .iter()
+        .map(|n| match n.cmd(&["DBSIZE"]) {
+            Reply::Int(k) => k,
+            r => panic!("{r:?}"),
+        })
+        .sum();
+    assert_eq!(
+        total as usize,
+        data.len() + model.len(),
+        "a key lost or on both sides"
+    );
+}
