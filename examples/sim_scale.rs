@@ -12,8 +12,8 @@
 //! cargo run --release --example sim_scale -- 500 15000 7  # 500 masters, node timeout, seed
 //! ```
 //!
-//! How "marks it FAIL" is observed: every 50 virtual ms, each live node's typed cluster view
-//! (`Node::cluster_view`) is read until it flags the killed master `fail`. (CLUSTER INFO's
+//! How "marks it FAIL" is observed: every 50 virtual ms, each live node's own entry for the
+//! killed master (`Node::cluster_state`, a name lookup) is read until it is flagged FAIL. (CLUSTER INFO's
 //! `cluster_slots_fail` is cheaper but misses nodes that see the promotion within the same
 //! 50 ms.) Nodes never seen flagging it are reported as "unobserved", not guessed.
 //!
@@ -25,7 +25,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use hashslot_sim::{node_addr, Sim, SimConfig};
+use hashslot_bus::NodeFlags;
+use hashslot_sim::{Sim, SimConfig};
+use hashslot_types::NodeId;
 
 /// Virtual time simulated after the kill.
 const AFTER_KILL_MS: u64 = 60_000;
@@ -45,6 +47,10 @@ struct Outcome {
     msgs_per_node_s: f64,
     bytes_per_node_s: f64,
     run_wall: Duration,
+    /// CPU time of this process over the 60 s after the kill, probes included (they are a
+    /// name lookup per node per step), `None` off Linux: the machine may be shared, and
+    /// waiting for a core is not the simulator's cost.
+    run_cpu: Option<Duration>,
     /// Peak resident memory of this process so far, in MB (`None` off Linux).
     peak_mb: Option<u64>,
 }
@@ -108,6 +114,13 @@ fn print(o: &Outcome, timeout: u64) {
         "  speed: {AFTER_KILL_MS} ms virtual in {:.2} s wall = {speed:.1}x real time",
         o.run_wall.as_secs_f64()
     );
+    if let Some(cpu) = o.run_cpu {
+        println!(
+            "  speed by CPU time (probes included): {:.2} s = {:.1}x real time",
+            cpu.as_secs_f64(),
+            AFTER_KILL_MS as f64 / 1000.0 / cpu.as_secs_f64()
+        );
+    }
     match o.peak_mb {
         Some(mb) => println!("  peak memory (process so far): {mb} MB"),
         None => println!("  peak memory: unknown"),
@@ -120,6 +133,14 @@ fn peak_mb() -> Option<u64> {
     let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024)
+}
+
+/// CPU time this (single-threaded) process has run so far: the first field of
+/// /proc/self/schedstat, in ns.
+fn cpu_time() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/self/schedstat").ok()?;
+    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
 }
 
 /// Sum over live nodes of each CLUSTER INFO `cluster_stats_messages_<type>_sent`.
@@ -141,18 +162,24 @@ fn sent_counts(sim: &mut Sim) -> BTreeMap<String, u64> {
     out
 }
 
-/// Whether node `i` is up and flags the node on `port` FAIL (from its typed cluster view).
-fn marks_fail(sim: &Sim, i: usize, port: u16) -> bool {
+/// Whether node `i` is up and flags the node `victim` FAIL: one name lookup in its node table
+/// (`Node::cluster_state`), not a whole cluster view per probe (that was O(n) per node, so
+/// O(n²) per probe round).
+fn marks_fail(sim: &Sim, i: usize, victim: &NodeId) -> bool {
     sim.node(i)
-        .and_then(|n| n.cluster_view())
-        .is_some_and(|v| v.nodes.iter().any(|n| n.port == port && n.fail))
+        .and_then(|n| n.cluster_state())
+        .is_some_and(|c| {
+            c.lookup(victim)
+                .and_then(|r| c.node(r))
+                .is_some_and(|n| n.has(NodeFlags::FAIL))
+        })
 }
 
 /// Whether node `i` is up and a master.
 fn is_master(sim: &Sim, i: usize) -> bool {
     sim.node(i)
-        .and_then(|n| n.cluster_view())
-        .is_some_and(|v| v.is_master)
+        .and_then(|n| n.cluster_state())
+        .is_some_and(|c| c.node(c.myself_ref()).is_some_and(|n| n.is_master()))
 }
 
 fn run(masters: usize, timeout: u64, seed: u64) -> Result<Outcome, String> {
@@ -179,7 +206,11 @@ fn run(masters: usize, timeout: u64, seed: u64) -> Result<Outcome, String> {
         })
         .unwrap_or_default();
     let bytes_before: Vec<u64> = (0..n).map(|i| sim.bus_bytes_sent(i)).collect();
-    let victim_port = node_addr(victim, false).port();
+    let victim_id = sim
+        .node(victim)
+        .and_then(|n| n.cluster_state())
+        .map(|c| c.myself_id())
+        .ok_or("the victim is not in cluster mode")?;
     sim.crash(victim);
     let t0 = sim.now_ms();
 
@@ -187,6 +218,7 @@ fn run(masters: usize, timeout: u64, seed: u64) -> Result<Outcome, String> {
     let mut promoted_ms = None;
     let mut all_failed = false;
     let mut run_wall = Duration::ZERO;
+    let cpu_start = cpu_time();
     while sim.now_ms() < t0 + AFTER_KILL_MS {
         let w = Instant::now();
         sim.run_for(STEP_MS);
@@ -198,7 +230,7 @@ fn run(masters: usize, timeout: u64, seed: u64) -> Result<Outcome, String> {
                 if i == victim || at.is_some() {
                     continue;
                 }
-                if marks_fail(&sim, i, victim_port) {
+                if marks_fail(&sim, i, &victim_id) {
                     *at = Some(el);
                 }
             }
@@ -208,6 +240,10 @@ fn run(masters: usize, timeout: u64, seed: u64) -> Result<Outcome, String> {
             promoted_ms = Some(el);
         }
     }
+    let run_cpu = match (cpu_start, cpu_time()) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+        _ => None,
+    };
     let unobserved = (0..n)
         .filter(|&i| i != victim && failed_at[i].is_none())
         .count();
@@ -240,6 +276,7 @@ fn run(masters: usize, timeout: u64, seed: u64) -> Result<Outcome, String> {
         msgs_per_node_s: msgs as f64 / node_s,
         bytes_per_node_s: bytes as f64 / node_s,
         run_wall,
+        run_cpu,
         peak_mb: peak_mb(),
     })
 }

@@ -45,10 +45,10 @@ impl Cluster {
 
         // Every 10th run: ping the node with the oldest pong among 5 random ones.
         if self.iteration % 10 == 0 {
-            let refs = self.nodes.refs();
             let mut min: Option<(NodeRef, Option<i64>)> = None;
             for _ in 0..5 {
-                let r = refs[self.rng.below(refs.len() as u64) as usize];
+                let live = self.nodes.live();
+                let r = live[self.rng.below(live.len() as u64) as usize];
                 let n = &self.nodes[r];
                 if n.link.is_none()
                     || n.ping_sent.is_some()
@@ -78,13 +78,13 @@ impl Cluster {
             }
             let ping_delay = self.since(n.ping_sent);
             let data_delay = self.since(n.data_received);
-            // A link that got no answer for half the timeout is closed and reopened.
+            // A link that got no answer for half the timeout is closed and reopened. (The link's
+            // age is looked up last: a healthy node never needs it.)
             if let Some(link) = n.link {
-                let link_age = self.links.get(&link).map_or(0, |l| self.now_ms - l.ctime);
-                if link_age > timeout
-                    && n.ping_sent.is_some()
+                if n.ping_sent.is_some()
                     && ping_delay > timeout / 2
                     && data_delay > timeout / 2
+                    && self.links.get(&link).map_or(0, |l| self.now_ms - l.ctime) > timeout
                 {
                     self.free_link(link);
                 }

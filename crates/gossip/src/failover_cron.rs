@@ -245,10 +245,53 @@ impl Cluster {
         });
     }
 
+    /// The precondition of [`ReplicaMigration::step`](hashslot_failover::ReplicaMigration),
+    /// computed without building the summary of every master (which allocated a list per
+    /// master on every cron run of every replica): some healthy master with slots and
+    /// `MIGRATE_TO` has no healthy replica, and my master has the most healthy replicas, at
+    /// least 2. When it is false the step would return at once, changing nothing.
+    fn migration_may_act(&self) -> bool {
+        let Some(my_master) = self.nodes[self.myself].slaveof else {
+            return false;
+        };
+        let ok_replicas = |n: &crate::ClusterNode| {
+            n.slaves
+                .iter()
+                .filter_map(|&s| self.nodes.get(s))
+                .filter(|s| !s.has(NodeFlags::FAIL))
+                .count()
+        };
+        // My master's count first: below 2 nothing can happen, whatever the others have (the
+        // usual shape, one replica per master, ends here without a walk of the table).
+        let Some(m) = self.nodes.get(my_master) else {
+            return false;
+        };
+        if !m.is_master() || m.in_handshake() || m.has(NodeFlags::FAIL) {
+            return false;
+        }
+        let this_slaves = ok_replicas(m);
+        if this_slaves < 2 {
+            return false;
+        }
+        let mut orphaned = false;
+        let mut max_slaves = 0;
+        for (r, n) in self.nodes.iter() {
+            if !n.is_master() || n.in_handshake() || n.has(NodeFlags::FAIL) {
+                continue;
+            }
+            let ok = ok_replicas(n);
+            if ok == 0 && self.slots.count_of(r) > 0 && n.has(NodeFlags::MIGRATE_TO) {
+                orphaned = true;
+            }
+            max_slaves = max_slaves.max(ok);
+        }
+        orphaned && this_slaves == max_slaves
+    }
+
     /// Replica migration: the cron's orphan count and `clusterHandleSlaveMigration`.
     fn migration_step(&mut self) {
         let me = self.myself;
-        if !self.nodes[me].is_replica() {
+        if !self.nodes[me].is_replica() || !self.migration_may_act() {
             return;
         }
         let masters: Vec<MasterSummary> = self

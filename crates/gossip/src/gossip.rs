@@ -79,36 +79,20 @@ impl Cluster {
             }
         }
 
-        // The random picks are drawn up front (at most `wanted * 3`, Redis's iteration bound)
-        // and resolved to handles in one walk of the table: no list of every node per ping.
-        let mut picks: Vec<(usize, usize)> = if freshnodes > 0 && wanted > 0 {
-            (0..wanted * 3)
-                .map(|order| (self.rng.below(total as u64) as usize, order))
-                .collect()
+        // Redis's `dictGetRandomKey` tries, at most `wanted * 3`: each an O(1) index into the
+        // table's list of live nodes (never a walk of every node per ping).
+        let tries = if freshnodes > 0 && wanted > 0 {
+            wanted * 3
         } else {
-            Vec::new()
+            0
         };
-        picks.sort_unstable();
-        let mut drawn: Vec<Option<NodeRef>> = vec![None; picks.len()];
-        let mut next = picks.iter().peekable();
-        for (index, (r, _)) in self.nodes.iter().enumerate() {
-            while let Some(&&(k, order)) = next.peek() {
-                if k != index {
-                    break;
-                }
-                drawn[order] = Some(r);
-                next.next();
-            }
-            if next.peek().is_none() {
-                break;
-            }
-        }
         let mut chosen: Vec<NodeRef> = Vec::with_capacity(wanted + pfail_wanted);
-        for r in drawn {
+        for _ in 0..tries {
             if freshnodes == 0 || chosen.len() >= wanted {
                 break;
             }
-            let Some(r) = r else {
+            let k = self.rng.below(total as u64) as usize;
+            let Some(&r) = self.nodes.live().get(k) else {
                 continue;
             };
             let n = &self.nodes[r];

@@ -5,7 +5,8 @@
 //! point at another node. Iteration is in slab order (node creation order), which makes every
 //! output that walks the table (CLUSTER NODES, nodes.conf, gossip picks) reproducible.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use hashslot_bus::NodeFlags;
 use hashslot_slots::NodeRef;
@@ -21,48 +22,53 @@ pub struct FailReport {
 }
 
 /// One known node. Times are monotonic milliseconds (`None` where Redis stores 0).
+///
+/// `repr(C)` keeps the fields in this order: the ones every gossip entry, every cron visit and
+/// every gossip pick read come first and share a few cache lines (a big cluster's node tables
+/// do not fit in the caches, and each node is visited at random).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[repr(C)]
 pub struct ClusterNode {
-    /// Node id.
-    pub name: NodeId,
     /// `CLUSTER_NODE_*` bits.
     pub flags: NodeFlags,
-    /// The version of this node's slot claims.
-    pub config_epoch: Epoch,
-    /// Address text as CLUSTER NODES prints it (may be empty).
-    pub ip: String,
     /// Client port.
     pub port: u16,
     /// Bus port.
     pub cport: u16,
     /// Plaintext port of TLS clusters (0 otherwise).
     pub pport: u16,
-    /// `cluster-announce-hostname` of the node, empty if none.
-    pub hostname: String,
     /// The master, for replicas.
     pub slaveof: Option<NodeRef>,
-    /// The replicas, for masters.
-    pub slaves: Vec<NodeRef>,
-    /// When the node entry was created.
-    pub ctime: i64,
     /// When the pending PING was sent.
     pub ping_sent: Option<i64>,
     /// When the last PONG arrived.
     pub pong_received: Option<i64>,
     /// When any packet from the node last arrived.
     pub data_received: Option<i64>,
+    /// My outbound link to it.
+    pub link: Option<LinkId>,
+    /// Node id.
+    pub name: NodeId,
+    /// Address text as CLUSTER NODES prints it (may be empty).
+    pub ip: String,
+    /// Failure reports from other masters.
+    pub fail_reports: Vec<FailReport>,
+    /// The version of this node's slot claims.
+    pub config_epoch: Epoch,
+    /// When the node entry was created.
+    pub ctime: i64,
     /// When the node was flagged FAIL.
     pub fail_time: Option<i64>,
     /// When I last voted for a replica of this master.
     pub voted_time: Option<i64>,
     /// Replication offset from the node's last header.
     pub repl_offset: ReplOffset,
-    /// Failure reports from other masters.
-    pub fail_reports: Vec<FailReport>,
-    /// My outbound link to it.
-    pub link: Option<LinkId>,
     /// The link it opened to me.
     pub inbound_link: Option<LinkId>,
+    /// `cluster-announce-hostname` of the node, empty if none.
+    pub hostname: String,
+    /// The replicas, for masters.
+    pub slaves: Vec<NodeRef>,
 }
 
 impl ClusterNode {
@@ -126,41 +132,54 @@ impl ClusterNode {
     }
 }
 
-/// The slab of nodes and the name index.
+/// The slab of nodes, the handles of the live ones in slab order, and the name index.
+///
+/// `live` makes "the k-th node" O(1) (random gossip picks, cron walks) without stepping over
+/// the slab's holes; it stays in slab order (removals shift it, which is rare), so every walk
+/// and every pick is the same as a walk of the slab.
+///
+/// The name index maps a 64-bit hash of the name to the handle, and a lookup confirms the name
+/// on the node itself (which the caller reads next anyway): 16 bytes per entry instead of a
+/// 40-byte key, so a big cluster's indexes stay in the caches. Invariant: every entry, in
+/// `by_hash` or `overflow`, points to a live node whose name is the entry's name. A name whose
+/// hash is already held by another name goes to `overflow` (practically never used).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NodeTable {
     slab: Vec<Option<ClusterNode>>,
-    by_name: BTreeMap<NodeId, NodeRef>,
+    live: Vec<NodeRef>,
+    by_hash: HashMap<u64, NodeRef, BuildHasherDefault<MixedKey>>,
+    overflow: BTreeMap<NodeId, NodeRef>,
 }
 
 impl NodeTable {
     pub(crate) fn insert(&mut self, node: ClusterNode) -> NodeRef {
         let r = NodeRef::new(self.slab.len() as u32);
-        self.by_name.insert(node.name, r);
+        let name = node.name;
         self.slab.push(Some(node));
+        self.live.push(r);
+        self.map(name, r);
         r
     }
 
     pub(crate) fn remove(&mut self, r: NodeRef) -> Option<ClusterNode> {
+        let name = self.get(r)?.name;
+        self.unmap(name, r);
         let n = self.slab.get_mut(r.index() as usize)?.take()?;
-        if self.by_name.get(&n.name) == Some(&r) {
-            self.by_name.remove(&n.name);
+        if let Ok(at) = self.live.binary_search_by_key(&r.index(), |l| l.index()) {
+            self.live.remove(at);
         }
         Some(n)
     }
 
     pub(crate) fn rename(&mut self, r: NodeRef, name: NodeId) {
-        if let Some(n) = self
-            .slab
-            .get_mut(r.index() as usize)
-            .and_then(Option::as_mut)
-        {
-            if self.by_name.get(&n.name) == Some(&r) {
-                self.by_name.remove(&n.name);
-            }
+        let Some(old) = self.get(r).map(|n| n.name) else {
+            return;
+        };
+        self.unmap(old, r);
+        if let Some(n) = self.get_mut(r) {
             n.name = name;
-            self.by_name.insert(name, r);
         }
+        self.map(name, r);
     }
 
     pub(crate) fn get(&self, r: NodeRef) -> Option<&ClusterNode> {
@@ -172,23 +191,149 @@ impl NodeTable {
     }
 
     pub(crate) fn lookup(&self, name: &NodeId) -> Option<NodeRef> {
-        self.by_name.get(name).copied()
+        if let Some(&r) = self.by_hash.get(&name_hash(name)) {
+            if self.get(r).is_some_and(|n| n.name == *name) {
+                return Some(r);
+            }
+        }
+        if self.overflow.is_empty() {
+            return None;
+        }
+        self.overflow.get(name).copied()
     }
 
+    /// Number of names in the index.
     pub(crate) fn len(&self) -> usize {
-        self.by_name.len()
+        self.by_hash.len() + self.overflow.len()
+    }
+
+    /// Index `name` (the current name of node `r`) to `r`, replacing what it pointed to.
+    fn map(&mut self, name: NodeId, r: NodeRef) {
+        let h = name_hash(&name);
+        match self.by_hash.get(&h) {
+            Some(&o) if o != r && self.get(o).is_some_and(|n| n.name != name) => {
+                self.overflow.insert(name, r);
+            }
+            _ => {
+                self.by_hash.insert(h, r);
+            }
+        }
+    }
+
+    /// Drop the index entry of `name` if it points to `r` (whose name it still is).
+    fn unmap(&mut self, name: NodeId, r: NodeRef) {
+        let h = name_hash(&name);
+        if self.by_hash.get(&h) == Some(&r) {
+            self.by_hash.remove(&h);
+            // Another name with this hash waits in `overflow`: it takes the freed entry.
+            let waiting = self
+                .overflow
+                .iter()
+                .find(|(n, _)| name_hash(n) == h)
+                .map(|(&n, &o)| (n, o));
+            if let Some((n, o)) = waiting {
+                self.overflow.remove(&n);
+                self.by_hash.insert(h, o);
+            }
+        } else if self.overflow.get(&name) == Some(&r) {
+            self.overflow.remove(&name);
+        }
     }
 
     /// Handles of every node, in table order.
     pub(crate) fn refs(&self) -> Vec<NodeRef> {
-        self.iter().map(|(r, _)| r).collect()
+        self.live.clone()
+    }
+
+    /// Handles of every node, in table order, without copying them.
+    pub(crate) fn live(&self) -> &[NodeRef] {
+        &self.live
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = (NodeRef, &ClusterNode)> + '_ {
-        self.slab
+        self.live
             .iter()
-            .enumerate()
-            .filter_map(|(i, n)| n.as_ref().map(|n| (NodeRef::new(i as u32), n)))
+            .filter_map(|&r| self.get(r).map(|n| (r, n)))
+    }
+}
+
+/// The name hash of the index. Node ids are 40 random hex characters, so mixing their 8-byte
+/// words is enough to spread them; SipHash over 40 bytes cost more than the rest of a gossip
+/// entry. The index is only looked up, never iterated, so its order cannot leak into outputs.
+/// Names come from cluster bus peers, which Redis Cluster trusts (the bus carries no
+/// authentication); colliding names are still told apart (`overflow`), so crafted collisions
+/// could only slow lookups down, never change their answers.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    fn finish(&self) -> u64 {
+        // A final avalanche so that the low bits the table uses depend on every input bit.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.mix(w);
+        }
+        let mut tail = [0u8; 8];
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            tail[..rest.len()].copy_from_slice(rest);
+            self.mix(u64::from_le_bytes(tail));
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.mix(n as u64);
+    }
+}
+
+impl NameHasher {
+    fn mix(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+/// The name index's key: the name's [`NameHasher`] hash.
+#[cfg(not(test))]
+fn name_hash(name: &NodeId) -> u64 {
+    let mut h = NameHasher::default();
+    h.write(name.as_bytes());
+    h.finish()
+}
+
+/// In unit tests the key is the first byte only, so that names collide and the `overflow`
+/// path is exercised.
+#[cfg(test)]
+fn name_hash(name: &NodeId) -> u64 {
+    u64::from(name.as_bytes()[0])
+}
+
+/// The hasher of the index's keys, which are already well mixed hashes: used as they are.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct MixedKey(u64);
+
+impl Hasher for MixedKey {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used by `u64` keys; anything else is folded in, not dropped.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 
@@ -202,5 +347,98 @@ impl std::ops::Index<NodeRef> for NodeTable {
 impl std::ops::IndexMut<NodeRef> for NodeTable {
     fn index_mut(&mut self, r: NodeRef) -> &mut ClusterNode {
         self.get_mut(r).expect("live node handle")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(c: u8) -> NodeId {
+        NodeId::from_bytes(&[c; 40]).expect("40 hex characters")
+    }
+
+    fn node(c: u8) -> ClusterNode {
+        ClusterNode::new(id(c), NodeFlags::MASTER, 0)
+    }
+
+    #[test]
+    fn live_handles_stay_in_slab_order_and_follow_removes_and_renames() {
+        let mut t = NodeTable::default();
+        let refs: Vec<NodeRef> = b"abcdef".iter().map(|&c| t.insert(node(c))).collect();
+        assert_eq!(t.live(), &refs[..]);
+        assert!(t.remove(refs[1]).is_some());
+        assert!(t.remove(refs[4]).is_some());
+        assert!(t.remove(refs[4]).is_none(), "a stale handle only misses");
+        let left = [refs[0], refs[2], refs[3], refs[5]];
+        assert_eq!(t.live(), &left[..]);
+        assert_eq!(t.iter().map(|(r, _)| r).collect::<Vec<_>>(), left);
+        assert_eq!(t.lookup(&id(b'b')), None);
+        assert_eq!(t.lookup(&id(b'd')), Some(refs[3]));
+        t.rename(refs[3], id(b'9'));
+        assert_eq!(t.lookup(&id(b'd')), None);
+        assert_eq!(t.lookup(&id(b'9')), Some(refs[3]));
+        assert_eq!(t.len(), 4);
+        let g = t.insert(node(b'b'));
+        assert_eq!(t.live().last(), Some(&g));
+        assert_eq!(t.lookup(&id(b'b')), Some(g));
+    }
+
+    /// Names sharing a first byte share the unit-test key: the `overflow` path.
+    fn colliding(first: u8, c: u8) -> NodeId {
+        let mut b = [c; 40];
+        b[0] = first;
+        NodeId::from_bytes(&b).expect("40 hex characters")
+    }
+
+    #[test]
+    fn colliding_names_are_told_apart_through_removes_and_renames() {
+        let mut t = NodeTable::default();
+        let names: Vec<NodeId> = b"123".iter().map(|&c| colliding(b'a', c)).collect();
+        let refs: Vec<NodeRef> = names
+            .iter()
+            .map(|&n| t.insert(ClusterNode::new(n, NodeFlags::MASTER, 0)))
+            .collect();
+        for (n, r) in names.iter().zip(&refs) {
+            assert_eq!(t.lookup(n), Some(*r));
+        }
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.lookup(&colliding(b'a', b'4')), None);
+        // The name holding the shared key goes: a waiting one takes its place.
+        t.remove(refs[0]);
+        assert_eq!(t.lookup(&names[0]), None);
+        assert_eq!(t.lookup(&names[1]), Some(refs[1]));
+        assert_eq!(t.lookup(&names[2]), Some(refs[2]));
+        assert_eq!(t.len(), 2);
+        // A rename onto a colliding name, and onto a name another node holds (that node
+        // loses its entry, as a map keyed by name would do).
+        t.rename(refs[2], colliding(b'a', b'5'));
+        assert_eq!(t.lookup(&names[2]), None);
+        assert_eq!(t.lookup(&colliding(b'a', b'5')), Some(refs[2]));
+        t.rename(refs[1], colliding(b'a', b'5'));
+        assert_eq!(t.lookup(&colliding(b'a', b'5')), Some(refs[1]));
+        assert_eq!(t.lookup(&names[1]), None);
+        assert_eq!(t.len(), 1);
+        // The node that lost its entry is removed: the entry of the other stays.
+        t.remove(refs[2]);
+        assert_eq!(t.lookup(&colliding(b'a', b'5')), Some(refs[1]));
+        assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn name_hasher_depends_on_every_word_of_the_name() {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        let b = BuildHasherDefault::<NameHasher>::default();
+        let base = *b"0123456789abcdef0123456789abcdef01234567";
+        let h0 = b.hash_one(NodeId::from_bytes(&base).unwrap());
+        for i in [0, 8, 17, 31, 39] {
+            let mut other = base;
+            other[i] = if other[i] == b'f' { b'e' } else { b'f' };
+            assert_ne!(
+                b.hash_one(NodeId::from_bytes(&other).unwrap()),
+                h0,
+                "byte {i}"
+            );
+        }
     }
 }

@@ -161,6 +161,12 @@ impl Node {
         })
     }
 
+    /// The node's cluster state machine, read-only (`None` when cluster mode is off): one
+    /// fact about one node (`lookup` then `node`) without building a whole [`ClusterView`].
+    pub fn cluster_state(&self) -> Option<&hashslot_gossip::Cluster> {
+        Some(&self.cluster.as_ref()?.cluster)
+    }
+
     /// Whether the node reports `cluster_state:ok` (`None` when cluster mode is off): the
     /// cheap part of [`Node::cluster_view`].
     pub fn cluster_state_ok(&self) -> Option<bool> {
