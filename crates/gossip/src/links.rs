@@ -32,7 +32,7 @@ pub(crate) struct Link {
     pub rcvbuf: Vec<u8>,
     /// Messages queued before the connection completed.
     pub pending: Vec<Bytes>,
-    /// The peer's address (inbound links).
+    /// The peer's address: the accepted connection's, or the one an outbound link connects to.
     pub peer: Option<SocketAddr>,
     /// Our address on this connection.
     pub local: Option<SocketAddr>,
@@ -252,8 +252,11 @@ impl Cluster {
         let addr = SocketAddr::new(ip, n.cport);
         self.next_link += 1;
         let link = LinkId(OUTBOUND_LINK_BIT | self.next_link);
-        self.links
-            .insert(link, Link::new(Some(r), false, self.now_ms));
+        // The address we connect to is the link's peer, as the connection's own address is
+        // in Redis: a PONG without `myip` on this link must not blank the node's ip.
+        let mut l = Link::new(Some(r), false, self.now_ms);
+        l.peer = Some(addr);
+        self.links.insert(link, l);
         self.nodes[r].link = Some(link);
         self.outputs.push_back(Output::Connect { link, addr });
         true

@@ -47,8 +47,11 @@ pub(crate) struct Host {
     pub mono_origin: u64,
     pub config: Config,
     pub seed: u64,
-    /// Whether the probe connection of this incarnation exists.
-    pub probe_open: bool,
+    /// The open probe connection of this incarnation, if any. Each probe that gets no complete
+    /// reply closes its connection, so a late reply to it can never be read by a later probe.
+    pub probe_conn: Option<ConnId>,
+    /// Probe connections opened so far (their ids are `PROBE_CONN | n`).
+    pub probe_seq: u64,
     pub probe_buf: Vec<u8>,
     /// Bytes this machine's cluster bus links sent (all incarnations; see `Sim::bus_bytes_sent`).
     pub bus_sent: u64,
@@ -94,7 +97,8 @@ impl Host {
             mono_origin: (1 + rng.below(1_000_000)) * MS,
             config,
             seed: rng.next_u64(),
-            probe_open: false,
+            probe_conn: None,
+            probe_seq: 0,
             probe_buf: Vec::new(),
             bus_sent: 0,
         }
@@ -132,7 +136,7 @@ impl Sim {
             node.set_fault_vote_twice_per_epoch(now, true);
         }
         h.node = Some(node);
-        h.probe_open = false;
+        h.probe_conn = None;
         h.probe_buf.clear();
         self.drain(i);
     }
@@ -145,8 +149,11 @@ impl Sim {
             };
             match out {
                 Output::Send { conn, data } => {
-                    if conn.0 == PROBE_CONN {
-                        self.hosts[i].probe_buf.extend_from_slice(&data);
+                    if conn.0 & PROBE_CONN != 0 {
+                        // Replies to a probe connection that was given up are dropped.
+                        if self.hosts[i].probe_conn == Some(conn) {
+                            self.hosts[i].probe_buf.extend_from_slice(&data);
+                        }
                     } else if let Some(&l) = self.conn_map.get(&(i, conn)) {
                         let side = self.links[l].side_of_node(i);
                         self.net_send(l, side, data);
@@ -338,24 +345,40 @@ impl Sim {
         let now = self.hosts[i].now(self.now);
         let h = &mut self.hosts[i];
         let node = h.node.as_mut()?;
-        if !h.probe_open {
-            let peer = SocketAddr::from(([127, 0, 0, 1], 1));
-            let addr = ClientAddr {
-                peer,
-                local: node_addr(i, false),
-                fd: -1,
-            };
-            node.handle_accept(now, ConnId(PROBE_CONN), addr);
-            h.probe_open = true;
-        }
+        let conn = match h.probe_conn {
+            Some(c) => c,
+            None => {
+                h.probe_seq += 1;
+                let c = ConnId(PROBE_CONN | h.probe_seq);
+                let peer = SocketAddr::from(([127, 0, 0, 1], 1));
+                let addr = ClientAddr {
+                    peer,
+                    local: node_addr(i, false),
+                    fd: -1,
+                };
+                node.handle_accept(now, c, addr);
+                h.probe_conn = Some(c);
+                c
+            }
+        };
         let mut wire = Vec::new();
         encode(&Frame::command(args.iter().copied()), &mut wire);
-        node.handle_read(now, ConnId(PROBE_CONN), &wire);
+        node.handle_read(now, conn, &wire);
         self.drain(i);
         let h = &mut self.hosts[i];
-        let (frame, used) = decode(&h.probe_buf, &Limits::default()).ok()??;
-        h.probe_buf.drain(..used);
-        Some(frame)
+        if let Ok(Some((frame, used))) = decode(&h.probe_buf, &Limits::default()) {
+            h.probe_buf.drain(..used);
+            return Some(frame);
+        }
+        // The reply is held (the node holds client input, or the command blocks): give the
+        // connection up, so its late reply is dropped instead of answering the next probe.
+        h.probe_conn = None;
+        h.probe_buf.clear();
+        if let Some(node) = h.node.as_mut() {
+            node.handle_closed(now, conn);
+        }
+        self.drain(i);
+        None
     }
 
     /// The durable content of `path` on node `i`'s disk (what a crash now would keep).

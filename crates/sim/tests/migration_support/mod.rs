@@ -106,18 +106,9 @@ pub fn start(sim: &mut Sim, src: usize, dst: usize) -> Result<(), Failure> {
         "TIMEOUT",
         "1000",
     ];
-    // Right after formation the source may not have the target's address yet (it learns it
-    // from the target's own PING/MEET): that refusal is transient, so wait a little for it.
-    let mut tries = 0;
-    loop {
-        match sim.command(src, &args, 10_000) {
-            Ok(Frame::Simple(_)) => return Ok(()),
-            Ok(Frame::Error(e)) if e.ends_with(b"has no known address yet") && tries < 20 => {
-                tries += 1;
-                sim.run_for(500);
-            }
-            other => return Err(Failure::new(sim, format!("MIGRATESLOTS: {other:?}"))),
-        }
+    match sim.command(src, &args, 10_000) {
+        Ok(Frame::Simple(_)) => Ok(()),
+        other => Err(Failure::new(sim, format!("MIGRATESLOTS: {other:?}"))),
     }
 }
 
