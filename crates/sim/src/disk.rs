@@ -22,7 +22,11 @@
 //!   the step completes (a crash before that brings the file back, as an unsynced unlink
 //!   would).
 //!
-//! Nothing fails here: disk errors are not simulated.
+//! Disk errors ([`Sim::fail_disk`]): a step with a completion (nodes.conf write, AOF/RDB fsync
+//! or commit) on a matching path completes with an I/O error and leaves the platter as it
+//! was; a replaced file (nodes.conf) is back to its durable content in the cache too, as a
+//! failed write-and-rename leaves the old file. Writes without a completion (`FileWrite`)
+//! still reach the page cache: an error shows at the fsync, as on Linux.
 
 use bytes::Bytes;
 use hashslot_node::{FileId, PersistToken};
@@ -152,8 +156,47 @@ impl Sim {
         );
     }
 
+    /// From now on, and across restarts until [`Sim::repair_disk`], every disk step of node
+    /// `i` with a completion (a nodes.conf write, an AOF or RDB fsync or commit) on a file
+    /// whose path starts with `prefix` (`""`: every file) fails with an I/O error, and what it
+    /// carried never becomes durable. Redis exits when it cannot save nodes.conf and, for the
+    /// AOF, exits under `appendfsync always` and otherwise refuses writes with `-MISCONF`.
+    pub fn fail_disk(&mut self, i: usize, prefix: &str) {
+        self.trace.record(
+            self.now,
+            format_args!("nem"),
+            format_args!("disk n{i} fail {prefix}"),
+        );
+        self.nemesis.disk_errors.insert(i, prefix.to_owned());
+    }
+
+    /// Node `i`'s disk works again ([`Sim::fail_disk`]).
+    pub fn repair_disk(&mut self, i: usize) {
+        self.trace.record(
+            self.now,
+            format_args!("nem"),
+            format_args!("disk n{i} repair"),
+        );
+        self.nemesis.disk_errors.remove(&i);
+    }
+
     /// A disk step completed (void if the machine crashed since it was issued).
     pub(crate) fn disk_done(&mut self, i: usize, inc: u32, step: DiskStep) {
+        if let DiskStep::Put {
+            token: Some(token),
+            path,
+            ..
+        } = &step
+        {
+            let broken = self
+                .nemesis
+                .disk_errors
+                .get(&i)
+                .is_some_and(|p| path.starts_with(p.as_str()));
+            if broken && self.hosts[i].inc == inc {
+                return self.disk_failed(i, *token, path.clone());
+            }
+        }
         let h = &mut self.hosts[i];
         if h.inc != inc {
             if let DiskStep::Put {
@@ -204,6 +247,28 @@ impl Sim {
                 self.drain(i);
             }
         }
+    }
+
+    /// A step with a completion failed: nothing of it is durable; tell the node.
+    fn disk_failed(&mut self, i: usize, token: PersistToken, path: String) {
+        let h = &mut self.hosts[i];
+        if !h.open.values().any(|p| *p == path) {
+            // A replaced whole file (not an open stream): the old one stays, cache included.
+            match h.files.get(&path) {
+                Some(d) => h.cache.insert(path, d.to_vec()),
+                None => h.cache.remove(&path),
+            };
+        }
+        self.trace.record(
+            self.now,
+            format_args!("n{i}"),
+            format_args!("pst {} err", token.0),
+        );
+        let now = h.now(self.now);
+        if let Some(n) = h.node.as_mut() {
+            n.handle_persist_done(now, token, Err("Input/output error".into()));
+        }
+        self.drain(i);
     }
 
     /// The machine crashed: the page cache and the open files are gone.

@@ -27,13 +27,19 @@ pub struct Faults {
     pub clock_skew_ms: u64,
     /// Mean time between nemesis actions (0: no nemesis).
     pub nemesis_mean_ms: u64,
-    /// Nemesis may cut paths (symmetric, one-way, hold).
+    /// Nemesis may cut or hold paths: one node both ways, one way or held, random halves,
+    /// halves with a bridge node that reaches both, random pairs of nodes.
     pub partitions: bool,
     /// Nemesis may crash and restart nodes (half of the crashes hit a master that serves
     /// slots, so that failovers happen).
     pub crashes: bool,
     /// A fault lasts this many node timeouts (range, in percent of `cluster-node-timeout`).
     pub fault_len_pct: (u64, u64),
+    /// When not 0: half of the crashes aimed at a master serving slots last at least this
+    /// long, in ms, so that a failover is due long enough for the liveness checker to judge
+    /// it ([`FailoverLiveness`](crate::FailoverLiveness); [`Swarm`](crate::Swarm) sets it to
+    /// the checker's bound plus the node timeout).
+    pub long_crash_ms: u64,
 }
 
 impl Faults {
@@ -53,6 +59,7 @@ impl Faults {
             partitions: false,
             crashes: false,
             fault_len_pct: (50, 300),
+            long_crash_ms: 0,
         }
     }
 

@@ -9,16 +9,23 @@
 //! - [`Sim`]: the nodes, a discrete event queue ordered by (time, sequence number), TCP links
 //!   as in-order byte streams with latency, retransmission delays, segmentation, resets and
 //!   refused connects; cut, one-way and held paths ([`Sim::cut`], [`Sim::isolate`],
-//!   [`Sim::heal`]); disks whose writes complete after a delay and are lost by a crash
-//!   ([`Sim::crash`], [`Sim::restart`]); per-node wall-clock skew.
+//!   [`Sim::heal`]), including non-transitive ones (random pairs, a bridge node); disks
+//!   whose writes complete after a delay, are lost by a crash ([`Sim::crash`],
+//!   [`Sim::restart`]) or fail with an I/O error ([`Sim::fail_disk`]); per-node wall-clock
+//!   skew.
 //! - [`Faults`]: the fault settings, drawn per seed ([`Faults::swarm`]), applied by the
-//!   nemesis ([`Sim::start_nemesis`]).
+//!   nemesis ([`Sim::start_nemesis`], [`Sim::stop_nemesis`]).
 //! - [`Sim::form_cluster`]: redis-cli's cluster creation, through simulated client
 //!   connections ([`Sim::command`]). [`Sim::preformed`]: nodes that boot from nodes.conf
 //!   files written by the simulator, as after a restart of a formed cluster (big clusters).
 //! - Workload clients that follow MOVED and ASK and record a [`History`] ([`Sim::add_clients`]).
 //! - [`Checker`] and [`converged`]: safety after every observation, liveness after healing,
-//!   acknowledged writes; [`Swarm`] runs it all for one seed.
+//!   acknowledged writes; [`FailoverLiveness`]: a master out of reach of a majority of masters
+//!   that has an eligible replica among them is replaced, and the reachable nodes agree,
+//!   within a bound derived from the node timeout ([`FailoverLiveness::bound_for`];
+//!   [`Sim::reachable`] says who can talk to whom). [`Swarm`] runs it all for one seed;
+//!   [`Swarm::competing_elections`] biases the sweep toward elections that compete in one
+//!   epoch.
 //! - [`Sim::view`], [`Sim::cluster_info`], [`Sim::probe`]: read a node's state without
 //!   touching the network.
 //!
@@ -92,9 +99,15 @@
 //! # crashed_master_is_replaced();
 //! ```
 //!
+//! The same rule as a reusable checker: [`FailoverLiveness`] observes the cluster and fails
+//! when a master that a majority of masters cannot reach, with an eligible replica among
+//! them, is not replaced and agreed on within its bound (none of this is specific to a
+//! scripted crash: it follows partitions too, and judges nothing without a majority).
+//!
 //! [`Swarm`] runs the whole recipe for one seed: cluster, workload, nemesis, checkers after
-//! every step, healing, liveness, the workload's history and the count of lost acknowledged
-//! writes ([`WriteLoss`]); `tests/swarm_sweep.rs` sweeps seeds within a wall-clock budget.
+//! every step (safety and [`FailoverLiveness`]), healing, liveness, the workload's history
+//! and the count of lost acknowledged writes ([`WriteLoss`]); `tests/swarm_sweep.rs` sweeps
+//! seeds of [`Swarm::default`] and [`Swarm::competing_elections`] within a wall-clock budget.
 #![warn(missing_docs)]
 
 mod check;
@@ -102,6 +115,7 @@ mod client;
 mod disk;
 mod faults;
 mod host;
+mod liveness;
 mod nemesis;
 mod net;
 mod outbound;
@@ -117,6 +131,7 @@ pub use check::{converged, Checker, WriteLoss};
 pub use client::{History, OpRecord, Outcome};
 pub use faults::Faults;
 pub use host::node_addr;
+pub use liveness::{FailoverDone, FailoverLiveness};
 pub use nemesis::Undo;
 pub use net::PathState;
 pub use replay::{Replay, ReplayError};

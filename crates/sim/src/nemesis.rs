@@ -1,4 +1,5 @@
-//! The nemesis: injects partitions (symmetric, one-way, held) and crashes at random times, as
+//! The nemesis: injects partitions (one node cut off both ways or one way, held, random halves,
+//! halves with a bridge node, random pairs) and crashes at random times, as
 //! the seed's [`Faults`](crate::Faults) allow, and undoes each after a drawn duration. At most
 //! one partition and one crashed node at a time.
 
@@ -23,9 +24,17 @@ pub(crate) struct Nemesis {
     pub down: Option<usize>,
     /// Every node that was ever crashed.
     pub crashed: Vec<usize>,
+    /// Broken disks: node → path prefix whose steps fail ([`Sim::fail_disk`]).
+    pub disk_errors: std::collections::BTreeMap<usize, String>,
 }
 
 impl Sim {
+    /// Stop injecting new faults. Unlike [`Sim::heal`], the faults under way still end when
+    /// they were drawn to (a crashed node restarts, a partition heals).
+    pub fn stop_nemesis(&mut self) {
+        self.nemesis.active = false;
+    }
+
     /// Start injecting the seed's faults.
     pub fn start_nemesis(&mut self) {
         if self.cfg.faults.nemesis_mean_ms == 0 {
@@ -53,9 +62,10 @@ impl Sim {
         self.schedule_nemesis();
         let n = self.hosts.len();
         let f = &self.cfg.faults;
+        // A partition or a crash, evenly, then which partition.
         let mut kinds = Vec::new();
         if f.partitions && !self.nemesis.partitioned {
-            kinds.extend(["sym", "oneway", "hold", "split"]);
+            kinds.push("part");
         }
         if f.crashes && self.nemesis.down.is_none() {
             kinds.push("crash");
@@ -63,8 +73,13 @@ impl Sim {
         if kinds.is_empty() || n < 2 {
             return;
         }
-        let kind = kinds[self.rng.below(kinds.len() as u64) as usize];
+        let mut kind = kinds[self.rng.below(kinds.len() as u64) as usize];
+        if kind == "part" {
+            const PARTS: [&str; 6] = ["sym", "oneway", "hold", "split", "partial", "bridge"];
+            kind = PARTS[self.rng.below(PARTS.len() as u64) as usize];
+        }
         let mut x = self.rng.below(n as u64) as usize;
+        let mut aimed = false;
         if kind == "crash" && self.rng.below(2) == 1 {
             // Aim at a master serving slots: failovers are what the checkers are about.
             let masters: Vec<usize> = (0..n)
@@ -76,26 +91,46 @@ impl Sim {
                 .collect();
             if !masters.is_empty() {
                 x = masters[self.rng.below(masters.len() as u64) as usize];
+                aimed = true;
             }
         }
-        let len = self.fault_len();
+        let mut len = self.fault_len();
+        let long = self.cfg.faults.long_crash_ms;
+        if aimed && long > 0 && self.rng.below(2) == 1 {
+            len = len.max(long);
+        }
         if kind == "crash" {
             self.nemesis.down = Some(x);
             self.crash(x);
             self.push(self.now + len * MS, Ev::Undo(Undo::Restart(x)));
             return;
         }
-        // Which nodes are on x's side (only x, unless a random split).
+        // Which nodes are on x's side: only x, or a random half (split, bridge). A bridge
+        // (x) talks to both halves; a partial partition cuts random pairs (both ways): the
+        // non-transitive partitions where two nodes each see a majority but not each other.
+        let half = matches!(kind, "split" | "bridge");
         let side: Vec<bool> = (0..n)
-            .map(|i| i == x || (kind == "split" && self.rng.below(2) == 1))
+            .map(|i| (i == x) != (half && i != x && self.rng.below(2) == 1))
             .collect();
         let mut pairs = Vec::new();
         for a in 0..n {
             for b in 0..n {
-                let cross = side[a] && !side[b] || (!side[a] && side[b]);
-                let dir_ok = kind != "oneway" || side[a];
-                if a != b && cross && dir_ok {
+                let cut = match kind {
+                    "partial" => false,
+                    "bridge" => a != x && b != x && side[a] != side[b],
+                    _ => side[a] != side[b] && (kind != "oneway" || side[a]),
+                };
+                if a != b && cut {
                     pairs.push((a, b));
+                }
+            }
+        }
+        if kind == "partial" {
+            for a in 0..n {
+                for b in a + 1..n {
+                    if self.rng.below(3) == 0 {
+                        pairs.extend([(a, b), (b, a)]);
+                    }
                 }
             }
         }
@@ -111,7 +146,22 @@ impl Sim {
             self.paths.insert(p, state);
         }
         self.nemesis.partitioned = true;
-        let who: Vec<String> = (0..n).filter(|&i| side[i]).map(|i| i.to_string()).collect();
+        let who: Vec<String> = if kind == "partial" {
+            pairs
+                .iter()
+                .filter(|(a, b)| a < b)
+                .map(|(a, b)| format!("{a}-{b}"))
+                .collect()
+        } else {
+            // The bridge is marked `*`.
+            (0..n)
+                .filter(|&i| side[i])
+                .map(|i| match (kind, i == x) {
+                    ("bridge", true) => format!("*{i}"),
+                    _ => i.to_string(),
+                })
+                .collect()
+        };
         self.trace.record(
             self.now,
             format_args!("nem"),

@@ -6,7 +6,7 @@ use std::fmt;
 use hashslot_resp::Frame;
 
 use crate::check::{converged, Checker, WriteLoss};
-use crate::{Sim, SimConfig};
+use crate::{FailoverLiveness, Faults, Sim, SimConfig};
 
 /// A run that broke a rule: the seed and how to replay it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,6 +225,10 @@ pub struct Report {
     pub loss: WriteLoss,
     /// Votes granted (durably) by masters during the run.
     pub votes: usize,
+    /// Failovers the liveness checker saw due and complete ([`FailoverLiveness`]).
+    pub failovers_judged: usize,
+    /// The longest of them, from due to agreed, in ms (0: none).
+    pub failover_max_ms: u64,
 }
 
 /// A swarm run's shape.
@@ -250,6 +254,13 @@ pub struct Swarm {
     pub keep_trace: bool,
     /// Clients follow each acknowledged write with `WAIT 1 <ms>` ([`Sim::set_client_wait`]).
     pub wait_ms: Option<u64>,
+    /// Boot the cluster formed ([`Sim::preformed`]: from nodes.conf files, ids drawn from
+    /// the seed) instead of forming it through redis-cli's steps ([`Sim::form_cluster`]):
+    /// much cheaper on slow networks; the formation itself is then not under test.
+    pub preformed: bool,
+    /// Applied to each seed's drawn faults (when `faults` is set), to bias a sweep toward
+    /// some situations; see [`Swarm::competing_elections`].
+    pub adjust_faults: Option<fn(&mut Faults)>,
     /// Turn on the injected voting bug in every node ([`Sim::inject_vote_twice_bug`]): for the
     /// test that proves the sweep catches it.
     #[doc(hidden)]
@@ -269,14 +280,54 @@ impl Default for Swarm {
             faults: true,
             keep_trace: false,
             wait_ms: None,
+            preformed: false,
+            adjust_faults: None,
             inject_vote_twice_bug: false,
         }
     }
 }
 
 impl Swarm {
-    /// The simulator for `seed`, before setup.
+    /// A sweep biased toward competing elections, where the one-vote-per-epoch rule is what
+    /// keeps one winner: two replicas per master and no workload (siblings keep equal offsets,
+    /// so equal ranks and election delays within 500 ms of each other), master crashes on
+    /// every seed, partitions on every seed (partial ones cut siblings apart, so neither hears
+    /// the other's request), and WAN latencies of 30–250 ms (the order of the delays' spread)
+    /// without the slow tail; faults of 1.5–5 node timeouts (a crash outlasts a failover); a
+    /// cluster booted formed ([`Swarm::preformed`]), 1 s node timeout. The rest (loss, resets,
+    /// refused connects, disks, skew, persistence) is drawn as usual.
+    pub fn competing_elections() -> Swarm {
+        Swarm {
+            replicas: 2,
+            clients: 0,
+            node_timeout_ms: 1_000,
+            fault_ms: 8_000,
+            preformed: true,
+            adjust_faults: Some(|f: &mut Faults| {
+                f.fault_len_pct = (150, 500);
+                f.crashes = true;
+                f.partitions = true;
+                f.nemesis_mean_ms = f.nemesis_mean_ms.clamp(500, 2_000);
+                let lo = f.latency_us.0.clamp(30_000, 100_000);
+                f.latency_us = (lo, lo + 150_000);
+                // No ×10 tail: seconds-long stalls with a 1 s node timeout would fail nodes
+                // all the time, before any fault.
+                f.latency_tail = 0.0;
+            }),
+            ..Swarm::default()
+        }
+    }
+
+    /// The simulator for `seed`, before setup (a [`Swarm::preformed`] run boots its own from
+    /// [`Swarm::config`] instead).
     pub fn sim(&self, seed: u64) -> Sim {
+        let mut sim = Sim::new(self.config(seed));
+        self.prepare(&mut sim);
+        sim
+    }
+
+    /// The simulator configuration for `seed`: faults drawn from it (and adjusted), or none.
+    pub fn config(&self, seed: u64) -> SimConfig {
         let n = self.masters * (1 + self.replicas);
         let mut cfg = if self.faults {
             SimConfig::swarm(seed, n, self.node_timeout_ms)
@@ -284,16 +335,32 @@ impl Swarm {
             SimConfig::new(seed, n, self.node_timeout_ms)
         };
         cfg.keep_trace = self.keep_trace;
-        let mut sim = Sim::new(cfg);
+        if let (true, Some(adjust)) = (self.faults, self.adjust_faults) {
+            adjust(&mut cfg.faults);
+        }
+        if cfg.faults.crashes {
+            // Some master crashes outlast the failover bound, so that it gets judged.
+            cfg.faults.long_crash_ms = self.failover_bound_ms() + self.node_timeout_ms;
+        }
+        cfg
+    }
+
+    fn prepare(&self, sim: &mut Sim) {
         sim.set_client_wait(self.wait_ms);
         if self.inject_vote_twice_bug {
             sim.inject_vote_twice_bug();
         }
-        sim
     }
 
-    /// Form the cluster, run the workload under the seed's faults with safety checks, heal,
-    /// then check liveness and the workload history. On failure the simulation is dropped;
+    /// The failover liveness bound of this shape ([`FailoverLiveness::bound_for`]).
+    pub fn failover_bound_ms(&self) -> u64 {
+        FailoverLiveness::bound_for(self.node_timeout_ms, self.replicas)
+    }
+
+    /// Form the cluster, run the workload under the seed's faults with safety checks and the
+    /// failover liveness checker ([`FailoverLiveness`]: a master out of reach of a majority is
+    /// replaced within the bound), stop the faults and wait for due failovers to be judged,
+    /// heal, then check liveness and the workload history. On failure the simulation is dropped;
     /// [`Swarm::run_keep`] keeps it (for its trace).
     pub fn run(&self, seed: u64) -> Result<(Report, Sim), Failure> {
         let (sim, r) = self.run_keep(seed);
@@ -301,25 +368,54 @@ impl Swarm {
     }
 
     /// [`Swarm::run`], returning the simulation whatever the outcome.
+    /// When a pre-formed setup ([`Swarm::preformed`]) fails, the simulation returned is a
+    /// fresh one of the seed (the failed one is not kept).
     pub fn run_keep(&self, seed: u64) -> (Sim, Result<Report, Failure>) {
+        if self.preformed {
+            let cfg = self.config(seed);
+            return match Sim::preformed(cfg, self.masters, self.replicas, 60_000) {
+                Ok(mut sim) => {
+                    self.prepare(&mut sim);
+                    let r = self.drive(&mut sim, false);
+                    (sim, r)
+                }
+                Err(f) => (self.sim(seed), Err(f)),
+            };
+        }
         let mut sim = self.sim(seed);
-        let r = self.drive(&mut sim);
+        let r = self.drive(&mut sim, true);
         (sim, r)
     }
 
-    fn drive(&self, sim: &mut Sim) -> Result<Report, Failure> {
+    fn drive(&self, sim: &mut Sim, form: bool) -> Result<Report, Failure> {
         let seed = sim.config().seed;
-        sim.form_cluster(self.masters, self.replicas, 60_000)?;
+        if form {
+            sim.form_cluster(self.masters, self.replicas, 60_000)?;
+        }
         let mut checker = Checker::new(sim);
+        let mut failover = FailoverLiveness::new(sim, self.replicas);
         sim.add_clients(self.clients, 4);
         sim.start_nemesis();
+        let observe = |sim: &mut Sim, c: &mut Checker, f: &mut FailoverLiveness| {
+            c.observe(sim).map_err(|e| Failure::new(sim, e))?;
+            f.observe(sim).map_err(|e| Failure::new(sim, e))?;
+            match sim.violations().first() {
+                Some(v) => Err(Failure::new(sim, v.clone())),
+                None => Ok(()),
+            }
+        };
+        observe(sim, &mut checker, &mut failover)?;
         let end = sim.now_ms() + self.fault_ms;
         while sim.now_ms() < end {
             sim.run_for(self.check_every_ms);
-            checker.observe(sim).map_err(|e| Failure::new(sim, e))?;
-            if let Some(v) = sim.violations().first() {
-                return Err(Failure::new(sim, v.clone()));
-            }
+            observe(sim, &mut checker, &mut failover)?;
+        }
+        // No new faults; a failover due now is judged before the faults under way are healed.
+        sim.stop_nemesis();
+        let end = sim.now_ms() + failover.bound_ms + self.check_every_ms;
+        while !failover.due().is_empty() && sim.now_ms() < end {
+            sim.run_for(self.check_every_ms);
+            observe(sim, &mut checker, &mut failover)?;
         }
         sim.stop_clients();
         sim.heal();
@@ -351,6 +447,13 @@ impl Swarm {
             failover_seen: checker.failover_seen,
             loss,
             votes: sim.grants().len(),
+            failovers_judged: failover.completed().len(),
+            failover_max_ms: failover
+                .completed()
+                .iter()
+                .map(|d| d.took_ms)
+                .max()
+                .unwrap_or(0),
         })
     }
 }

@@ -19,13 +19,15 @@
 //! | `rd L<l> <n>` | `n` bytes arrived on bus link `l` |
 //! | `cls L<l>` | the node learned bus link `l` closed |
 //! | `crd C<c> <n>` / `ccl C<c>` | client connection `c`: bytes arrived / closed |
-//! | `pst <token> ok\|lost` | a disk step with a completion (nodes.conf write, AOF/RDB fsync or commit) completed, or was voided by a crash |
+//! | `pst <token> ok\|lost\|err` | a disk step with a completion (nodes.conf write, AOF/RDB fsync or commit) completed, was voided by a crash, or failed with a disk error |
+//! | `disk n<i> fail <prefix>` / `disk n<i> repair` | files under `prefix` on node `i`'s disk start failing writes (`Sim::fail_disk`) / work again |
 //! | `ocon R<id>\|M<id> <host>:<port>` / `ocon … up` | an outbound replication (`R`) or MIGRATE (`M`) connection: asked for / connected |
 //! | `ord R<id>\|M<id> <n>` / `ocls R<id>\|M<id>` | `n` bytes arrived on it / it failed or was closed by the peer |
 //! | `wait 1 <ms>` / `wait <n>` / `wait unk` | a client sent WAIT after an acknowledged write / the replicas it reported / no answer |
 //! | `log <text>` | a node log line of level notice or above |
 //! | `crash` / `restart` | the process died (kill -9) / started again from its disk |
 //! | `part <a>-><b> drop\|hold` / `heal` | the nemesis cut or healed paths |
+//! | `part <kind> [<nodes>\|<a-b pairs>] <state> <len>ms` | the nemesis starts a partition: kind `sym`, `oneway`, `hold`, `split`, `partial` (random pairs cut) or `bridge` (two halves and one node, marked `*`, reaching both) |
 //! | `set <key> <val>` / `get <key>` | a client invoked an operation |
 //! | `ok <val>` / `err <text>` / `unk` | its outcome: done, definitely not done, unknown |
 //! | `moved <slot> n<j>` / `ask <slot> n<j>` | a client followed a redirection |

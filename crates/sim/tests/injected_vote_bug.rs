@@ -1,33 +1,37 @@
 //! The sweep catches a deliberately injected bug: with the hidden
 //! `fault_vote_twice_per_epoch` switch on, masters forget their votes and may grant two in
-//! one epoch (it shows when two replicas of a failed master start their elections in one
-//! epoch, which happens when the election's random delays are closer than the network's
-//! latency). A bounded sweep over swarm fault settings must find a seed that breaks "at most
-//! one vote per epoch" (or "one master per slot per epoch"), print it with its replay command,
-//! and running that seed again must fail the same way at the same virtual instant.
+//! one epoch. It shows when two replicas ask for votes in one epoch, which
+//! [`Swarm::competing_elections`] (the sweep `swarm_sweep.rs` runs in CI beside the default
+//! one) makes common without knowing about the bug: siblings of equal rank, master crashes,
+//! partial partitions that cut siblings apart, WAN latencies.
+//!
+//! Swept from seed 0, the sweep must find a seed that breaks "at most one vote per epoch"
+//! (or "one master per slot per epoch") within a few seeds, print it with its replay command,
+//! and running that seed again must fail the same way at the same virtual instant; the same
+//! seed without the bug keeps the rules.
+// The sweep's wall time is printed (not asserted); the simulation never reads the clock.
+#![allow(clippy::disallowed_methods)]
+
+use std::time::Instant;
 
 use hashslot_sim::{replay_command, Swarm};
 
+/// Seeds tried at most (about one seed in two catches the bug).
+const MAX_SEEDS: u64 = 20;
+
 fn buggy() -> Swarm {
-    // Two replicas per master so that siblings can run elections in one epoch; no workload, so
-    // that siblings have equal offsets (equal rank) and the runs are cheap.
     Swarm {
-        replicas: 2,
-        clients: 0,
-        node_timeout_ms: 1_000,
-        fault_ms: 8_000,
         inject_vote_twice_bug: true,
-        ..Swarm::default()
+        ..Swarm::competing_elections()
     }
 }
 
 #[test]
 fn sweep_catches_double_vote_and_its_seed_replays() {
     let swarm = buggy();
-    // About one seed in nine catches it (measured over seeds 0..71: 8 catches, the first at
-    // 27); the default range starts at 20 so the test stays short in debug builds.
-    // `HASHSLOT_SEEDS=<n>` sweeps 0..n instead.
-    let seeds = hashslot_sim::seeds(&(20..120).collect::<Vec<_>>());
+    // From seed 0; `HASHSLOT_SEED=<n>` tries that seed alone, `HASHSLOT_SEEDS=<n>` 0..n.
+    let seeds = hashslot_sim::seeds(&(0..MAX_SEEDS).collect::<Vec<_>>());
+    let start = Instant::now();
     let mut caught = None;
     for &seed in &seeds {
         match swarm.run(seed) {
@@ -43,6 +47,11 @@ fn sweep_catches_double_vote_and_its_seed_replays() {
         }
     }
     let first = caught.expect("the sweep did not catch the injected double-vote bug");
+    eprintln!(
+        "caught at seed {} after {:?} of sweeping",
+        first.seed,
+        start.elapsed()
+    );
     assert!(
         first.message.starts_with("safety:"),
         "caught by a safety checker, not: {first}"
