@@ -46,6 +46,16 @@ pub struct Db {
     pub(crate) free_objects: Vec<u32>,
     /// Approximate malloc'd bytes of all entries.
     pub(crate) entry_bytes: usize,
+    /// Σ `table_bytes` of the slot tables, kept as tables grow and shrink (see `db_memory.rs`).
+    pub(crate) table_bytes: usize,
+    /// Σ `heap_size` of the objects, as of their last settled change (see `db_memory.rs`).
+    pub(crate) object_bytes: usize,
+    /// The object last handed out mutably and its size then: its change is counted at the next
+    /// object operation (or on the fly by `used_memory`).
+    pub(crate) pending_object: Option<(u32, usize)>,
+    /// Room to give a slot table when it is created (set while loading a file that announced
+    /// its size; 0 otherwise).
+    pub(crate) slot_room: usize,
     /// Keys deleted by expiry since the last `take_expired_keys`, when tracking is on.
     pub(crate) expired_log: Option<Vec<Vec<u8>>>,
     /// `notify-keyspace-events` flags in force for events recorded outside a command's
@@ -72,7 +82,7 @@ impl Default for Db {
 }
 
 /// Where a key lives: its slot and hash.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Loc {
     pub(crate) slot: usize,
     pub(crate) h: u64,
@@ -82,6 +92,11 @@ pub(crate) struct Loc {
 /// 32 bytes at least): what an allocation really costs.
 fn malloc_size(n: usize) -> usize {
     ((n + 8 + 15) & !15).max(32)
+}
+
+/// [`malloc_size`] of an entry.
+pub(crate) fn malloc_size_of(e: &[u8]) -> usize {
+    malloc_size(e.len())
 }
 
 pub(crate) fn lru_now(now: UnixMillis) -> u32 {
@@ -106,6 +121,10 @@ impl Db {
             objects: Vec::new(),
             free_objects: Vec::new(),
             entry_bytes: 0,
+            table_bytes: 0,
+            object_bytes: 0,
+            pending_object: None,
+            slot_room: 0,
             expired_log: None,
             notify_flags: 0,
             notify_id: 0,
@@ -159,10 +178,15 @@ impl Db {
     }
 
     /// Up to `count` keys of `slot` (CLUSTER GETKEYSINSLOT), in O(keys in the slot).
+    ///
+    /// The keys come from all over the slot's table (from a start picked by its key count), so
+    /// a caller that deletes what it got and asks again (slot migration) deletes evenly across
+    /// the hash range rather than always the lowest hashes, which would cluster the rest and
+    /// keep the table from shrinking (see `table.rs`).
     pub fn keys_in_slot(&self, slot: Slot, count: usize) -> Vec<Vec<u8>> {
         self.table(slot.index())
             .map(|t| {
-                t.iter()
+                t.iter_spread(t.len() as u64, count)
                     .take(count)
                     .map(|e| entry::key(e).to_vec())
                     .collect()
@@ -173,25 +197,6 @@ impl Db {
     /// Whether `key` is in the table, expired or not, with no side effects (cluster routing).
     pub fn contains_key_raw(&self, key: &[u8]) -> bool {
         self.find(key).is_some()
-    }
-
-    /// Approximate bytes used by this database (entries, tables, expiry index, objects).
-    pub fn used_memory(&self) -> usize {
-        let tables: usize = self.slots.iter().flatten().map(|t| t.table_bytes()).sum();
-        let objects: usize = self
-            .objects
-            .iter()
-            .flatten()
-            .map(|o| o.heap_size())
-            .sum::<usize>()
-            + self.objects.capacity() * std::mem::size_of::<Option<Object>>();
-        // A BTreeMap node holds up to 11 (key, value) pairs of 28 bytes and is ~70% full.
-        let expires = self.expires.len() * 40;
-        self.entry_bytes
-            + tables
-            + objects
-            + expires
-            + self.slots.capacity() * std::mem::size_of::<Option<Table>>()
     }
 
     /// Keep a log of keys deleted by expiry (lazy or active), for a node that propagates them
@@ -349,9 +354,13 @@ impl Db {
     /// allocated: RENAME re-attaches it under the new key.
     pub(crate) fn detach_at(&mut self, loc: Loc, pos: usize) -> Box<[u8]> {
         let table = self.slots[loc.slot].as_mut().expect("slot table");
+        let before = table.table_bytes();
         let e = table.remove_at(pos, &self.hasher);
         if table.len() == 0 {
             self.slots[loc.slot] = None;
+            self.table_bytes -= before;
+        } else {
+            self.table_bytes = self.table_bytes - before + table.table_bytes();
         }
         self.len -= 1;
         self.entry_bytes -= malloc_size(e.len());
@@ -382,8 +391,13 @@ impl Db {
         }
         self.len += 1;
         self.entry_bytes += malloc_size(e.len());
-        let table = self.slots[loc.slot].get_or_insert_with(Table::default);
-        table.insert_new(loc.h, e, &self.hasher)
+        let slot = &mut self.slots[loc.slot];
+        let before = slot.as_ref().map_or(0, Table::table_bytes);
+        let room = self.slot_room;
+        let table = slot.get_or_insert_with(|| Table::with_room_for(room));
+        let pos = table.insert_new(loc.h, e, &self.hasher);
+        self.table_bytes = self.table_bytes - before + table.table_bytes();
+        pos
     }
 
     /// Replace the entry at `pos` (same key) by `e`, keeping the indexes right. The old entry's
@@ -427,6 +441,8 @@ impl Db {
     }
 
     pub(crate) fn alloc_object(&mut self, o: Object) -> u32 {
+        self.settle_object();
+        self.object_bytes += o.heap_size();
         match self.free_objects.pop() {
             Some(i) => {
                 self.objects[i as usize] = Some(o);
@@ -440,15 +456,24 @@ impl Db {
     }
 
     pub(crate) fn free_object(&mut self, e: &[u8]) -> Object {
+        self.settle_object();
         let i = entry::obj_index(entry::payload(e));
         self.free_objects.push(i);
-        self.objects[i as usize].take().expect("live object")
+        let o = self.objects[i as usize].take().expect("live object");
+        self.object_bytes -= o.heap_size();
+        o
     }
 
+    /// Object `e_payload_index`, mutably. Its size is taken now and compared with its size at
+    /// the next object operation, so `used_memory` follows in-place changes (LPUSH, HSET…)
+    /// without walking the objects.
     pub(crate) fn object_at_mut(&mut self, e_payload_index: u32) -> &mut Object {
-        self.objects[e_payload_index as usize]
+        self.settle_object();
+        let o = self.objects[e_payload_index as usize]
             .as_mut()
-            .expect("live object")
+            .expect("live object");
+        self.pending_object = Some((e_payload_index, o.heap_size()));
+        o
     }
 
     /// Encode a string as Redis's `tryObjectEncoding` would, building the entry.

@@ -60,8 +60,9 @@ impl Db {
             return None;
         }
         // Pick the n-th key in slot order, then a random occupied position of its slot's table:
-        // uniform over keys, O(16384) for the walk. Tables are at least 1/4 full, so the
-        // rejection loop ends after a few tries.
+        // uniform over keys, O(16384) for the walk. Tables are normally at least 1/4 full, so
+        // the rejection loop ends after a few tries (a table whose keys were deleted in hash
+        // order may stay sparser, as it is not shrunk while they cluster: see `table.rs`).
         let mut n = rng.below(self.len() as u64) as usize;
         let table = self
             .slots

@@ -25,6 +25,8 @@ mod commands;
 mod db;
 mod db_idle;
 mod db_iter;
+mod db_memory;
+mod db_prepared;
 mod db_write;
 /// Redis's `DEBUG DIGEST` / `DEBUG DIGEST-VALUE` digests.
 pub mod digest;
@@ -47,6 +49,7 @@ mod value;
 pub use command::{flags, BlockOn, CommandSpec, Ctx, GetKeys, Handler, KeyspaceStats};
 pub use commands::list::timeout_reply;
 pub use db::{Db, DEFAULT_SEED};
+pub use db_prepared::Prepared;
 pub use glob::glob_match;
 pub use limits::EncodingLimits;
 pub use types::{Hash, HashLimits, List, Set, SetLimits, ZSet, ZSetLimits};

@@ -2,9 +2,10 @@
 //!
 //! - [`RdbWriter`] writes an RDB version 10 file key by key (so a save can be interleaved with
 //!   serving); [`save_dbs`] saves whole databases at once.
-//! - [`load`] / [`load_with`] read files of RDB versions 1 to 10 (Redis up to 7.0), every value
-//!   encoding those versions have for strings, lists, sets, sorted sets and hashes. Streams,
-//!   modules and functions are refused with [`RdbError::Unsupported`], never skipped.
+//! - [`load`] / [`load_with`] / [`load_events`] read files of RDB versions 1 to 10 (Redis up
+//!   to 7.0), every value encoding those versions have for strings, lists, sets, sorted sets
+//!   and hashes. Streams, modules and functions are refused with [`RdbError::Unsupported`],
+//!   never skipped.
 //! - [`dump_payload`] / [`restore_payload`] are DUMP and RESTORE.
 //!
 //! The byte formats inside values have their own modules: [`listpack`], [`intset`] (written
@@ -43,7 +44,7 @@ pub mod zipmap;
 
 pub use dump::{dump_payload, restore_payload};
 pub use error::{DumpError, RdbError, SaveError};
-pub use load::{load, load_with, LoadInfo, LoadOptions, Loaded, LoadedKey};
+pub use load::{load, load_events, load_with, LoadEvent, LoadInfo, LoadOptions, Loaded, LoadedKey};
 pub use writer::{save_dbs, Aux, Options, RdbWriter, ReplAux};
 
 /// CRC-64/Redis (Jones polynomial, reflected), slice-by-16.

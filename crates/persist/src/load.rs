@@ -98,13 +98,21 @@ pub fn load(bytes: &[u8], opts: &LoadOptions) -> Result<Loaded, RdbError> {
         .collect();
     let now = opts.drop_expired_at.unwrap_or(UnixMillis(0));
     let mut dup: Option<usize> = None;
-    let info = load_with(bytes, opts, |k, offset| {
-        let db = &mut dbs[k.db];
-        if dup.is_none() && db.contains_key_raw(&k.key) {
-            dup = Some(offset);
+    let info = load_events(bytes, opts, |ev| match ev {
+        LoadEvent::Key(k, offset) => {
+            let db = &mut dbs[k.db];
+            if dup.is_none() && db.contains_key_raw(&k.key) {
+                dup = Some(offset);
+            }
+            db.insert(&k.key, k.value, k.expire_ms, now);
         }
-        db.insert(&k.key, k.value, k.expire_ms, now);
+        LoadEvent::Resize { db, keys, .. } => {
+            dbs[db].set_slot_room(Db::slot_room_for_keys(keys, bytes.len()));
+        }
     })?;
+    for db in &mut dbs {
+        db.set_slot_room(0);
+    }
     if let Some(offset) = dup {
         return Err(RdbError::DuplicateKey { offset });
     }
@@ -115,14 +123,46 @@ fn unsupported(kind: &'static str, offset: usize) -> RdbError {
     RdbError::Unsupported { kind, offset }
 }
 
+/// What [`load_events`] reports, in file order.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum LoadEvent {
+    /// A key, and the offset of its record.
+    Key(LoadedKey, usize),
+    /// A `RESIZEDB` opcode: database `db` is about to receive about `keys` keys, `expires` of
+    /// them with a TTL (Redis writes it right after `SELECTDB`). A hint for sizing tables.
+    Resize {
+        /// The database.
+        db: usize,
+        /// Keys announced.
+        keys: u64,
+        /// Keys with a TTL announced.
+        expires: u64,
+    },
+}
+
 /// Load an RDB file key by key: `on_key` gets each key and the offset of its record, in file
 /// order. Keys delivered before an error stay delivered; the caller discards them on `Err`.
 pub fn load_with(
     bytes: &[u8],
     opts: &LoadOptions,
-    on_key: impl FnMut(LoadedKey, usize),
+    mut on_key: impl FnMut(LoadedKey, usize),
 ) -> Result<LoadInfo, RdbError> {
-    load_inner(bytes, opts, on_key).map_err(|e| match e {
+    load_events(bytes, opts, |ev| {
+        if let LoadEvent::Key(k, offset) = ev {
+            on_key(k, offset);
+        }
+    })
+}
+
+/// [`load_with`], also reporting the size hints (`RESIZEDB`) when they are read, so that a
+/// loader can size its tables before the keys arrive.
+pub fn load_events(
+    bytes: &[u8],
+    opts: &LoadOptions,
+    on_event: impl FnMut(LoadEvent),
+) -> Result<LoadInfo, RdbError> {
+    load_inner(bytes, opts, on_event).map_err(|e| match e {
         RdbError::Checksum { .. } | RdbError::BadMagic | RdbError::Version(_) => e,
         _ if opts.verify_checksum => footer_mismatch(bytes).unwrap_or(e),
         _ => e,
@@ -132,7 +172,7 @@ pub fn load_with(
 fn load_inner(
     bytes: &[u8],
     opts: &LoadOptions,
-    mut on_key: impl FnMut(LoadedKey, usize),
+    mut on_event: impl FnMut(LoadEvent),
 ) -> Result<LoadInfo, RdbError> {
     let mut rd = Rd::new(bytes, opts.max_string);
     let magic = rd.bytes(9).map_err(|_| {
@@ -199,6 +239,7 @@ fn load_inner(
                 let keys = rd.len()?;
                 let expires = rd.len()?;
                 info.resize_hints.push((db, keys, expires));
+                on_event(LoadEvent::Resize { db, keys, expires });
                 record_at = None;
                 continue;
             }
@@ -229,7 +270,7 @@ fn load_inner(
             }
         }
         info.keys += 1;
-        on_key(
+        on_event(LoadEvent::Key(
             LoadedKey {
                 db,
                 key,
@@ -237,7 +278,7 @@ fn load_inner(
                 expire_ms: exp,
             },
             start,
-        );
+        ));
     }
     if version >= 5 {
         let content_end = rd.pos;

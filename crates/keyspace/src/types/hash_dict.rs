@@ -11,6 +11,12 @@
 //! prefixes, and an element present for a whole scan is returned at least once across any
 //! number of resizes. Deletion shifts back, so there are no tombstones.
 //!
+//! As there, deleting in hash order (HSCAN/SSCAN and HDEL/SREM what came back, the usual way to
+//! drain a big hash) leaves the survivors in one end of the hash range, and shrinking to fit
+//! their number would pile them into one run that every later delete walks, re-hashing each
+//! entry (draining 100,000 fields that way took 20 s). A shrink is therefore tried on a scratch
+//! occupancy map first and skipped while the entries would cluster ([`Dict::shrink_fits`]).
+//!
 //! The hash is keyed (SipHash-1-3 from the database's seed): fields and members are chosen by
 //! clients, and an unkeyed hash would let one client make every lookup O(n).
 
@@ -35,8 +41,20 @@ pub(crate) struct Dict {
     ctrl: Box<[u8]>,
     entries: Box<[Option<Box<[u8]>>]>,
     len: usize,
+    /// A shrink was skipped at this length because the entries clustered: the next attempt
+    /// waits until half of them are gone, so that deletes do not retry it one by one.
+    shrink_skipped_at: usize,
+    /// Σ [`entry_malloc_size`] of the entries, kept as they come and go so that
+    /// [`Dict::heap_size`] (read for `used_memory` after every write) is O(1).
+    entry_bytes: usize,
     hasher: KeyedHasher,
     kind: Kind,
+}
+
+/// What an entry of `e.len()` bytes costs glibc malloc (header, 16-byte granules, 32 at least).
+#[inline]
+fn entry_malloc_size(e: &[u8]) -> usize {
+    ((e.len() + 8 + 15) & !15).max(32)
 }
 
 #[inline]
@@ -113,6 +131,8 @@ impl Dict {
             ctrl: Box::default(),
             entries: Box::default(),
             len: 0,
+            shrink_skipped_at: 0,
+            entry_bytes: 0,
             hasher,
             kind,
         };
@@ -149,11 +169,7 @@ impl Dict {
 
     /// Heap bytes: the table and the entries (with glibc's per-allocation overhead).
     pub(crate) fn heap_size(&self) -> usize {
-        let entries: usize = self
-            .iter()
-            .map(|e| ((e.len() + 8 + 15) & !15).max(32))
-            .sum();
-        self.capacity() * 17 + entries
+        self.capacity() * 17 + self.entry_bytes
     }
 
     /// Position of the element with `key`.
@@ -186,6 +202,8 @@ impl Dict {
     /// Replace the entry at occupied position `i` by `e`, which has the same key.
     pub(crate) fn replace_at(&mut self, i: usize, e: Box<[u8]>) {
         debug_assert_eq!(self.key_of(&e), self.key_of(self.get(i)));
+        self.entry_bytes =
+            self.entry_bytes - entry_malloc_size(self.get(i)) + entry_malloc_size(&e);
         self.entries[i] = Some(e);
     }
 
@@ -195,6 +213,7 @@ impl Dict {
             self.resize(((self.len + 1) * 8 / 5).max(4));
         }
         let h = self.hash_entry(&e);
+        self.entry_bytes += entry_malloc_size(&e);
         self.place(h, e);
     }
 
@@ -219,6 +238,7 @@ impl Dict {
     pub(crate) fn remove_at(&mut self, i: usize) -> Box<[u8]> {
         let cap = self.capacity();
         let removed = self.entries[i].take().expect("occupied position");
+        self.entry_bytes -= entry_malloc_size(&removed);
         self.ctrl[i] = EMPTY;
         self.len -= 1;
         let mut hole = i;
@@ -237,10 +257,38 @@ impl Dict {
                 hole = j;
             }
         }
-        if self.len * 8 < cap * 2 && cap > 8 {
-            self.resize((self.len * 8 / 5).max(4));
+        if self.len * 8 < cap * 2
+            && cap > 8
+            && (self.shrink_skipped_at == 0 || self.len * 2 < self.shrink_skipped_at)
+        {
+            let new_cap = (self.len * 8 / 5).max(4);
+            if self.shrink_fits(new_cap) {
+                self.resize(new_cap);
+            } else {
+                self.shrink_skipped_at = self.len;
+            }
         }
         removed
+    }
+
+    /// Whether the entries would spread well over `new_cap` positions: their homes are placed
+    /// on a scratch occupancy map, stopping once the probe steps pass 4 per entry on average
+    /// (linear probing at the 5/8 load a shrink aims for averages under one).
+    fn shrink_fits(&self, new_cap: usize) -> bool {
+        let mut taken = vec![false; new_cap];
+        let mut budget = self.len * 4;
+        for e in self.entries.iter().flatten() {
+            let mut i = home(self.hash_entry(e), new_cap);
+            while taken[i] {
+                if budget == 0 {
+                    return false;
+                }
+                budget -= 1;
+                i = if i + 1 == new_cap { 0 } else { i + 1 };
+            }
+            taken[i] = true;
+        }
+        true
     }
 
     fn resize(&mut self, new_cap: usize) {
@@ -250,14 +298,16 @@ impl Dict {
         );
         self.ctrl = vec![EMPTY; new_cap].into_boxed_slice();
         self.len = 0;
+        self.shrink_skipped_at = 0;
         for e in old.into_vec().into_iter().flatten() {
             let h = self.hash_entry(&e);
             self.place(h, e);
         }
     }
 
-    /// A uniformly random occupied position (the table is at least 1/4 full, so the rejection
-    /// loop ends after a few tries). The table must not be empty.
+    /// A uniformly random occupied position (the table is normally at least 1/4 full, so the
+    /// rejection loop ends after a few tries; one whose entries were deleted in hash order may
+    /// stay sparser while they cluster). The table must not be empty.
     pub(crate) fn random_pos(&self, rng: &mut Rng) -> usize {
         assert!(self.len > 0, "random element of an empty table");
         loop {
@@ -316,6 +366,8 @@ impl Dict {
     }
 
     /// Every entry, in position order.
+    // Kept for callers that walk the raw entries (tests; heap_size no longer needs it).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> + Clone {
         self.entries.iter().filter_map(|e| e.as_deref())
     }
@@ -354,5 +406,57 @@ mod tests {
             }
         }
         assert_eq!(d.len(), 0);
+    }
+
+    #[test]
+    fn entry_bytes_follow_inserts_replaces_and_removes() {
+        let walk = |d: &Dict| d.iter().map(entry_malloc_size).sum::<usize>();
+        let mut d = Dict::new(Kind::Pairs, KeyedHasher::from_seed(6), 0);
+        for i in 0..300 {
+            d.insert_new(pair_entry(format!("f{i}").as_bytes(), &vec![b'v'; i % 50]));
+        }
+        assert_eq!(d.entry_bytes, walk(&d));
+        for i in (0..300).step_by(3) {
+            let f = format!("f{i}");
+            let pos = d.find(f.as_bytes()).expect("present");
+            d.replace_at(pos, pair_entry(f.as_bytes(), &vec![b'w'; 100 + i]));
+        }
+        assert_eq!(d.entry_bytes, walk(&d));
+        for i in (0..300).step_by(2) {
+            d.remove(format!("f{i}").as_bytes());
+        }
+        assert_eq!(d.entry_bytes, walk(&d));
+        assert_eq!(d.heap_size(), d.capacity() * 17 + walk(&d));
+    }
+
+    #[test]
+    fn draining_in_scan_order_keeps_runs_short() {
+        // HSCAN + HDEL of what came back deletes in hash order; the survivors must not be
+        // shrunk into one long run (each delete would then walk and re-hash all of it).
+        let mut d = Dict::new(Kind::Members, KeyedHasher::from_seed(8), 0);
+        for i in 0..20_000 {
+            d.insert_new(format!("m{i}").into_bytes().into_boxed_slice());
+        }
+        let max_probe = |d: &Dict| {
+            let cap = d.capacity();
+            (0..cap)
+                .filter(|&i| d.entries[i].is_some())
+                .map(|i| (i + cap - home(d.hash_entry(d.get(i)), cap)) % cap)
+                .max()
+                .unwrap_or(0)
+        };
+        let (mut cursor, mut worst, mut rounds) = (0, 0, 0);
+        while d.len() > 0 {
+            let mut got = Vec::new();
+            cursor = d.scan(cursor, 100, |e| got.push(e.to_vec()));
+            for m in got {
+                d.remove(&m).expect("present");
+            }
+            rounds += 1;
+            if rounds % 20 == 0 {
+                worst = worst.max(max_probe(&d));
+            }
+        }
+        assert!(worst < 200, "longest probe {worst}");
     }
 }

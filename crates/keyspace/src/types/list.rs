@@ -36,11 +36,43 @@ impl Default for Repr {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Big {
     len: usize,
     /// Never holds an empty chunk.
     chunks: VecDeque<Chunk>,
+    /// Σ capacity of the chunks, kept as they change so that [`List::heap_size`] (read for
+    /// `used_memory` after every write) is O(1) however long the list.
+    bytes: usize,
+}
+
+impl Clone for Big {
+    /// A clone's chunks are allocated to their length, not the original's capacity: count again.
+    fn clone(&self) -> Big {
+        let mut b = Big {
+            len: self.len,
+            chunks: self.chunks.clone(),
+            bytes: 0,
+        };
+        b.bytes = b.walk_bytes();
+        b
+    }
+}
+
+impl Big {
+    /// Run `f` on chunk `ci`, keeping `bytes` right.
+    fn edit<R>(&mut self, ci: usize, f: impl FnOnce(&mut Chunk) -> R) -> R {
+        let c = &mut self.chunks[ci];
+        let before = c.capacity();
+        let r = f(c);
+        self.bytes = self.bytes - before + c.capacity();
+        r
+    }
+
+    /// Σ capacity of the chunks, walked (after whole-list rewrites, and for tests).
+    fn walk_bytes(&self) -> usize {
+        self.chunks.iter().map(Chunk::capacity).sum()
+    }
 }
 
 impl PartialEq for List {
@@ -79,7 +111,7 @@ impl List {
             Repr::Big(b) => {
                 std::mem::size_of::<Big>()
                     + b.chunks.capacity() * std::mem::size_of::<Chunk>()
-                    + b.chunks.iter().map(Chunk::capacity).sum::<usize>()
+                    + b.bytes
             }
         }
     }
@@ -110,9 +142,13 @@ impl List {
             _ => {
                 let b = self.big_mut();
                 b.len += 1;
-                match b.chunks.back_mut() {
-                    Some(c) if c.fits(e.len()) => c.push_back(&e),
-                    _ => b.chunks.push_back(Chunk::from_encoded(&[e])),
+                match b.chunks.back() {
+                    Some(c) if c.fits(e.len()) => b.edit(b.chunks.len() - 1, |c| c.push_back(&e)),
+                    _ => {
+                        let c = Chunk::from_encoded(&[e]);
+                        b.bytes += c.capacity();
+                        b.chunks.push_back(c);
+                    }
                 }
             }
         }
@@ -126,9 +162,13 @@ impl List {
             _ => {
                 let b = self.big_mut();
                 b.len += 1;
-                match b.chunks.front_mut() {
-                    Some(c) if c.fits(e.len()) => c.push_front(&e),
-                    _ => b.chunks.push_front(Chunk::from_encoded(&[e])),
+                match b.chunks.front() {
+                    Some(c) if c.fits(e.len()) => b.edit(0, |c| c.push_front(&e)),
+                    _ => {
+                        let c = Chunk::from_encoded(&[e]);
+                        b.bytes += c.capacity();
+                        b.chunks.push_front(c);
+                    }
                 }
             }
         }
@@ -210,12 +250,13 @@ impl List {
                 n = n.min(b.len);
                 b.len -= n;
                 while n > 0 {
-                    let c = b.chunks.front_mut().expect("chunk");
-                    let take = n.min(c.count());
-                    if take == c.count() {
-                        b.chunks.pop_front();
+                    let count = b.chunks.front().expect("chunk").count();
+                    let take = n.min(count);
+                    if take == count {
+                        let c = b.chunks.pop_front().expect("chunk");
+                        b.bytes -= c.capacity();
                     } else {
-                        c.remove_front(take);
+                        b.edit(0, |c| c.remove_front(take));
                     }
                     n -= take;
                 }
@@ -232,12 +273,14 @@ impl List {
                 n = n.min(b.len);
                 b.len -= n;
                 while n > 0 {
-                    let c = b.chunks.back_mut().expect("chunk");
-                    let take = n.min(c.count());
-                    if take == c.count() {
-                        b.chunks.pop_back();
+                    let count = b.chunks.back().expect("chunk").count();
+                    let take = n.min(count);
+                    if take == count {
+                        let c = b.chunks.pop_back().expect("chunk");
+                        b.bytes -= c.capacity();
                     } else {
-                        c.remove_back(take);
+                        let last = b.chunks.len() - 1;
+                        b.edit(last, |c| c.remove_back(take));
                     }
                     n -= take;
                 }
@@ -253,7 +296,7 @@ impl List {
         }
         let (ci, j) = self.locate(i);
         let e = Encoded::new(v);
-        self.chunk_mut(ci).replace(j, &e);
+        self.edit_chunk(ci, |c| c.replace(j, &e));
         self.split_if_oversized(ci);
         true
     }
@@ -270,7 +313,7 @@ impl List {
         }
         let (ci, j) = self.locate(i);
         let e = Encoded::new(v);
-        self.chunk_mut(ci).insert(j, &e);
+        self.edit_chunk(ci, |c| c.insert(j, &e));
         match &mut self.repr {
             Repr::Small(_) => {}
             Repr::Big(b) => b.len += 1,
@@ -302,6 +345,8 @@ impl List {
                 b.len -= idx.len();
                 b.chunks.retain(|c| c.count() > 0);
                 Self::merge_small_chunks(b);
+                // O(n) already: walk rather than follow every chunk it touched.
+                b.bytes = b.walk_bytes();
                 self.maybe_demote();
             }
         }
@@ -349,10 +394,11 @@ impl List {
         }
     }
 
-    fn chunk_mut(&mut self, i: usize) -> &mut Chunk {
+    /// Run `f` on chunk `i`, keeping a big list's byte count right.
+    fn edit_chunk<R>(&mut self, i: usize, f: impl FnOnce(&mut Chunk) -> R) -> R {
         match &mut self.repr {
-            Repr::Small(c) => c,
-            Repr::Big(b) => &mut b.chunks[i],
+            Repr::Small(c) => f(c),
+            Repr::Big(b) => b.edit(i, f),
         }
     }
 
@@ -387,10 +433,11 @@ impl List {
             let c = std::mem::take(c);
             let len = c.count();
             let mut chunks = VecDeque::with_capacity(2);
+            let bytes = if len > 0 { c.capacity() } else { 0 };
             if len > 0 {
                 chunks.push_back(c);
             }
-            self.repr = Repr::Big(Box::new(Big { len, chunks }));
+            self.repr = Repr::Big(Box::new(Big { len, chunks, bytes }));
         }
         match &mut self.repr {
             Repr::Big(b) => b,
@@ -415,7 +462,8 @@ impl List {
             return;
         }
         let b = self.big_mut();
-        let tail = b.chunks[ci].split();
+        let tail = b.edit(ci, Chunk::split);
+        b.bytes += tail.capacity();
         b.chunks.insert(ci + 1, tail);
     }
 
@@ -442,6 +490,7 @@ impl List {
     fn check(&self) {
         if let Repr::Big(b) = &self.repr {
             assert_eq!(b.len, b.chunks.iter().map(Chunk::count).sum::<usize>());
+            assert_eq!(b.bytes, b.walk_bytes());
             assert!(b.chunks.iter().all(|c| c.count() > 0));
         }
         assert_eq!(self.iter().count(), self.len());

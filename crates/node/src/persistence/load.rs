@@ -2,7 +2,8 @@
 //! RDB file. The driver reads files for the node through a callback, after changing to `dir`
 //! and before serving.
 
-use hashslot_persist::{load_with, LoadInfo, LoadOptions, RdbError, ReplAux};
+use hashslot_keyspace::{Db, Prepared};
+use hashslot_persist::{load_events, LoadEvent, LoadInfo, LoadOptions, RdbError, ReplAux};
 use hashslot_types::Now;
 
 use crate::{LogLevel, Node};
@@ -75,6 +76,10 @@ impl Node {
     ) -> Result<LoadReport, LoadError> {
         let result = if self.config.appendonly {
             self.aof_load(now, read)
+        } else if let Err(e) = self.aof_read_manifest(read) {
+            // A manifest left by an earlier BGREWRITEAOF is read even with the AOF off, so the
+            // next rewrite continues its numbering (as Redis's `aofLoadManifestFromDisk`).
+            Err(e)
         } else {
             let file = self.config.dbfilename.clone();
             match read(&file) {
@@ -133,23 +138,31 @@ impl Node {
         let dbs = &mut self.dbs;
         // Keys are inserted a batch at a time in slot order: a file Redis wrote lists them in
         // its hash-table order, which scatters consecutive inserts over all 16384 slot tables
-        // (cold tables, interleaved growth); sorted, one table's keys go in together.
-        let mut batch: Vec<(u16, hashslot_persist::LoadedKey)> = Vec::new();
-        let flush = |batch: &mut Vec<(u16, hashslot_persist::LoadedKey)>,
-                     dbs: &mut Vec<hashslot_keyspace::Db>| {
-            batch.sort_by_key(|(slot, k)| (k.db, *slot));
-            for (_, k) in batch.drain(..) {
-                dbs[k.db].insert(&k.key, k.value, k.expire_ms, now.wall);
+        // (cold tables, interleaved growth); sorted, one table's keys go in together. Each key
+        // is made into its entry as it is read (`Db::prepare`, see there for why).
+        let mut batch: Vec<(usize, Prepared)> = Vec::new();
+        // Per db, the room per slot table that the file's RESIZEDB announced.
+        let mut room = vec![0usize; dbs.len()];
+        let info = load_events(bytes, &opts, |ev| match ev {
+            LoadEvent::Key(k, _) => {
+                let p = dbs[k.db].prepare(&k.key, k.value, k.expire_ms, now.wall);
+                batch.push((k.db, p));
+                if batch.len() >= LOAD_SORT_CHUNK {
+                    flush_batch(&mut batch, dbs, &room);
+                }
             }
-        };
-        let info = load_with(bytes, &opts, |k, _| {
-            let slot = hashslot_slots::key_slot(&k.key).index() as u16;
-            batch.push((slot, k));
-            if batch.len() >= LOAD_SORT_CHUNK {
-                flush(&mut batch, dbs);
+            LoadEvent::Resize { db, keys, .. } => {
+                // Keys delivered so far went to earlier databases: flush them under the
+                // sizes they were announced with.
+                flush_batch(&mut batch, dbs, &room);
+                room[db] = Db::slot_room_for_keys(keys, bytes.len());
             }
+            _ => {}
         });
-        flush(&mut batch, dbs);
+        flush_batch(&mut batch, dbs, &room);
+        for db in dbs.iter_mut() {
+            db.set_slot_room(0);
+        }
         match info {
             Ok(info) => Ok(info),
             Err(e) => {
@@ -158,6 +171,29 @@ impl Node {
                 }
                 Err(e)
             }
+        }
+    }
+}
+
+/// Insert a batch of prepared keys in (db, slot) order. A slot table created here gets room for
+/// the larger of what the file announced per slot (`room`, from RESIZEDB) and the keys of this
+/// batch in that slot (exact for a file written slot by slot, as ours are): a file Redis wrote
+/// sends each slot's keys a few at a time over the whole load, and a table that grows from
+/// nothing is resized about ten times on the way to 60 keys.
+fn flush_batch(batch: &mut Vec<(usize, Prepared)>, dbs: &mut [Db], room: &[usize]) {
+    // Stable: a key the file lists twice keeps its last value, as when inserted in file order.
+    batch.sort_by_key(|(db, p)| (*db, p.slot()));
+    let runs: Vec<usize> = batch
+        .chunk_by(|(d1, p1), (d2, p2)| d1 == d2 && p1.slot() == p2.slot())
+        .map(<[_]>::len)
+        .collect();
+    let mut rest = batch.drain(..);
+    for len in runs {
+        for (i, (db, p)) in rest.by_ref().take(len).enumerate() {
+            if i == 0 {
+                dbs[db].set_slot_room(room[db].max(len));
+            }
+            dbs[db].insert_prepared(p);
         }
     }
 }
