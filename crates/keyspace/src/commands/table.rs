@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use crate::command::CommandSpec;
 
 /// The per-family tables. A new family adds its `table_<family>::SPECS` here.
-fn families() -> [&'static [CommandSpec]; 14] {
+fn families() -> [&'static [CommandSpec]; 15] {
     [
         super::table_string::SPECS,
         super::table_incr::SPECS,
@@ -22,6 +22,7 @@ fn families() -> [&'static [CommandSpec]; 14] {
         super::table_bitfield::SPECS,
         super::table_lcs::SPECS,
         super::table_hyperloglog::SPECS,
+        super::table_geo::SPECS,
     ]
 }
 

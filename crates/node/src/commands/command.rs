@@ -341,13 +341,18 @@ fn write_doc(t: &Table, i: usize, r: &mut Reply<'_>) {
             + usize::from(!m.history.is_empty())
             + usize::from(m.arguments.is_some())
     });
-    r.map_len(4 + extra + usize::from(!e.subs.is_empty()));
+    // Redis leaves `complexity` out when a command has none (LOLWUT).
+    let complexity = usize::from(!e.complexity.is_empty());
+    r.map_len(3 + complexity + extra + usize::from(!e.subs.is_empty()));
     for (k, v) in [
         ("summary", e.summary),
         ("since", e.since),
         ("group", e.group),
         ("complexity", e.complexity),
     ] {
+        if k == "complexity" && v.is_empty() {
+            continue;
+        }
         r.bulk(k.as_bytes());
         r.bulk(v.as_bytes());
     }

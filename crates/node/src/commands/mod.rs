@@ -17,6 +17,8 @@ mod connection;
 mod debug;
 mod dump;
 mod info;
+mod lolwut;
+mod memory;
 mod migrate;
 mod multi;
 mod persistence;
@@ -148,6 +150,8 @@ pub(crate) static TABLE: &[Spec] = &[
     replication::REPLICAOF,
     replication::SLAVEOF,
     replication::ROLE,
+    container("memory", -2, &["@slow"], "server", "4.0.0", "A container for memory diagnostics commands", memory::SUBCOMMANDS, None),
+    lolwut::LOLWUT,
 ];
 
 /// Redis's `string2ll`: an optional `-`, then digits without leading zeros, fitting in i64.
