@@ -291,3 +291,86 @@ pub fn run_tool(tool: &Path, args: &[&Path]) -> (bool, String) {
         String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
     )
 }
+
+/// The messages of a log in Redis's format (`pid:role dd Mon yyyy hh:mm:ss.mmm <mark> msg`),
+/// each with its level mark, without the process and time prefix. Other lines (a multi-line
+/// banner) are skipped.
+pub fn log_messages(text: &str) -> Vec<(char, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let parts: Vec<&str> = l.splitn(7, ' ').collect();
+            let [_, _, _, _, _, mark, msg] = parts.as_slice() else {
+                return None;
+            };
+            let mark = mark.chars().next().filter(|_| mark.len() == 1)?;
+            Some((mark, (*msg).to_owned()))
+        })
+        .collect()
+}
+
+/// Every file of `dir` (not recursive) by name with its content.
+pub fn files_of(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.path().is_file())
+                .map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    (name, std::fs::read(e.path()).unwrap_or_default())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Copy the files of `from` (not recursive) into `to`, creating it.
+pub fn copy_files(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for (name, bytes) in files_of(from) {
+        std::fs::write(to.join(name), bytes).expect("copy file");
+    }
+}
+
+/// The end offsets of the complete RESP commands at the start of `bytes` (an AOF's records).
+pub fn record_ends(bytes: &[u8]) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut pos = 0;
+    while let Ok(Some(n)) = crate::support::reply_len(&bytes[pos..]) {
+        pos += n;
+        ends.push(pos);
+        if pos >= bytes.len() {
+            break;
+        }
+    }
+    ends
+}
+
+/// The files of an appendonly dir once it has settled: both servers remove the files a rewrite
+/// replaced after reporting it done (Redis "in the background"), so this waits (with a
+/// deadline) until the dir holds exactly the manifest and the files it names, then returns
+/// them as [`files_of`] does. Past the deadline it returns what is there, for the caller's
+/// comparison to show.
+pub fn settled_aof_files(aof_dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let files = files_of(aof_dir);
+        let named: std::collections::BTreeSet<String> = files
+            .iter()
+            .filter(|(name, _)| name.ends_with(".manifest"))
+            .flat_map(|(name, text)| {
+                let text = String::from_utf8_lossy(text).into_owned();
+                let listed: Vec<String> = text
+                    .lines()
+                    .filter_map(|l| l.split_whitespace().nth(1).map(str::to_owned))
+                    .collect();
+                listed.into_iter().chain(std::iter::once(name.clone()))
+            })
+            .collect();
+        let present: std::collections::BTreeSet<String> = files.keys().cloned().collect();
+        if present == named || Instant::now() >= deadline {
+            return files;
+        }
+        std::thread::sleep(Duration::from_millis(10)); // polling interval
+    }
+}

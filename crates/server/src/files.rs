@@ -84,8 +84,9 @@ pub fn replace_durably(
 }
 
 /// [`replace_durably`], with the two fsyncs only when `sync`: without them a crash may leave the
-/// old content (never a mix), which is what Redis 7.0 accepts for nodes.conf changes that do not
-/// touch an epoch or a vote.
+/// old content (never a mix). Redis 7.2 saves nodes.conf changes that touch no epoch or vote
+/// the same way (7.0 overwrites the file in place; small such saves here do too, see
+/// `event_loop/persist.rs`).
 ///
 /// On success, returns the replaced lock handle (the old inode's) when `lock` was given: the
 /// caller drops it when convenient. Closing the last handle of a renamed-over inode frees it,

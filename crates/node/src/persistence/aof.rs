@@ -19,12 +19,21 @@
 //! - BGREWRITEAOF: a new incr file is opened and named in the manifest at once; the new base
 //!   is the copy-on-write snapshot of that instant (the BGSAVE machinery, see `persistence`);
 //!   when it is committed the manifest is replaced (`base = new`, `incr = [new]`) and the old
-//!   files are removed after that commit completes.
-//! - Start: the manifest's base and incr files are replayed. With no manifest (or a legacy
-//!   single `appendfilename` in `dir`, plain or with an RDB preamble, or a torn tail that was
-//!   skipped), a new base is written from the loaded dataset before serving, so a file is never
-//!   appended after a torn record. Redis `truncate(2)`s the torn file instead; the data and
-//!   the log lines are the same, only the file layout differs.
+//!   files are removed after that commit completes. With the AOF off, only a base is written
+//!   and the manifest then names it alone (every incr becomes history), as Redis 7.0 does.
+//! - Start (Redis's `aofOpenIfNeededOnServerStart`): the manifest's base and incr files are
+//!   replayed. With neither a base nor an incr (a fresh dir, or a legacy single
+//!   `appendfilename` in `dir`, plain or with an RDB preamble), a new base is written from the
+//!   loaded dataset before serving. A last file with a torn tail (`aof-load-truncated yes`) is
+//!   cut back to its valid bytes, as Redis `truncate(2)`s it, but atomically (a temporary copy
+//!   renamed over it) before anything is appended; the same names stay in the manifest. With a
+//!   base and no incr, a new incr is created and named in the manifest.
+//! - Base and incr sequence numbers are counted apart, as Redis does: a BGREWRITEAOF with the
+//!   AOF off writes a base alone, so the two drift apart.
+//! - `CONFIG SET appendonly yes` at runtime (Redis's `startAppendOnly`): writes go to
+//!   `temp-<appendfilename>.incr` while a rewrite writes the base; when the base is committed
+//!   the temporary incr takes the next incr name and the manifest names both. `no` closes the
+//!   file and leaves the files as they are.
 
 use bytes::Bytes;
 use hashslot_resp::{Limits, RequestParser};
@@ -41,8 +50,15 @@ use crate::{LogLevel, Node, Output};
 pub(crate) enum AofWait {
     /// An fsync of the incr file: replies held for it can go.
     Sync,
-    /// A manifest commit; then these files can be removed.
-    Manifest { remove: Vec<String> },
+    /// A torn file replaced by its valid bytes (see `Node::aof_replace_file`).
+    Replaced,
+    /// A manifest commit; then these files can be removed. `ends_rewrite`: the commit of a
+    /// rewrite's result, which counts as under way until then (as Redis writes the manifest
+    /// before it reports the rewrite done).
+    Manifest {
+        remove: Vec<String>,
+        ends_rewrite: bool,
+    },
 }
 
 /// One manifest entry.
@@ -55,11 +71,25 @@ pub(crate) struct Part {
 /// AOF state.
 #[derive(Debug, Default)]
 pub(crate) struct Aof {
-    /// On (`appendonly yes` and started).
+    /// On (`appendonly yes` and started, or being turned on at runtime: Redis's `AOF_ON` and
+    /// `AOF_WAIT_REWRITE`, which INFO's `aof_enabled` both shows as 1).
     pub on: bool,
+    /// `load_data` ran: from then on `appendonly` changes are applied (see
+    /// `Node::aof_config_changed`).
+    pub started: bool,
+    /// Turned on at runtime, waiting for its first rewrite (Redis's `AOF_WAIT_REWRITE`): the
+    /// open file is the temporary incr, and the manifest does not name it yet.
+    pub wait_rewrite: bool,
     pub file: Option<FileId>,
     pub base: Option<Part>,
     pub incrs: Vec<Part>,
+    /// The highest base and incr sequence numbers used, counted apart as Redis's
+    /// `curr_base_file_seq` and `curr_incr_file_seq`: a new base takes `base_seq + 1`, a new
+    /// incr `incr_seq + 1`.
+    pub base_seq: u64,
+    pub incr_seq: u64,
+    /// History files the manifest named at start, removed by `aof_start`.
+    pub history: Vec<String>,
     /// Commands not yet handed to the driver.
     pub buf: Vec<u8>,
     /// The db the file last selected.
@@ -75,17 +105,30 @@ pub(crate) struct Aof {
     pub held: std::collections::VecDeque<(u64, Output)>,
     /// `always`: the buffer waits for the fsync in flight to complete (group commit).
     pub deferred: bool,
-    /// A rewrite's new incr (and base) under way.
-    pub rewriting: Option<(Part, Part)>,
+    /// A rewrite under way: its new base, and the incr it opened (`None` when the AOF is off:
+    /// Redis then writes only a base).
+    pub rewriting: Option<(Part, Option<Part>)>,
+    /// A rewrite's base is committed and its manifest commit is awaited.
+    pub rewrite_finishing: bool,
+    /// When the rewrite under way started (INFO's `aof_last_rewrite_time_sec`).
+    pub rewrite_started: Option<Instant>,
     pub rewrite_scheduled: bool,
+    /// Rewrites started (Redis counts `aof_rewrites` when the child is forked).
     pub rewrites: u64,
-    pub last_rewrite_ok: bool,
+    /// The last rewrite failed (INFO's `aof_last_bgrewrite_status:err`).
+    pub last_rewrite_failed: bool,
+    /// Whole seconds the last rewrite took; `None` before the first (INFO shows -1).
+    pub last_rewrite_secs: Option<u64>,
     pub last_write_ok: bool,
     /// Replaying at start: nothing is fed.
     pub loading: bool,
+    /// INFO's `aof_current_size`: the files' sizes at load plus what was written since.
     pub size: u64,
-    /// A torn tail was skipped at load: start from a new base.
-    pub truncated: bool,
+    /// INFO's `aof_base_size`: the base's size at load.
+    pub base_size: u64,
+    /// The last file loaded had a torn tail (`aof-load-truncated yes`): its path and the valid
+    /// bytes it is cut back to before anything is appended (Redis `truncate(2)`s it).
+    pub truncate: Option<(String, Bytes)>,
 }
 
 /// A transaction being read from an AOF: where the file was valid before its `MULTI`, and
@@ -105,9 +148,24 @@ fn resp(args: &[&[u8]], out: &mut Vec<u8>) {
     }
 }
 
-/// Parse a manifest: (base, incrs) in file order.
-fn parse_manifest(text: &str) -> Result<(Option<Part>, Vec<Part>), String> {
-    let (mut base, mut incrs) = (None, Vec::new());
+/// A parsed manifest.
+#[derive(Debug, Default)]
+struct Manifest {
+    base: Option<Part>,
+    /// In file order.
+    incrs: Vec<Part>,
+    /// The base's sequence number (0 without a base), as Redis's `curr_base_file_seq`.
+    base_seq: u64,
+    /// The last incr's sequence number (0 without one), as Redis's `curr_incr_file_seq`.
+    incr_seq: u64,
+    /// History files (`type h`): replaced by a rewrite, not yet removed.
+    history: Vec<String>,
+}
+
+/// Parse a manifest (ref: aof.c `aofLoadManifestFromFile`: base at most once, incr sequence
+/// numbers increasing; history lines name files already replaced, removed at start).
+fn parse_manifest(text: &str) -> Result<Manifest, String> {
+    let mut m = Manifest::default();
     for line in text.lines() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -118,7 +176,7 @@ fn parse_manifest(text: &str) -> Result<(Option<Part>, Vec<Part>), String> {
         for kv in w.chunks(2) {
             match kv {
                 ["file", v] => name = Some(v.trim_matches('"').to_owned()),
-                ["seq", v] => seq = v.parse::<u64>().ok(),
+                ["seq", v] => seq = v.parse::<u64>().ok().filter(|&n| n > 0),
                 ["type", v] => ty = Some(*v),
                 _ => {}
             }
@@ -128,13 +186,21 @@ fn parse_manifest(text: &str) -> Result<(Option<Part>, Vec<Part>), String> {
         };
         let part = Part { name, seq };
         match ty {
-            "b" => base = Some(part),
-            "i" => incrs.push(part),
-            "h" => {}
+            "b" if m.base.is_some() => return Err("Found duplicate base file information".into()),
+            "b" => {
+                m.base_seq = seq;
+                m.base = Some(part);
+            }
+            "i" if seq <= m.incr_seq => return Err("Found a non-monotonic sequence number".into()),
+            "i" => {
+                m.incr_seq = seq;
+                m.incrs.push(part);
+            }
+            "h" => m.history.push(part.name),
             _ => return Err(format!("Unknown AOF file type: {ty}")),
         }
     }
-    Ok((base, incrs))
+    Ok(m)
 }
 
 impl Node {
@@ -147,7 +213,38 @@ impl Node {
     }
 
     pub(crate) fn aof_rewrite_in_progress(&self) -> bool {
-        self.persistence.aof.rewriting.is_some()
+        self.persistence.aof.rewriting.is_some() || self.persistence.aof.rewrite_finishing
+    }
+
+    /// With `appendonly no`, read the manifest only (Redis's `aofLoadManifestFromDisk` runs
+    /// whatever the setting): a later BGREWRITEAOF then continues its sequence numbers and
+    /// removes the files it replaces, and `CONFIG SET appendonly yes` starts from it. A missing
+    /// manifest is no AOF; an unreadable or malformed one stops the start, as in Redis.
+    /// `load_data` calls it before loading the RDB file.
+    pub(crate) fn aof_read_manifest(&mut self, read: &mut ReadFile<'_>) -> Result<(), LoadError> {
+        let manifest = self.aof_path(&format!("{}.manifest", self.config.appendfilename));
+        let text = match read(&manifest) {
+            Err(error) => {
+                return Err(LoadError::Read {
+                    file: manifest,
+                    error,
+                })
+            }
+            Ok(None) => return Ok(()),
+            Ok(Some(t)) => t,
+        };
+        let m =
+            parse_manifest(&String::from_utf8_lossy(&text)).map_err(|error| LoadError::Aof {
+                file: manifest,
+                error,
+            })?;
+        let aof = &mut self.persistence.aof;
+        aof.base = m.base;
+        aof.incrs = m.incrs;
+        aof.base_seq = m.base_seq;
+        aof.incr_seq = m.incr_seq;
+        aof.history = m.history;
+        Ok(())
     }
 
     /// Load the AOF at start (see the module docs).
@@ -181,12 +278,12 @@ impl Node {
                 return Ok(());
             };
             let text = String::from_utf8_lossy(&text);
-            let (base, incrs) = parse_manifest(&text).map_err(|error| LoadError::Aof {
+            let m = parse_manifest(&text).map_err(|error| LoadError::Aof {
                 file: manifest.clone(),
                 error,
             })?;
-            let mut files: Vec<String> = base.iter().map(|p| p.name.clone()).collect();
-            files.extend(incrs.iter().map(|p| p.name.clone()));
+            let mut files: Vec<String> = m.base.iter().map(|p| p.name.clone()).collect();
+            files.extend(m.incrs.iter().map(|p| p.name.clone()));
             let n = files.len();
             for (i, name) in files.iter().enumerate() {
                 let path = self.aof_path(name);
@@ -199,12 +296,22 @@ impl Node {
                         })
                     }
                     Ok(Some(bytes)) => {
+                        // Redis's `aof_current_size` starts as the files' sizes before any
+                        // torn tail is cut.
+                        self.persistence.aof.size += bytes.len() as u64;
+                        if i == 0 && m.base.is_some() {
+                            self.persistence.aof.base_size = bytes.len() as u64;
+                        }
                         self.aof_load_file(now, &path, &bytes, i + 1 == n, &mut report)?
                     }
                 }
             }
-            self.persistence.aof.base = base;
-            self.persistence.aof.incrs = incrs;
+            let aof = &mut self.persistence.aof;
+            aof.base = m.base;
+            aof.incrs = m.incrs;
+            aof.base_seq = m.base_seq;
+            aof.incr_seq = m.incr_seq;
+            aof.history = m.history;
             Ok(())
         })();
         self.persistence.aof.loading = false;
@@ -335,24 +442,29 @@ impl Node {
                 LogLevel::Warning,
                 format!("!!! Warning: short read while loading the AOF file {name}!!!"),
             );
-            // Redis truncate(2)s the file here; we drop the torn bytes by starting from a new
-            // base written from what was loaded (see `aof_start`), so no file is cut in place.
+            // Redis truncate(2)s the file here; the node cannot touch a file while loading, so
+            // `aof_start` replaces it with its valid bytes before anything is appended.
             self.log(
                 LogLevel::Warning,
                 format!("!!! Truncating the AOF {name} at offset {valid_up_to} !!!"),
             );
+            self.log(
+                LogLevel::Warning,
+                format!("AOF {name} loaded anyway because aof-load-truncated is enabled"),
+            );
             if !last {
+                // Redis has cut the file in place by now and then exits; we exit without
+                // touching it (a file that fails to load is never written).
                 return Err(LoadError::AofTruncated {
                     file: path.to_owned(),
                     error: "Fatal error: the truncated file is not the last file".into(),
                 });
             }
-            self.log(
-                LogLevel::Warning,
-                format!("AOF {name} loaded anyway because aof-load-truncated is enabled"),
-            );
             report.truncated = true;
-            self.persistence.aof.truncated = true;
+            self.persistence.aof.truncate = Some((
+                path.to_owned(),
+                Bytes::copy_from_slice(&bytes[..valid_up_to]),
+            ));
             return Ok(());
         }
         Err(LoadError::AofTruncated {
@@ -361,23 +473,64 @@ impl Node {
         })
     }
 
-    /// After loading: open the AOF for appending (a new base first when there is no manifest,
-    /// or a torn tail was skipped).
+    /// After loading: open the AOF for appending, as Redis's `aofOpenIfNeededOnServerStart`.
+    /// With neither a base nor an incr (a fresh start, or a legacy single file), a base is
+    /// written from the dataset first; a torn last file is first cut back to its valid bytes
+    /// (see `aof_load_file`); with no incr, a new one is created and named in the manifest;
+    /// else the last incr is appended to.
     pub(crate) fn aof_start(&mut self, now: Now) {
+        self.persistence.aof.started = true;
         if !self.config.appendonly || self.persistence.aof.on {
+            self.aof_del_history();
             return;
         }
+        self.aof_open_on_start(now);
+        self.aof_del_history();
+    }
+
+    /// Ref: aof.c aofDelHistoryFiles, at start: the history files a manifest still names (a
+    /// rewrite's replaced files, when the process stopped before removing them) are removed
+    /// once a manifest without them is committed.
+    fn aof_del_history(&mut self) {
+        let history = std::mem::take(&mut self.persistence.aof.history);
+        if history.is_empty() {
+            return;
+        }
+        for name in &history {
+            self.log(
+                LogLevel::Notice,
+                format!("Removing the history file {name} in the background"),
+            );
+        }
+        self.aof_commit_manifest(history);
+    }
+
+    /// `aof_start` with the AOF on: see there.
+    fn aof_open_on_start(&mut self, now: Now) {
         let aof = &mut self.persistence.aof;
         aof.on = true;
         aof.last_write_ok = true;
-        aof.last_rewrite_ok = true;
         aof.last_fsync = Some(now.mono);
-        let fresh = aof.incrs.is_empty();
-        if fresh || self.loaded_truncated() {
+        let truncate = aof.truncate.take();
+        if aof.base.is_none() && aof.incrs.is_empty() {
+            // A legacy file's torn tail is left as it is: the file is replaced by the base.
             self.aof_write_base_sync(now);
             return;
         }
-        let last = self.persistence.aof.incrs.last().cloned().expect("an incr");
+        if let Some((path, valid)) = truncate {
+            self.aof_replace_file(&path, valid);
+        }
+        let Some(last) = self.persistence.aof.incrs.last().cloned() else {
+            let incr = self.aof_new_incr();
+            self.aof_switch_incr(incr.clone());
+            self.persistence.aof.incrs.push(incr.clone());
+            self.aof_commit_manifest(Vec::new());
+            self.log(
+                LogLevel::Notice,
+                format!("Creating AOF incr file {} on server start", incr.name),
+            );
+            return;
+        };
         let file = self.persistence.file();
         let path = self.aof_path(&last.name);
         self.outputs.push_back(Output::FileOpen {
@@ -386,24 +539,58 @@ impl Node {
             append: true,
         });
         self.persistence.aof.file = Some(file);
+        self.log(
+            LogLevel::Notice,
+            format!("Opening AOF incr file {} on server start", last.name),
+        );
     }
 
-    fn loaded_truncated(&self) -> bool {
-        self.persistence.aof.truncated
+    /// Replace the file at `path` with `data`, atomically (a temporary file renamed over it),
+    /// ahead of every later file output: Redis's in-place `truncate(2)` of a torn AOF file,
+    /// done so that a crash leaves either the torn file (loaded the same way again) or the cut
+    /// one, never less than the valid bytes.
+    fn aof_replace_file(&mut self, path: &str, data: Bytes) {
+        let f = self.persistence.file();
+        let token = self.persistence.token();
+        self.outputs.push_back(Output::FileOpen {
+            file: f,
+            path: format!("{path}.truncate.tmp"),
+            append: false,
+        });
+        self.outputs.push_back(Output::FileWrite { file: f, data });
+        self.outputs.push_back(Output::FileCommit {
+            file: f,
+            token,
+            final_path: path.to_owned(),
+        });
+        self.persistence
+            .waits
+            .insert(token.0, Wait::Aof(AofWait::Replaced));
+    }
+
+    /// The next base (Redis's `getNewBaseFileNameAndMarkPreAsHistory`, without the history).
+    fn aof_new_base(&mut self) -> Part {
+        self.persistence.aof.base_seq += 1;
+        let seq = self.persistence.aof.base_seq;
+        Part {
+            name: self.aof_name(seq, "base.rdb"),
+            seq,
+        }
+    }
+
+    /// The next incr (Redis's `getNewIncrAofName`).
+    fn aof_new_incr(&mut self) -> Part {
+        self.persistence.aof.incr_seq += 1;
+        let seq = self.persistence.aof.incr_seq;
+        Part {
+            name: self.aof_name(seq, "incr.aof"),
+            seq,
+        }
     }
 
     /// Write a new base from the dataset now, a new incr, and a manifest naming them; remove
     /// the old files once the manifest is committed.
     fn aof_write_base_sync(&mut self, now: Now) {
-        let seq = self.persistence.aof.base.as_ref().map_or(0, |p| p.seq).max(
-            self.persistence
-                .aof
-                .incrs
-                .iter()
-                .map(|p| p.seq)
-                .max()
-                .unwrap_or(0),
-        ) + 1;
         let image = match hashslot_persist::save_dbs(
             &self.dbs,
             now.wall,
@@ -416,14 +603,10 @@ impl Node {
                 return;
             }
         };
-        let base = Part {
-            name: self.aof_name(seq, "base.rdb"),
-            seq,
-        };
-        let incr = Part {
-            name: self.aof_name(seq, "incr.aof"),
-            seq,
-        };
+        let base = self.aof_new_base();
+        let incr = self.aof_new_incr();
+        self.persistence.aof.base_size = image.len() as u64;
+        self.persistence.aof.size = image.len() as u64;
         let f = self.persistence.file();
         let token = self.persistence.token();
         self.outputs.push_back(Output::FileOpen {
@@ -452,6 +635,14 @@ impl Node {
             .collect();
         remove.extend(self.persistence.aof.incrs.iter().map(|p| p.name.clone()));
         self.aof_switch_incr(incr.clone());
+        self.log(
+            LogLevel::Notice,
+            format!("Creating AOF base file {} on server start", base.name),
+        );
+        self.log(
+            LogLevel::Notice,
+            format!("Creating AOF incr file {} on server start", incr.name),
+        );
         self.persistence.aof.base = Some(base);
         self.persistence.aof.incrs = vec![incr];
         self.aof_commit_manifest(remove);
@@ -483,6 +674,11 @@ impl Node {
 
     /// Write the manifest for the current base and incrs through the ordered writer.
     fn aof_commit_manifest(&mut self, remove: Vec<String>) {
+        self.aof_commit_manifest_for(remove, false);
+    }
+
+    /// [`Node::aof_commit_manifest`]; `ends_rewrite`: it records a rewrite's result.
+    fn aof_commit_manifest_for(&mut self, remove: Vec<String>, ends_rewrite: bool) {
         let mut text = String::new();
         let aof = &self.persistence.aof;
         if let Some(b) = &aof.base {
@@ -508,9 +704,13 @@ impl Node {
             token,
             final_path: self.aof_path(&name),
         });
-        self.persistence
-            .waits
-            .insert(token.0, Wait::Aof(AofWait::Manifest { remove }));
+        self.persistence.waits.insert(
+            token.0,
+            Wait::Aof(AofWait::Manifest {
+                remove,
+                ends_rewrite,
+            }),
+        );
     }
 
     /// A sync token whose completion releases held replies (`always`), including those held
@@ -586,7 +786,16 @@ impl Node {
             file,
             data: Bytes::from(data),
         });
-        if self.config.appendfsync == AppendFsync::Always {
+        // Replies held for the next fsync (group commit under `always`) get it even when
+        // `appendfsync` was changed since: a write acknowledged under `always` is durable.
+        // (They are relabelled from the back, so the last one tells.)
+        let held_for_next = self
+            .persistence
+            .aof
+            .held
+            .back()
+            .is_some_and(|(t, _)| *t == NEXT_SYNC);
+        if self.config.appendfsync == AppendFsync::Always || held_for_next {
             let token = self.aof_sync_token();
             self.persistence.aof.unsynced = false;
             self.outputs.push_back(Output::FileSync { file, token });
@@ -648,21 +857,45 @@ impl Node {
                     self.aof_flush_buffer();
                 }
             }
-            AofWait::Manifest { remove } => match result {
-                Ok(()) => {
-                    for name in remove {
-                        let path = self.aof_path(&name);
-                        self.outputs.push_back(Output::FileRemove { path });
-                    }
-                }
-                Err(e) => {
+            AofWait::Replaced => {
+                if let Err(e) = result {
+                    // Ref: aof.c loadSingleAppendOnlyFile: a torn file that cannot be cut back
+                    // must not be appended to, so the process exits.
                     self.persistence.aof.last_write_ok = false;
                     self.log(
                         LogLevel::Warning,
-                        format!("Can't persist the AOF manifest: {e}"),
+                        format!("Error truncating the AOF file: {e}"),
                     );
+                    self.shutting_down = true;
+                    self.outputs.push_back(Output::Shutdown);
                 }
-            },
+            }
+            AofWait::Manifest {
+                remove,
+                ends_rewrite,
+            } => {
+                if ends_rewrite {
+                    self.persistence.aof.rewrite_finishing = false;
+                }
+                match result {
+                    Ok(()) => {
+                        for name in remove {
+                            let path = self.aof_path(&name);
+                            self.outputs.push_back(Output::FileRemove { path });
+                        }
+                    }
+                    Err(e) => {
+                        self.persistence.aof.last_write_ok = false;
+                        if ends_rewrite {
+                            self.persistence.aof.last_rewrite_failed = true;
+                        }
+                        self.log(
+                            LogLevel::Warning,
+                            format!("Can't persist the AOF manifest: {e}"),
+                        );
+                    }
+                }
+            }
         }
     }
 
@@ -670,17 +903,19 @@ impl Node {
         None
     }
 
-    /// everysec: fsync once a second when something was written. A scheduled rewrite starts.
+    /// everysec: fsync once a second when something was written. A scheduled rewrite starts
+    /// (also with the AOF off: BGREWRITEAOF then writes a base alone).
     pub(crate) fn aof_cron(&mut self, now: Now) {
-        if !self.persistence.aof.on {
-            return;
-        }
+        self.aof_config_changed(now);
         if self.persistence.aof.rewrite_scheduled
             && self.persistence.bgsave.is_none()
             && !self.persistence.save_in_flight
         {
             self.persistence.aof.rewrite_scheduled = false;
             self.aof_rewrite_start(now);
+        }
+        if !self.persistence.aof.on {
+            return;
         }
         self.aof_write_buffer();
         let aof = &self.persistence.aof;
@@ -715,36 +950,161 @@ impl Node {
         }
     }
 
-    /// BGREWRITEAOF: a new incr now, a new base from the copy-on-write snapshot of now.
+    /// `CONFIG SET appendonly` after start: turn the AOF on (Redis's `startAppendOnly`) or off
+    /// (`stopAppendOnly`) when the setting and the state differ. Called by the persistence
+    /// cron; `Node::config_changed` is to call it too, so the change applies when CONFIG SET
+    /// replies, as in Redis (from the cron alone it applies up to one cron period later, and an
+    /// off-then-on within one period is missed).
+    pub(crate) fn aof_config_changed(&mut self, now: Now) {
+        if !self.persistence.aof.started || self.shutting_down {
+            return;
+        }
+        match (self.config.appendonly, self.persistence.aof.on) {
+            (true, false) => self.aof_turn_on(now),
+            (false, true) => self.aof_turn_off(),
+            _ => {}
+        }
+    }
+
+    /// Ref: aof.c startAppendOnly (7.0): the AOF counts as on at once; writes go to a temporary
+    /// incr file while a rewrite writes the base, and both take their names in the manifest
+    /// when the base is committed. Behind a BGSAVE the rewrite is scheduled.
+    fn aof_turn_on(&mut self, now: Now) {
+        let aof = &mut self.persistence.aof;
+        aof.on = true;
+        aof.wait_rewrite = true;
+        aof.last_write_ok = true;
+        aof.last_fsync = Some(now.mono);
+        if self.aof_rewrite_in_progress() {
+            // A rewrite with the AOF off is writing a base only: start over with an incr.
+            self.log(
+                LogLevel::Warning,
+                "AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.".to_owned(),
+            );
+            self.bgsave_abort();
+            self.persistence.aof.rewriting = None;
+        }
+        if self.persistence.bgsave.is_some() || self.persistence.save_in_flight {
+            self.persistence.aof.rewrite_scheduled = true;
+            self.log(
+                LogLevel::Warning,
+                "AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.".to_owned(),
+            );
+            return;
+        }
+        self.aof_rewrite_start(now);
+    }
+
+    /// Ref: aof.c stopAppendOnly: write and fsync what is buffered, close the file, stop a
+    /// rewrite under way. The files stay as they are.
+    fn aof_turn_off(&mut self) {
+        self.aof_flush_buffer();
+        if let Some(file) = self.persistence.aof.file.take() {
+            let token = self.aof_sync_token();
+            self.outputs.push_back(Output::FileSync { file, token });
+            self.outputs.push_back(Output::FileClose {
+                file,
+                remove: false,
+            });
+        }
+        if self.aof_rewrite_in_progress() {
+            self.log(
+                LogLevel::Notice,
+                "Killing running AOF rewrite child".to_owned(),
+            );
+            self.bgsave_abort();
+            self.persistence.aof.rewriting = None;
+        }
+        if std::mem::take(&mut self.persistence.aof.wait_rewrite) {
+            // The temporary incr of a rewrite that never finished.
+            let path = self.aof_path(&self.aof_temp_incr_name());
+            self.outputs.push_back(Output::FileRemove { path });
+        }
+        let aof = &mut self.persistence.aof;
+        aof.on = false;
+        aof.rewrite_scheduled = false;
+        aof.selected = None;
+    }
+
+    /// `temp-<appendfilename>.incr` (in the AOF dir): where writes go while the first rewrite of
+    /// an AOF turned on at runtime runs.
+    fn aof_temp_incr_name(&self) -> String {
+        format!("temp-{}.incr", self.config.appendfilename)
+    }
+
+    /// BGREWRITEAOF: a new incr now (with the AOF on), a new base from the copy-on-write
+    /// snapshot of now. With the AOF off, only the base (ref: aof.c
+    /// rewriteAppendOnlyFileBackground and backgroundRewriteDoneHandler, 7.0).
     pub(crate) fn aof_rewrite_start(&mut self, now: Now) {
-        let aof = &self.persistence.aof;
-        let seq = aof
-            .base
-            .as_ref()
-            .map_or(0, |p| p.seq)
-            .max(aof.incrs.iter().map(|p| p.seq).max().unwrap_or(0))
-            + 1;
+        let (on, waiting) = (self.persistence.aof.on, self.persistence.aof.wait_rewrite);
         let base = Part {
-            name: self.aof_name(seq, "base.rdb"),
-            seq,
+            name: self.aof_name(self.persistence.aof.base_seq + 1, "base.rdb"),
+            seq: self.persistence.aof.base_seq + 1,
         };
-        let incr = Part {
-            name: self.aof_name(seq, "incr.aof"),
-            seq,
-        };
-        self.aof_switch_incr(incr.clone());
-        self.persistence.aof.incrs.push(incr.clone());
-        self.aof_commit_manifest(Vec::new());
         let path = self.aof_path(&base.name);
+        if !on {
+            self.aof_ensure_dir();
+        }
         if self.bgsave_start_to(now, path, true).is_err() {
             self.persistence.aof.rewrite_scheduled = true;
             return;
         }
-        self.persistence.aof.rewriting = Some((base, incr));
+        let incr = if on {
+            let seq = self.persistence.aof.incr_seq + 1;
+            let incr = Part {
+                name: self.aof_name(seq, "incr.aof"),
+                seq,
+            };
+            // Turned on at runtime: a temporary incr, renamed when the base is committed.
+            let opened = if waiting {
+                Part {
+                    name: self.aof_temp_incr_name(),
+                    seq,
+                }
+            } else {
+                incr.clone()
+            };
+            self.aof_switch_incr(opened.clone());
+            if !waiting {
+                self.persistence.aof.incr_seq = seq;
+                self.persistence.aof.incrs.push(incr.clone());
+                self.aof_commit_manifest(Vec::new());
+            }
+            self.log(
+                LogLevel::Notice,
+                format!(
+                    "Creating AOF incr file {} on background rewrite",
+                    opened.name
+                ),
+            );
+            Some(incr)
+        } else {
+            None
+        };
+        let aof = &mut self.persistence.aof;
+        aof.rewriting = Some((base, incr));
+        aof.rewrite_started = Some(now.mono);
+        aof.rewrites += 1;
         self.log(
             LogLevel::Notice,
             "Background append only file rewriting started".to_owned(),
         );
+    }
+
+    /// Create the appendonly dir if missing (Redis's `dirCreateIfMissing` before a rewrite):
+    /// the base is renamed into it, and a rename does not create directories. `FileOpen`
+    /// creates the parent of what it opens, so an empty temporary file is opened there and
+    /// removed, on the ordered writer ahead of the rewrite's files.
+    fn aof_ensure_dir(&mut self) {
+        let file = self.persistence.file();
+        let path = self.aof_path(&format!("temp-{}.dir", self.config.appendfilename));
+        self.outputs.push_back(Output::FileOpen {
+            file,
+            path,
+            append: false,
+        });
+        self.outputs
+            .push_back(Output::FileClose { file, remove: true });
     }
 
     /// A base commit of a rewrite completed.
@@ -752,26 +1112,87 @@ impl Node {
         let Some((base, incr)) = self.persistence.aof.rewriting.take() else {
             return;
         };
-        self.persistence.aof.last_rewrite_ok = ok;
+        let aof = &mut self.persistence.aof;
+        aof.last_rewrite_failed = !ok;
+        // The monotonic time of the last cron or input before the completion: within a cron
+        // period of the commit, which is all INFO's whole seconds need.
+        if let (Some(start), Some(end)) = (aof.rewrite_started.take(), self.persistence.last_mono) {
+            aof.last_rewrite_secs = Some(end.saturating_duration_since(start).as_secs());
+        }
         if !ok {
             self.log(
                 LogLevel::Warning,
                 "Background AOF rewrite failed".to_owned(),
             );
+            if self.persistence.aof.wait_rewrite {
+                // Ref: startAppendOnly's rewrite is retried until it succeeds.
+                self.persistence.aof.rewrite_scheduled = true;
+            }
             return;
         }
-        self.persistence.aof.rewrites += 1;
         let aof = &mut self.persistence.aof;
-        let mut remove: Vec<String> = aof.base.iter().map(|p| p.name.clone()).collect();
-        let keep = aof.incrs.iter().position(|p| *p == incr).unwrap_or(0);
-        remove.extend(aof.incrs[..keep].iter().map(|p| p.name.clone()));
-        aof.incrs.drain(..keep);
+        aof.base_seq = base.seq;
+        let mut remove: Vec<String> = Vec::new();
+        match incr {
+            Some(incr) if std::mem::take(&mut aof.wait_rewrite) => {
+                // The temporary incr takes its name; every file before it is history.
+                aof.incr_seq = incr.seq;
+                remove.extend(aof.incrs.drain(..).map(|p| p.name));
+                aof.incrs.push(incr.clone());
+                let temp = self.aof_temp_incr_name();
+                self.aof_rename_open_incr(&incr);
+                self.log(
+                    LogLevel::Notice,
+                    format!(
+                        "Successfully renamed the temporary AOF incr file {temp} into {}",
+                        incr.name
+                    ),
+                );
+            }
+            Some(incr) => {
+                let keep = aof.incrs.iter().position(|p| *p == incr).unwrap_or(0);
+                remove.extend(aof.incrs.drain(..keep).map(|p| p.name));
+            }
+            // The AOF is off: every incr is history.
+            None => remove.extend(aof.incrs.drain(..).map(|p| p.name)),
+        }
+        let aof = &mut self.persistence.aof;
+        remove.extend(aof.base.take().map(|p| p.name));
         aof.base = Some(base);
-        self.aof_commit_manifest(remove);
+        for name in &remove {
+            self.log(
+                LogLevel::Notice,
+                format!("Removing the history file {name} in the background"),
+            );
+        }
+        self.persistence.aof.rewrite_finishing = true;
+        self.aof_commit_manifest_for(remove, true);
         self.log(
             LogLevel::Notice,
             "Background AOF rewrite finished successfully".to_owned(),
         );
+    }
+
+    /// Give the open temporary incr its name: commit it (fsync, rename) and reopen it for
+    /// appending, all on the ordered file writer.
+    fn aof_rename_open_incr(&mut self, incr: &Part) {
+        self.aof_flush_buffer();
+        let final_path = self.aof_path(&incr.name);
+        if let Some(old) = self.persistence.aof.file.take() {
+            let token = self.aof_sync_token();
+            self.outputs.push_back(Output::FileCommit {
+                file: old,
+                token,
+                final_path: final_path.clone(),
+            });
+        }
+        let file = self.persistence.file();
+        self.outputs.push_back(Output::FileOpen {
+            file,
+            path: final_path,
+            append: true,
+        });
+        self.persistence.aof.file = Some(file);
     }
 
     /// After any BGSAVE ends: a rewrite scheduled behind it may start.

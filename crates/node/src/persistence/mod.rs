@@ -377,18 +377,18 @@ impl Node {
             format!("aof_enabled:{}", u8::from(aof.on)),
             format!(
                 "aof_rewrite_in_progress:{}",
-                u8::from(aof.rewriting.is_some())
+                u8::from(aof.rewriting.is_some() || aof.rewrite_finishing)
             ),
             format!("aof_rewrite_scheduled:{}", u8::from(aof.rewrite_scheduled)),
-            "aof_last_rewrite_time_sec:-1".to_owned(),
+            format!(
+                "aof_last_rewrite_time_sec:{}",
+                aof.last_rewrite_secs.map_or(-1, |s| s as i64)
+            ),
             format!(
                 "aof_current_rewrite_time_sec:{}",
                 rw.map_or(-1, |b| secs(b))
             ),
-            format!(
-                "aof_last_bgrewrite_status:{}",
-                ok(aof.last_rewrite_ok || !aof.on)
-            ),
+            format!("aof_last_bgrewrite_status:{}", ok(!aof.last_rewrite_failed)),
             format!("aof_rewrites:{}", aof.rewrites),
             "aof_rewrites_consecutive_failures:0".to_owned(),
             format!("aof_last_write_status:{}", ok(aof.last_write_ok || !aof.on)),
@@ -402,8 +402,9 @@ impl Node {
         if aof.on {
             let _ = write!(
                 s,
-                "aof_current_size:{}\r\naof_base_size:0\r\naof_pending_rewrite:0\r\naof_buffer_length:{}\r\naof_pending_bio_fsync:0\r\naof_delayed_fsync:0\r\n",
+                "aof_current_size:{}\r\naof_base_size:{}\r\naof_pending_rewrite:0\r\naof_buffer_length:{}\r\naof_pending_bio_fsync:0\r\naof_delayed_fsync:0\r\n",
                 aof.size,
+                aof.base_size,
                 aof.buf.len()
             );
         }
