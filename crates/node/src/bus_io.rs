@@ -83,6 +83,9 @@ impl Node {
         peer: SocketAddr,
         local: SocketAddr,
     ) {
+        if self.hold(now, || crate::node::Held::BusAccept(link, peer, local)) {
+            return;
+        }
         match self.cluster.as_mut() {
             Some(cm) => cm.cluster.handle_link_accepted(now, link, peer, local),
             None => self.outputs.push_back(crate::Output::BusClose { link }),
@@ -92,6 +95,9 @@ impl Node {
 
     /// An outbound link asked for with `Output::BusConnect` is connected.
     pub fn handle_bus_connected(&mut self, now: Now, link: LinkId, local: SocketAddr) {
+        if self.hold(now, || crate::node::Held::BusConnected(link, local)) {
+            return;
+        }
         if let Some(cm) = self.cluster.as_mut() {
             cm.cluster.handle_link_connected(now, link, local);
         }
@@ -100,6 +106,9 @@ impl Node {
 
     /// Bytes arrived on a bus link.
     pub fn handle_bus_read(&mut self, now: Now, link: LinkId, data: &[u8]) {
+        if self.hold(now, || crate::node::Held::BusRead(link, data.to_vec())) {
+            return;
+        }
         if let Some(cm) = self.cluster.as_mut() {
             cm.cluster.handle_link_data(now, link, data);
         }
@@ -108,6 +117,9 @@ impl Node {
 
     /// A bus link closed by the peer, failed, or could not connect.
     pub fn handle_bus_closed(&mut self, now: Now, link: LinkId) {
+        if self.hold(now, || crate::node::Held::BusClosed(link)) {
+            return;
+        }
         if let Some(cm) = self.cluster.as_mut() {
             cm.cluster.handle_link_closed(now, link);
         }
@@ -122,6 +134,13 @@ impl Node {
         token: PersistToken,
         result: Result<(), String>,
     ) {
+        let result = match self.sleep.as_mut() {
+            Some(_) => {
+                self.hold(now, || crate::node::Held::PersistDone(token, result));
+                return;
+            }
+            None => result,
+        };
         if self.persistence_done(now, token, result.clone()) {
             return;
         }

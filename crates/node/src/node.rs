@@ -130,6 +130,50 @@ pub struct Node {
     pub(crate) persistence: crate::persistence::Persistence,
     /// The replication role and its machine (see `replication`).
     pub(crate) repl: crate::replication::Replication,
+    /// A DEBUG SLEEP in progress (see [`Sleep`]).
+    pub(crate) sleep: Option<Box<Sleep>>,
+}
+
+/// Most input bytes a DEBUG SLEEP holds. Redis holds nothing itself: unread bytes wait in the
+/// kernel's socket buffers, which fill and stop the senders. Here the driver keeps reading, so
+/// past this the sleep ends early (logged) rather than growing without bound.
+const SLEEP_HELD_MAX: usize = 64 * 1024 * 1024;
+
+/// DEBUG SLEEP: Redis stops its whole process for the time asked, answering nobody, running no
+/// timer and no cluster bus (a sleeping master is failed over, which is what tests use it for).
+/// A sans-IO node cannot stop its driver, so it stops itself: until `until`, every input is
+/// held in arrival order and no timer runs; then the sleeping client gets its `+OK` and the
+/// held inputs are handled in order, as Redis handles what its sockets buffered after waking.
+#[derive(Debug)]
+pub(crate) struct Sleep {
+    until: Instant,
+    /// The client that asked; its reply waits for the end (none when it ran inside EXEC,
+    /// whose reply array cannot wait alone).
+    conn: Option<ConnId>,
+    held: VecDeque<Held>,
+    held_bytes: usize,
+}
+
+/// An input that arrived during a DEBUG SLEEP, kept to be handled after it.
+#[derive(Debug)]
+pub(crate) enum Held {
+    Accept(ConnId, ClientAddr),
+    Read(ConnId, Vec<u8>),
+    Closed(ConnId),
+    ShutdownSignal,
+    ConfigRewritten(ConnId, Result<(), String>),
+    BusAccept(hashslot_types::LinkId, SocketAddr, SocketAddr),
+    BusConnected(hashslot_types::LinkId, SocketAddr),
+    BusRead(hashslot_types::LinkId, Vec<u8>),
+    BusClosed(hashslot_types::LinkId),
+    PersistDone(crate::PersistToken, Result<(), String>),
+    MigrateConnected(crate::MigrateId),
+    MigrateRead(crate::MigrateId, Vec<u8>),
+    MigrateClosed(crate::MigrateId),
+    ReplLinkAddr(u64, SocketAddr, i64),
+    ReplConnected(u64),
+    ReplRead(u64, Vec<u8>),
+    ReplClosed(u64),
 }
 
 /// 40 random lowercase hex characters (Redis's `getRandomHexChars`).
@@ -187,6 +231,7 @@ impl Node {
             migrate: Default::default(),
             persistence: crate::persistence::Persistence::new(now),
             repl,
+            sleep: None,
         };
         node.repl_drain(now, None);
         // Keys deleted by expiry touch WATCHes (see `Node::drain_expired`).
@@ -208,6 +253,9 @@ impl Node {
 
     /// A client connected.
     pub fn handle_accept(&mut self, now: Now, conn: ConnId, addr: ClientAddr) {
+        if self.hold(now, || Held::Accept(conn, addr)) {
+            return;
+        }
         if self.sessions.len() >= self.config.maxclients as usize {
             // Ref: networking.c acceptCommonHandler: refused before a client exists.
             self.stats.rejected_connections += 1;
@@ -240,12 +288,17 @@ impl Node {
     /// Bytes arrived from a client: every complete request in them runs, in order, and the
     /// replies leave as one `Output::Send`.
     pub fn handle_read(&mut self, now: Now, conn: ConnId, data: &[u8]) {
+        if self.hold(now, || Held::Read(conn, data.to_vec())) {
+            return;
+        }
         self.process_read(now, conn, data);
     }
 
     /// A client's connection closed (by the peer, or after `Output::Close`).
     pub fn handle_closed(&mut self, now: Now, conn: ConnId) {
-        let _ = now;
+        if self.hold(now, || Held::Closed(conn)) {
+            return;
+        }
         if let Some(mut sess) = self.sessions.remove(&conn) {
             // Ref: networking.c freeClient: unwatch, unblock, unsubscribe.
             self.watches.unwatch_all(conn);
@@ -258,8 +311,7 @@ impl Node {
     /// The process got SIGTERM or SIGINT: shut down as SHUTDOWN does (the driver logs
     /// `Received SIGTERM scheduling shutdown...` itself). Ends in `Output::Shutdown`.
     pub fn handle_shutdown_signal(&mut self, now: Now) {
-        let _ = now;
-        if self.shutting_down {
+        if self.shutting_down || self.hold(now, || Held::ShutdownSignal) {
             return;
         }
         if self.shutdown_save(now, None, false) {
@@ -281,6 +333,12 @@ impl Node {
 
     /// A timer may have expired (active expiry, client timeouts, cron). Early calls do nothing.
     pub fn handle_timeout(&mut self, now: Now) {
+        if let Some(s) = &self.sleep {
+            if now.mono < s.until {
+                return;
+            }
+            self.wake(now);
+        }
         self.cluster_handle_timeout(now);
         self.migrate_timeout(now);
         if self.timers.take_expired(Timer::Cron, now.mono) {
@@ -305,6 +363,13 @@ impl Node {
     /// The driver finished an `Output::RewriteConfig` for `conn`: `Err` carries the OS error
     /// text. The client gets its reply and its waiting requests run.
     pub fn handle_config_rewritten(&mut self, now: Now, conn: ConnId, result: Result<(), String>) {
+        let result = match self.sleep.as_mut() {
+            Some(s) => {
+                s.held.push_back(Held::ConfigRewritten(conn, result));
+                return;
+            }
+            None => result,
+        };
         let Some(mut sess) = self.sessions.remove(&conn) else {
             return;
         };
@@ -334,6 +399,9 @@ impl Node {
 
     /// When `handle_timeout` must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if let Some(s) = &self.sleep {
+            return Some(s.until);
+        }
         [
             self.timers.next(),
             self.cluster_poll_timeout(),
@@ -365,6 +433,7 @@ impl Node {
     pub(crate) fn config_changed(&mut self, now: Now, old_hz: u32) {
         self.encoding_limits = EncodingLimits::from_config(|n| self.config.get(n));
         self.repl_config_changed();
+        self.aof_config_changed(now);
         if self.config.hz != old_hz {
             self.timers
                 .set(Timer::Cron, now.mono + cron_period(self.config.hz));
@@ -378,6 +447,116 @@ impl Node {
             if let Some(s) = self.sessions.get_mut(&conn) {
                 s.parser.set_limits(l);
             }
+        }
+    }
+}
+
+impl Node {
+    /// DEBUG SLEEP for `d` (see [`Sleep`]); `c` gets its reply when it ends.
+    pub(crate) fn start_sleep(&mut self, now: Now, c: &mut Client, d: std::time::Duration) {
+        let conn = if c.in_exec {
+            c.reply().ok();
+            None
+        } else {
+            c.blocked = true;
+            Some(c.conn)
+        };
+        self.sleep = Some(Box::new(Sleep {
+            until: now.mono.saturating_add(d),
+            conn,
+            held: VecDeque::new(),
+            held_bytes: 0,
+        }));
+    }
+
+    /// During a DEBUG SLEEP, keep the input `held` for later and return true.
+    pub(crate) fn hold(&mut self, now: Now, held: impl FnOnce() -> Held) -> bool {
+        let Some(s) = self.sleep.as_mut() else {
+            return false;
+        };
+        let h = held();
+        s.held_bytes += match &h {
+            Held::Read(_, d)
+            | Held::BusRead(_, d)
+            | Held::MigrateRead(_, d)
+            | Held::ReplRead(_, d) => d.len(),
+            _ => 0,
+        };
+        s.held.push_back(h);
+        if s.held_bytes > SLEEP_HELD_MAX {
+            self.log(
+                LogLevel::Warning,
+                format!(
+                    "DEBUG SLEEP ended early: more than {SLEEP_HELD_MAX} bytes of input arrived"
+                ),
+            );
+            self.wake(now);
+        }
+        true
+    }
+
+    /// [`Node::hold`] for an input that carries no bytes and no time.
+    pub(crate) fn hold_small(&mut self, held: impl FnOnce() -> Held) -> bool {
+        match self.sleep.as_mut() {
+            Some(s) => {
+                s.held.push_back(held());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The DEBUG SLEEP is over: reply to its client, then handle what was held, in order. A
+    /// held request may start another sleep; what is left is then held again, in front.
+    fn wake(&mut self, now: Now) {
+        let Some(s) = self.sleep.take() else {
+            return;
+        };
+        if let Some(conn) = s.conn {
+            if let Some(mut sess) = self.sessions.remove(&conn) {
+                if sess.client.blocked && !sess.closing {
+                    sess.client.blocked = false;
+                    let start = sess.client.out.len();
+                    sess.client.reply().ok();
+                    self.after_reply(&mut sess.client, start);
+                    self.consume(now, &mut sess, &[]);
+                }
+                self.sessions.insert(conn, sess);
+                self.process_unblocked(now);
+            }
+        }
+        let mut held = s.held;
+        while let Some(h) = held.pop_front() {
+            if let Some(again) = self.sleep.as_mut() {
+                held.push_front(h);
+                held.append(&mut again.held);
+                again.held_bytes = s.held_bytes;
+                again.held = held;
+                return;
+            }
+            self.handle_held(now, h);
+        }
+    }
+
+    fn handle_held(&mut self, now: Now, h: Held) {
+        match h {
+            Held::Accept(conn, addr) => self.handle_accept(now, conn, addr),
+            Held::Read(conn, data) => self.handle_read(now, conn, &data),
+            Held::Closed(conn) => self.handle_closed(now, conn),
+            Held::ShutdownSignal => self.handle_shutdown_signal(now),
+            Held::ConfigRewritten(conn, r) => self.handle_config_rewritten(now, conn, r),
+            Held::BusAccept(link, peer, local) => self.handle_bus_accept(now, link, peer, local),
+            Held::BusConnected(link, local) => self.handle_bus_connected(now, link, local),
+            Held::BusRead(link, data) => self.handle_bus_read(now, link, &data),
+            Held::BusClosed(link) => self.handle_bus_closed(now, link),
+            Held::PersistDone(token, r) => self.handle_persist_done(now, token, r),
+            Held::MigrateConnected(id) => self.handle_migrate_connected(now, id),
+            Held::MigrateRead(id, data) => self.handle_migrate_read(now, id, &data),
+            Held::MigrateClosed(id) => self.handle_migrate_closed(now, id),
+            Held::ReplLinkAddr(link, local, fd) => self.handle_repl_link_addr(link, local, fd),
+            Held::ReplConnected(link) => self.handle_repl_connected(now, link),
+            Held::ReplRead(link, data) => self.handle_repl_read(now, link, &data),
+            Held::ReplClosed(link) => self.handle_repl_closed(now, link),
         }
     }
 }

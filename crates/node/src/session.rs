@@ -138,11 +138,19 @@ impl Client {
         Reply::new(&mut self.out, self.proto)
     }
 
+    /// Whether this is the replica's master client (the replication stream runs as it).
+    pub(crate) fn is_master_client(&self) -> bool {
+        self.conn == crate::replication::MASTER_CLIENT_CONN
+    }
+
     /// Redis's one-letter flags for CLIENT LIST (`catClientInfoString` order).
     fn flags(&self, replica: bool) -> String {
         let mut f = String::new();
         if replica {
             f.push('S');
+        }
+        if self.is_master_client() {
+            f.push('M');
         }
         if self.subs.any() {
             f.push('P');
@@ -188,7 +196,7 @@ impl Client {
             out,
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
              ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} \
-             oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+             oll=0 omem=0 tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
             self.id,
             self.addr.peer,
             self.addr.local,
@@ -211,6 +219,12 @@ impl Client {
             obl,
             tot_mem,
             self.last_cmd,
+            // Redis's master client has no user (`c->user` NULL, full rights).
+            if self.is_master_client() {
+                "(superuser)"
+            } else {
+                "default"
+            },
             match self.proto {
                 Proto::Resp2 => 2,
                 Proto::Resp3 => 3,

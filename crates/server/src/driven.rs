@@ -80,6 +80,8 @@ pub trait Driven {
     fn handle_migrate_closed(&mut self, _now: Now, _id: MigrateId) {}
     /// See [`Node::handle_repl_connected`].
     fn handle_repl_connected(&mut self, _now: Now, _link: u64) {}
+    /// See [`Node::handle_repl_link_addr`].
+    fn handle_repl_link_addr(&mut self, _link: u64, _local: std::net::SocketAddr, _fd: i64) {}
     /// See [`Node::handle_repl_read`].
     fn handle_repl_read(&mut self, _now: Now, _link: u64, _data: &[u8]) {}
     /// See [`Node::handle_repl_closed`].
@@ -160,6 +162,9 @@ impl Driven for Node {
     }
     fn handle_repl_connected(&mut self, now: Now, link: u64) {
         Node::handle_repl_connected(self, now, link)
+    }
+    fn handle_repl_link_addr(&mut self, link: u64, local: std::net::SocketAddr, fd: i64) {
+        Node::handle_repl_link_addr(self, link, local, fd)
     }
     fn handle_repl_read(&mut self, now: Now, link: u64, data: &[u8]) {
         Node::handle_repl_read(self, now, link, data)

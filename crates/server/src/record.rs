@@ -351,6 +351,14 @@ impl Driven for Recording {
         });
         self.node.handle_repl_connected(now, link)
     }
+    /// Passed on only while not recording: the recording format has no input for it, and a
+    /// replay must see what the recorded node saw (a recorded node's master client shows no
+    /// `laddr`/`fd` in CLIENT LIST).
+    fn handle_repl_link_addr(&mut self, link: u64, local: std::net::SocketAddr, fd: i64) {
+        if self.rec.is_none() {
+            self.node.handle_repl_link_addr(link, local, fd)
+        }
+    }
     fn handle_repl_read(&mut self, now: Now, link: u64, data: &[u8]) {
         self.record(|| Input::ReplRead {
             now: now.into(),

@@ -162,7 +162,8 @@ fn getname(_: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
     }
 }
 
-/// Every client, the caller included, in id order.
+/// Every client, the caller included, in id order; on a replica with its link up, the master
+/// client too (as in Redis's client list).
 fn all_clients<'a>(node: &'a Node, cur: &'a Client) -> Vec<&'a Client> {
     let mut v: Vec<&Client> = node
         .sessions
@@ -171,6 +172,7 @@ fn all_clients<'a>(node: &'a Node, cur: &'a Client) -> Vec<&'a Client> {
         .map(|s| &s.client)
         .collect();
     v.push(cur);
+    v.extend(node.repl.listed_master_client());
     v.sort_by_key(|c| c.id);
     v
 }
@@ -181,7 +183,7 @@ enum ClientType {
     Normal,
     Pubsub,
     Replica,
-    /// The master link of a replica: no client session here; only `kill` reaches it.
+    /// The master client of a replica (the replication link).
     Master,
 }
 
@@ -198,7 +200,9 @@ fn type_matches(name: &[u8]) -> Option<ClientType> {
 
 /// The type of `cl`: a replica first, then pubsub (as `getClientType` orders the flags).
 fn type_of(node: &Node, cl: &Client) -> ClientType {
-    if node.repl.is_replica_conn(cl.conn) {
+    if cl.is_master_client() {
+        ClientType::Master
+    } else if node.repl.is_replica_conn(cl.conn) {
         ClientType::Replica
     } else if cl.subs.any() {
         ClientType::Pubsub
@@ -338,10 +342,12 @@ fn kill(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
             node.outputs.push_back(Output::Close { conn });
         }
     }
-    // The master link of a replica is no client session here; only a bare TYPE filter
-    // reaches it.
-    let bare = f.id.is_none() && f.addr.is_none() && f.laddr.is_none();
-    if f.typ == Some(ClientType::Master) && bare && node.repl_kill_master_link(now) {
+    // The master client is no session: killing it drops the replication link.
+    let master = node
+        .repl
+        .listed_master_client()
+        .is_some_and(|m| f.matches(node, m));
+    if master && node.repl_kill_master_link(now) {
         killed += 1;
     }
     let me = !f.skipme && f.matches(node, c);

@@ -7,10 +7,11 @@
 //!   REFCOUNT reports, encoding, serialized length (our DUMP encoding, which is Redis's),
 //!   LRU clock and idle seconds. The quicklist details (`ql_nodes`…) are left out: our lists do
 //!   not keep Redis's node layout.
-//! - `SLEEP <seconds>`: Redis stops its whole event loop. A sans-IO node cannot stop its driver,
-//!   and stalling one client would not give what the tools want from it (a server that answers
-//!   nobody), so only a zero (or negative, or unparsable: Redis's `strtod` reads 0) duration is
-//!   accepted, as the no-op Redis makes of it; a positive one is refused with a clear error.
+//! - `SLEEP <seconds>`: Redis stops its whole process. A sans-IO node cannot stop its driver, so
+//!   it stops itself on its own clock: until the deadline it holds every input (clients, bus,
+//!   replication, completions) and runs no timer, then replies `+OK` and handles what it held,
+//!   in order (see `Sleep` in `node.rs`). Zero, negative or unparsable (Redis's `strtod` reads 0)
+//!   returns at once, as in Redis.
 //! - Every other subcommand gets Redis's unknown-subcommand error.
 //!
 //! Like Redis 7.0 the command runs only when `enable-debug-command` is `yes`, or `local` and the
@@ -92,11 +93,11 @@ fn debug(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
         (b"sleep", 3) => {
             // Ref: `strtod` then `dtime*1000000` to whole microseconds; zero or less sleeps
             // not at all.
-            if strtod_prefix(args[2]) * 1_000_000.0 >= 1.0 {
-                c.reply().error(&ErrorReply::msg(
-                    "ERR DEBUG SLEEP with a positive time is not supported: this node never \
-                     stops its event loop",
-                ));
+            let micros = strtod_prefix(args[2]) * 1_000_000.0;
+            if micros >= 1.0 {
+                // `as` saturates: an absurd time sleeps "forever", as Redis's would.
+                let d = std::time::Duration::from_micros(micros as u64);
+                node.start_sleep(now, c, d);
             } else {
                 c.reply().ok();
             }

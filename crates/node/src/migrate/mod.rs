@@ -373,6 +373,9 @@ impl Node {
 
     /// The driver connected MIGRATE socket `id`.
     pub fn handle_migrate_connected(&mut self, now: Now, id: MigrateId) {
+        if self.hold(now, || crate::node::Held::MigrateConnected(id)) {
+            return;
+        }
         let Some(name) = self.migrate.name_of(id) else {
             return;
         };
@@ -393,6 +396,9 @@ impl Node {
 
     /// Bytes from the target on MIGRATE socket `id`.
     pub fn handle_migrate_read(&mut self, now: Now, id: MigrateId, data: &[u8]) {
+        if self.hold(now, || crate::node::Held::MigrateRead(id, data.to_vec())) {
+            return;
+        }
         let Some(name) = self.migrate.name_of(id) else {
             return;
         };
@@ -436,6 +442,9 @@ impl Node {
 
     /// MIGRATE socket `id` failed to connect, or was closed by the peer or an error.
     pub fn handle_migrate_closed(&mut self, now: Now, id: MigrateId) {
+        if self.hold(now, || crate::node::Held::MigrateClosed(id)) {
+            return;
+        }
         let Some(name) = self.migrate.name_of(id) else {
             return;
         };

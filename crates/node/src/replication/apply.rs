@@ -6,8 +6,6 @@ use bytes::Bytes;
 use hashslot_types::Now;
 use smallvec::SmallVec;
 
-use super::MASTER_CLIENT_CONN;
-use crate::session::Client;
 use crate::table::Lookup;
 use crate::{LogLevel, Node};
 
@@ -21,7 +19,20 @@ impl Node {
         let name = args[0].to_ascii_lowercase();
         // The stream's transactions are applied command by command: they arrive whole, in
         // one read, and nothing else runs between their commands here.
-        if matches!(name.as_slice(), b"multi" | b"exec" | b"discard" | b"ping") {
+        let skipped = match name.as_slice() {
+            b"multi" => Some("multi"),
+            b"exec" => Some("exec"),
+            b"discard" => Some("discard"),
+            b"ping" => Some("ping"),
+            _ => None,
+        };
+        if let Some(cmd) = skipped {
+            // Still the master client's last command, as CLIENT LIST shows it in Redis (the
+            // master's periodic PING makes it `cmd=ping`).
+            let mut client = self.repl_take_master_client(now);
+            client.last_cmd = cmd;
+            client.last_interaction = now.mono;
+            self.repl.master_client = Some(client);
             return;
         }
         let idx = match self.table.lookup(&args) {
@@ -35,18 +46,10 @@ impl Node {
                 return;
             }
         };
-        let mut client = self.repl.master_client.take().unwrap_or_else(|| {
-            let mut c = Client::new(
-                MASTER_CLIENT_CONN,
-                0,
-                Node::master_client_addr(),
-                now.mono,
-                true,
-            );
-            // Never park a master-stream command.
-            c.in_exec = true;
-            c
-        });
+        let mut client = self.repl_take_master_client(now);
+        client.last_interaction = now.mono;
+        // `call` leaves `cmd` alone for a client in EXEC, which the master client always is.
+        client.last_cmd = self.table.entries[idx].name;
         let ndb = self.dbs.len();
         client.db = usize::try_from(db).ok().filter(|&d| d < ndb).unwrap_or(0);
         self.call(now, &mut client, idx, &args);

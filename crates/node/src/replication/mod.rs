@@ -58,8 +58,13 @@ pub(crate) struct Replication {
     client_offsets: BTreeMap<ConnId, i64>,
     /// Clients blocked in WAIT.
     waiting: BTreeSet<ConnId>,
-    /// The client the master's stream runs as (kept for its selected db and MULTI state).
+    /// The client the master's stream runs as (Redis's `server.master`): made when the link
+    /// comes up after a full sync, kept across a partial resync (as Redis resurrects its cached
+    /// master: same id), listed by CLIENT LIST while the link is up.
     master_client: Option<Client>,
+    /// The local address and descriptor of the driver's socket to the master, when the driver
+    /// told them ([`Node::handle_repl_link_addr`]); CLIENT LIST shows them for the master client.
+    link_local: Option<(SocketAddr, i64)>,
     /// A manual failover paused client writes until then (`pauseClients(PAUSE_DURING_FAILOVER,
     /// …, CLIENT_PAUSE_WRITE)`), so the replica can reach this master's offset.
     pause_writes_until: Option<Instant>,
@@ -148,6 +153,7 @@ impl Replication {
             client_offsets: BTreeMap::new(),
             waiting: BTreeSet::new(),
             master_client: None,
+            link_local: None,
             pause_writes_until: None,
             sync_stats_before: SyncStats::default(),
             rdb_position_usable: true,
@@ -190,6 +196,12 @@ impl Replication {
     /// Whether the link to the master is up (a replica's `master_link_status:up`).
     pub(crate) fn link_up(&self) -> bool {
         matches!(&self.role, Role::Replica(r) if r.state() == LinkState::Connected)
+    }
+
+    /// The master client as CLIENT LIST shows it (flag `M`): only while the link is up, as
+    /// Redis's `server.master` is in the client list only then (a cached master is unlinked).
+    pub(crate) fn listed_master_client(&self) -> Option<&Client> {
+        self.master_client.as_ref().filter(|_| self.link_up())
     }
 
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
@@ -310,8 +322,78 @@ impl Node {
         }
     }
 
+    /// The driver's socket to the master `link` has this local address and descriptor (optional:
+    /// only CLIENT LIST's `laddr` and `fd` of the master client use them).
+    pub fn handle_repl_link_addr(&mut self, link: u64, local: SocketAddr, fd: i64) {
+        if self.hold_small(|| crate::node::Held::ReplLinkAddr(link, local, fd)) {
+            return;
+        }
+        if link != self.repl.link || link == 0 {
+            return;
+        }
+        self.repl.link_local = Some((local, fd));
+        self.repl_master_client_addr();
+    }
+
+    /// The master client (Redis's `server.master`), made with a fresh client id when there is
+    /// none (`replicationCreateMasterClient`); the caller puts it back.
+    pub(crate) fn repl_take_master_client(&mut self, now: Now) -> Client {
+        if let Some(c) = self.repl.master_client.take() {
+            return c;
+        }
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        let mut c = Client::new(
+            MASTER_CLIENT_CONN,
+            id,
+            Node::master_client_addr(),
+            now.mono,
+            true,
+        );
+        // Never park a master-stream command.
+        c.in_exec = true;
+        c
+    }
+
+    /// Once the link is up, the master client exists (Redis makes it when the sync completes,
+    /// before any command of the stream), with the link's addresses.
+    fn repl_keep_master_client(&mut self, now: Now) {
+        if !self.repl.link_up() {
+            return;
+        }
+        if self.repl.master_client.is_none() {
+            let c = self.repl_take_master_client(now);
+            self.repl.master_client = Some(c);
+        }
+        self.repl_master_client_addr();
+    }
+
+    /// The master client's addresses: the master's (`addr`) and the link's local end (`laddr`,
+    /// `fd`), as Redis's client of the replication socket shows them.
+    fn repl_master_client_addr(&mut self) {
+        let master = self.repl.master_addr();
+        let local = self.repl.link_local;
+        let Some(c) = self.repl.master_client.as_mut() else {
+            return;
+        };
+        let mut addr = Node::master_client_addr();
+        if let Some((host, port)) = master {
+            if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+                addr.peer = SocketAddr::new(ip, port);
+            }
+        }
+        if let Some((l, fd)) = local {
+            addr.local = l;
+            addr.fd = fd;
+        }
+        c.addr = addr;
+    }
+
     /// The driver's connection to the master is up.
     pub fn handle_repl_connected(&mut self, now: Now, link: u64) {
+        if self.hold(now, || crate::node::Held::ReplConnected(link)) {
+            return;
+        }
         if link != self.repl.link {
             return;
         }
@@ -362,6 +444,9 @@ impl Node {
 
     /// Bytes arrived on the master connection.
     pub fn handle_repl_read(&mut self, now: Now, link: u64, data: &[u8]) {
+        if self.hold(now, || crate::node::Held::ReplRead(link, data.to_vec())) {
+            return;
+        }
         if link != self.repl.link {
             return;
         }
@@ -389,6 +474,9 @@ impl Node {
 
     /// The master connection failed to open, or closed (EOF, error).
     pub fn handle_repl_closed(&mut self, now: Now, link: u64) {
+        if self.hold(now, || crate::node::Held::ReplClosed(link)) {
+            return;
+        }
         if link != self.repl.link {
             return;
         }
@@ -578,6 +666,7 @@ impl Node {
                 self.repl_replica_output(now, out);
             }
             if !progressed {
+                self.repl_keep_master_client(now);
                 self.repl_report_progress(now);
                 return answered;
             }
@@ -593,6 +682,7 @@ impl Node {
                 }
                 self.repl.next_link += 1;
                 self.repl.link = self.repl.next_link;
+                self.repl.link_local = None;
                 self.log(
                     LogLevel::Notice,
                     format!("Connecting to MASTER {host}:{port}"),

@@ -147,7 +147,6 @@ impl ReplicationReplica {
             self.history.ensure_backlog(self.config.repl_backlog_size);
             self.state = LinkState::Connected;
             self.down_since = None;
-            self.db = 0;
             return true;
         }
         if line.starts_with(b"-NOMASTERLINK") || line.starts_with(b"-LOADING") {

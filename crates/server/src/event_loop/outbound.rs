@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::io::{self, Read};
 use std::net::ToSocketAddrs;
+use std::os::fd::AsRawFd;
 
 use bytes::Bytes;
 use mio::net::TcpStream;
@@ -80,10 +81,19 @@ impl<N: Driven> EventLoop<N> {
         }
     }
 
-    fn notify_connected(&mut self, kind: Kind, now: Now, id: u64) {
+    fn notify_connected(&mut self, kind: Kind, now: Now, seq: u64, id: u64) {
         match kind {
             Kind::Migrate => self.node.handle_migrate_connected(now, MigrateId(id)),
-            Kind::Repl => self.node.handle_repl_connected(now, id),
+            Kind::Repl => {
+                // The master client's `laddr` and `fd` in CLIENT LIST.
+                if let Some(l) = self.repl.links.get(&seq) {
+                    if let Ok(local) = l.conn.stream.local_addr() {
+                        let fd = i64::from(l.conn.stream.as_raw_fd());
+                        self.node.handle_repl_link_addr(id, local, fd);
+                    }
+                }
+                self.node.handle_repl_connected(now, id)
+            }
         }
         self.drain();
     }
@@ -275,7 +285,7 @@ impl<N: Driven> EventLoop<N> {
                     out.dirty.push(seq);
                 }
             }
-            self.notify_connected(kind, now, id);
+            self.notify_connected(kind, now, seq, id);
             self.again.push((kind.token(seq), false));
             return;
         }

@@ -19,7 +19,9 @@
 //! done at once by the loop itself, as Redis 7.0 writes nodes.conf in `clusterBeforeSleep` (a
 //! `CLUSTER SETSLOT` reply waits for it; the two thread hand-offs per write cost milliseconds
 //! under load on two shared cores, and `redis-cli --cluster reshard` ran ~2× faster without
-//! them). Order holds: the loop writes only when
+//! them). Such a write of the cluster config, up to one page, overwrites the locked file in
+//! place as Redis 7.0 does rather than replacing it (see [`overwrite_in_place`]: the replace's
+//! new inode per save was what made reshard slow). Order holds: the loop writes only when
 //! every earlier thread write has been completed, and a later thread write is queued only after
 //! the loop's write is done. The config lock is shared behind a mutex, so it still moves to each
 //! new file renamed into place, whoever renames it. Old lock handles are closed by the thread
@@ -220,8 +222,15 @@ pub(super) fn write_batch(
             .as_mut()
             .filter(|l| l.path == *path)
             .map(|l| &mut l.file);
-        let result = files::replace_file(path, data, held, sync).map(|replaced| {
-            old.extend(replaced);
+        // Writes without fsync of the locked cluster config go in place when they can.
+        let in_place = match &held {
+            Some(file) if !sync => overwrite_in_place(file, data),
+            _ => None,
+        };
+        let result = in_place.unwrap_or_else(|| {
+            files::replace_file(path, data, held, sync).map(|replaced| {
+                old.extend(replaced);
+            })
         });
         saved.push((i, (path.clone(), data.len(), started.elapsed())));
         results.push((path, result));
@@ -242,6 +251,49 @@ pub(super) fn write_batch(
         });
     }
     (out, old)
+}
+
+/// The largest nodes.conf written in place: one page. Linux copies a `write` into the page cache
+/// page by page and a fatal signal is only noticed between pages, so a write within one page
+/// lands whole or not at all when the process is killed; a longer one could stop half-way and
+/// leave old and new lines mixed. Larger files are replaced instead. (4096, not the page size
+/// of the machine: the smallest page Linux uses, so the rule holds everywhere.)
+const IN_PLACE_MAX: u64 = 4096;
+
+/// A nodes.conf write without fsync, done as Redis 7.0's `clusterSaveConfig` does it: overwrite
+/// the file in place, here through the lock's own descriptor, padded with newlines to the old
+/// length, then cut to the new length. A process killed between the two calls leaves trailing
+/// blank lines, which the loader skips (as Redis's). No new inode: a replace costs a create, a
+/// chmod, a rename and the eviction of the old inode, ~0.5 ms of system time per save against
+/// Redis's ~0.15 ms, and `redis-cli --cluster reshard` saves on every node several times per
+/// slot (with the replace, reshard under load ran at 0.37x Redis's slots/s; in place, 1.9x).
+///
+/// `None` when this write must be a replace instead: the content or the file is larger than
+/// [`IN_PLACE_MAX`], or the locked inode is no longer the file's (someone removed or replaced
+/// nodes.conf: the replace writes the name again and moves the lock to it).
+///
+/// What is given up against a replace is only for a machine crash before the kernel wrote the
+/// page back: an overwrite may then come back torn at the disk's sector size, where a rename
+/// gave old-or-new. Redis 7.0 accepts that for every save; here every save that must survive a
+/// machine crash (a changed epoch or vote, SAVECONFIG) asks for an fsync and is still a replace.
+fn overwrite_in_place(file: &std::fs::File, data: &[u8]) -> Option<Result<(), String>> {
+    use std::os::unix::fs::{FileExt, MetadataExt};
+    let meta = file.metadata().ok()?;
+    let (old_len, new_len) = (meta.len(), data.len() as u64);
+    if meta.nlink() == 0 || old_len > IN_PLACE_MAX || new_len > IN_PLACE_MAX {
+        return None;
+    }
+    let err = |e: std::io::Error| crate::sys::strerror(&e);
+    let written = if old_len > new_len {
+        let mut padded = Vec::with_capacity(old_len as usize);
+        padded.extend_from_slice(data);
+        padded.resize(old_len as usize, b'\n');
+        file.write_all_at(&padded, 0)
+            .and_then(|()| file.set_len(new_len))
+    } else {
+        file.write_all_at(data, 0)
+    };
+    Some(written.map_err(err))
 }
 
 #[cfg(test)]
@@ -317,6 +369,71 @@ mod tests {
             1,
             "no temporary file left"
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The inode number behind `path`.
+    fn inode(path: &str) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).unwrap().ino()
+    }
+
+    /// A cluster config write without fsync overwrites the locked file in place (same inode,
+    /// shorter content cut to size, lock kept); an fsynced one, one over a page, or one after
+    /// the file was removed under us is a replace that moves the lock to the new file.
+    #[test]
+    fn small_writes_without_fsync_go_in_place() {
+        let dir = std::env::temp_dir().join(format!("hashslot-inplace-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("nodes.conf");
+        let path = path.to_str().unwrap().to_string();
+        let file = files::lock_cluster_config(&path).unwrap();
+        let mut lock = Some(ConfigLock {
+            path: path.clone(),
+            file,
+        });
+        let write = |lock: &mut Option<ConfigLock>, data: &str, sync: bool| {
+            let (done, _old) = write_batch(&[job(1, &path, data, sync)], lock);
+            assert_eq!(done[0].result, Ok(()));
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), data);
+            assert!(matches!(
+                files::lock_cluster_config(&path),
+                Err(files::LockError::Busy)
+            ));
+        };
+
+        let first = inode(&path);
+        write(&mut lock, "a long first line\nvars currentEpoch 1\n", false);
+        write(&mut lock, "short\n", false);
+        write(&mut lock, "a longer line again\n", false);
+        assert_eq!(inode(&path), first, "overwritten in place");
+
+        write(&mut lock, "epoch changed\n", true);
+        let synced = inode(&path);
+        assert_ne!(synced, first, "an fsynced write is a replace");
+
+        let big = "x".repeat(IN_PLACE_MAX as usize) + "\n";
+        write(&mut lock, &big, false);
+        let replaced = inode(&path);
+        assert_ne!(replaced, synced, "over a page: a replace");
+        write(&mut lock, "small again\n", false);
+        assert_ne!(
+            inode(&path),
+            replaced,
+            "the old file was over a page: a replace"
+        );
+        let small = inode(&path);
+        write(&mut lock, "and in place\n", false);
+        assert_eq!(inode(&path), small);
+
+        std::fs::remove_file(&path).unwrap();
+        write(&mut lock, "written again after removal\n", false);
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+        drop(lock);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
