@@ -6,8 +6,9 @@
 //! Both servers must leave the same file names in both directories and the same manifest, and
 //! a restart in the new directory holds the data.
 //!
-//! Ignored until the driver changes directory on CONFIG SET dir (the node only records the
-//! setting today; see helper G's report of this session for the outputs it needs).
+//! The node asks its driver to change directory (`Output::ChangeDir`); the driver makes every
+//! file path absolute as the node emits it, so the AOF file already open stays in the old
+//! directory and later files go to the new one.
 // A process test: it polls real processes against wall-clock deadlines.
 #![allow(clippy::disallowed_methods)]
 mod persistence_support;
@@ -146,7 +147,6 @@ fn run(flavor: Flavor) -> Run {
 }
 
 #[test]
-#[ignore = "needs the driver to chdir on CONFIG SET dir (see the module docs)"]
 fn later_files_go_where_redis_puts_them_after_config_set_dir() {
     if require_tool("redis-server").is_none() {
         return;

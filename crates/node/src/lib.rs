@@ -50,6 +50,7 @@ mod bus_io;
 mod cluster;
 mod commands;
 mod config;
+mod config_dir;
 mod cron;
 mod dispatch;
 mod keyspace_ext;

@@ -46,6 +46,17 @@ pub enum Output {
         /// The config file (`ProcessInfo::config_file`).
         path: String,
     },
+    /// CONFIG SET dir: change the process's working directory to `path` (as given: relative
+    /// to the current one), as Redis's `chdir()`; then report the new absolute directory (or
+    /// the OS error text) with `Node::handle_dir_changed(now, conn, result)`. The client's later
+    /// requests wait. Every path in later outputs is relative to the new directory; outputs
+    /// emitted before this one keep meaning the old one (a file already open stays open there).
+    ChangeDir {
+        /// The client that asked.
+        conn: ConnId,
+        /// The directory, as the client gave it.
+        path: String,
+    },
     /// Open an outbound cluster-bus connection to `addr` and call it `link` (an id the node chose:
     /// node-chosen link ids have the top bit set, driver-chosen ones for accepted links never
     /// do). Report success with `Node::handle_bus_connected`, failure with

@@ -236,6 +236,11 @@ fn hash_output(h: &mut StableHasher, out: &Output) {
             h.u64(level_byte(*level));
             h.bytes(message.as_bytes());
         }
+        Output::ChangeDir { conn, path } => {
+            h.u64(22);
+            h.u64(conn.0);
+            h.bytes(path.as_bytes());
+        }
         other => {
             h.u64(255);
             h.bytes(format!("{other:?}").as_bytes());

@@ -305,6 +305,16 @@ pub enum Input<'a> {
         /// The link.
         link: u64,
     },
+    /// `handle_dir_changed`, after the driver changed directory for CONFIG SET dir. (Last, so
+    /// logs recorded before it existed still decode.)
+    DirChanged {
+        /// When.
+        now: Stamp,
+        /// The client that asked.
+        conn: u64,
+        /// The new absolute directory, or the OS error text.
+        result: Result<String, String>,
+    },
 }
 
 impl Input<'_> {
@@ -367,6 +377,9 @@ impl Input<'_> {
                 format!("repl read link {link} at {}: {} bytes", t(now), data.len())
             }
             Input::ReplClosed { now, link } => format!("repl closed link {link} at {}", t(now)),
+            Input::DirChanged { now, conn, .. } => {
+                format!("dir changed for conn {conn} at {}", t(now))
+            }
         }
     }
 }
@@ -489,6 +502,7 @@ impl<'a> Input<'a> {
             Input::MigrateClosed { now, id } => Input::MigrateClosed { now, id },
             Input::ReplConnected { now, link } => Input::ReplConnected { now, link },
             Input::ReplClosed { now, link } => Input::ReplClosed { now, link },
+            Input::DirChanged { now, conn, result } => Input::DirChanged { now, conn, result },
         }
     }
 }

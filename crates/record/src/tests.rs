@@ -142,6 +142,11 @@ fn every_input_kind_round_trips() {
             conn: 2,
             result: Ok(()),
         },
+        Input::DirChanged {
+            now,
+            conn: 2,
+            result: Err("No such file or directory".into()),
+        },
         Input::BusAccept {
             now,
             link: 3,

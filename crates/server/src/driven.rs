@@ -39,6 +39,9 @@ pub trait Driven {
     fn tcp_keepalive(&self) -> u32;
     /// Carry out `Output::RewriteConfig` for `conn`: rewrite the file at `path`, then report.
     fn rewrite_config(&mut self, now: Now, conn: ConnId, path: &str);
+    /// Carry out `Output::ChangeDir` for `conn`: `chdir` to `path`, then report. Returns the new
+    /// absolute directory when it changed.
+    fn change_dir(&mut self, now: Now, conn: ConnId, path: &str) -> Option<String>;
 
     // The cluster bus. Defaults: what a stand-in without a bus needs.
     /// `bind-source-addr`: the local address outbound bus links are bound to, if any.
@@ -126,6 +129,12 @@ impl Driven for Node {
     fn rewrite_config(&mut self, now: Now, conn: ConnId, path: &str) {
         let result = files::rewrite_config(path, |original| self.config().rewrite(original));
         self.handle_config_rewritten(now, conn, result);
+    }
+    fn change_dir(&mut self, now: Now, conn: ConnId, path: &str) -> Option<String> {
+        let result = files::change_dir(path);
+        let dir = result.as_ref().ok().cloned();
+        self.handle_dir_changed(now, conn, result);
+        dir
     }
     fn cluster_node_timeout(&self) -> u64 {
         self.config().cluster_node_timeout

@@ -35,7 +35,7 @@ use outbound::Kind;
 use crate::conn::{Conn, Flushed};
 use crate::driven::{Clock, Driven, IdHasher};
 use crate::log::Logger;
-use crate::sys;
+use crate::{files, sys};
 
 /// Redis's `PROTO_IOBUF_LEN`: the most one `read` takes.
 const READ_BUF: usize = 16 * 1024;
@@ -96,6 +96,12 @@ pub struct EventLoop<N> {
     writer_failed: bool,
     /// The cluster config file's lock, until the writer takes it.
     config_lock: Option<ConfigLock>,
+    /// The working directory, read at start and after each CONFIG SET dir (empty if it could
+    /// not be read). File paths in the node's outputs are relative to the directory in force
+    /// when they were emitted, but the writer threads may perform them later: they are made
+    /// absolute here, at once, so a later `chdir` cannot move them (a save already under way
+    /// finishes in the old directory, as Redis's forked child does).
+    cwd: std::path::PathBuf,
     /// MIGRATE's outbound connections (see `outbound`).
     migrate: outbound::Outbound,
     /// The replica's connection to its master (see `outbound`).
@@ -151,6 +157,7 @@ impl<N: Driven> EventLoop<N> {
             writer: None,
             writer_failed: false,
             config_lock: None,
+            cwd: std::env::current_dir().unwrap_or_default(),
             migrate: Default::default(),
             repl: Default::default(),
         })
@@ -665,6 +672,14 @@ impl<N: Driven> EventLoop<N> {
                     let now = self.clock.now();
                     self.node.rewrite_config(now, conn, &path);
                 }
+                Output::ChangeDir { conn, path } => {
+                    // One chdir in the loop, as in Redis's CONFIG SET. Paths already handed to
+                    // the writers are absolute (see `cwd`), so they stay where they were.
+                    let now = self.clock.now();
+                    if let Some(dir) = self.node.change_dir(now, conn, &path) {
+                        self.cwd = dir.into();
+                    }
+                }
                 Output::Log { level, message } => self.log(level, &message),
                 Output::BusConnect { link, addr } => self.bus_connect(link, addr),
                 Output::BusSend { link, data } => self.bus_send(link, data),
@@ -685,14 +700,32 @@ impl<N: Driven> EventLoop<N> {
                     data,
                     sync,
                 } => {
+                    let path = files::resolve(&self.cwd, &path);
                     self.persists.push((token, path, data, sync));
                 }
-                out @ (Output::FileOpen { .. }
-                | Output::FileWrite { .. }
+                Output::FileOpen { file, path, append } => {
+                    let path = files::resolve(&self.cwd, &path);
+                    self.file_op(Output::FileOpen { file, path, append })
+                }
+                Output::FileCommit {
+                    file,
+                    token,
+                    final_path,
+                } => {
+                    let final_path = files::resolve(&self.cwd, &final_path);
+                    self.file_op(Output::FileCommit {
+                        file,
+                        token,
+                        final_path,
+                    })
+                }
+                Output::FileRemove { path } => {
+                    let path = files::resolve(&self.cwd, &path);
+                    self.file_op(Output::FileRemove { path })
+                }
+                out @ (Output::FileWrite { .. }
                 | Output::FileSync { .. }
-                | Output::FileCommit { .. }
-                | Output::FileClose { .. }
-                | Output::FileRemove { .. }) => self.file_op(out),
+                | Output::FileClose { .. }) => self.file_op(out),
                 _ => {}
             }
         }

@@ -162,6 +162,9 @@ impl Driven for FakeNode {
         300
     }
     fn rewrite_config(&mut self, _now: Now, _conn: ConnId, _path: &str) {}
+    fn change_dir(&mut self, _now: Now, _conn: ConnId, _path: &str) -> Option<String> {
+        None
+    }
     fn bind_source_addr(&self) -> Option<std::net::IpAddr> {
         self.source
     }

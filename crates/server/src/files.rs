@@ -37,6 +37,24 @@ pub fn rewrite_config(path: &str, rewrite: impl FnOnce(&str) -> String) -> Resul
     replace_durably(path, content.as_bytes(), None)
 }
 
+/// CONFIG SET dir's work, as Redis's `setConfigDirOption`: `chdir` to `path` (relative to the
+/// current directory), then read back the absolute directory CONFIG GET shows. `Err` is the OS
+/// error text (`No such file or directory`); the directory is then unchanged.
+pub fn change_dir(path: &str) -> Result<String, String> {
+    std::env::set_current_dir(path).map_err(|e| sys::strerror(&e))?;
+    let cwd = std::env::current_dir().map_err(|e| sys::strerror(&e))?;
+    Ok(cwd.display().to_string())
+}
+
+/// `path` as seen from `base` (unchanged when it is absolute, or when `base` is empty because
+/// the working directory could not be read).
+pub fn resolve(base: &std::path::Path, path: &str) -> String {
+    if base.as_os_str().is_empty() {
+        return path.to_owned();
+    }
+    base.join(path).display().to_string()
+}
+
 /// Why the cluster configuration file could not be locked (Redis's `clusterLockConfig`).
 #[derive(Debug)]
 pub enum LockError {
@@ -154,6 +172,22 @@ fn create_temp_beside(path: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Paths the node emits are taken from the directory in force when they were emitted.
+    #[test]
+    fn resolve_anchors_relative_paths_only() {
+        let base = std::path::Path::new("/data/a");
+        assert_eq!(resolve(base, "dump.rdb"), "/data/a/dump.rdb");
+        assert_eq!(
+            resolve(base, "appendonlydir/x.aof"),
+            "/data/a/appendonlydir/x.aof"
+        );
+        assert_eq!(
+            resolve(base, "/elsewhere/nodes.conf"),
+            "/elsewhere/nodes.conf"
+        );
+        assert_eq!(resolve(std::path::Path::new(""), "dump.rdb"), "dump.rdb");
+    }
 
     #[test]
     fn rewrite_replaces_the_file_atomically() {

@@ -276,6 +276,18 @@ impl Driven for Recording {
         });
         self.node.handle_config_rewritten(now, conn, result);
     }
+    fn change_dir(&mut self, now: Now, conn: ConnId, path: &str) -> Option<String> {
+        // The chdir is the driver's; the node only sees its result, which is recorded.
+        let result = files::change_dir(path);
+        self.record(|| Input::DirChanged {
+            now: now.into(),
+            conn: conn.0,
+            result: result.clone(),
+        });
+        let dir = result.as_ref().ok().cloned();
+        self.node.handle_dir_changed(now, conn, result);
+        dir
+    }
     fn bind_source_addr(&self) -> Option<std::net::IpAddr> {
         Driven::bind_source_addr(&self.node)
     }

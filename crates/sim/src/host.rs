@@ -232,6 +232,20 @@ impl Sim {
                         n.handle_config_rewritten(now, conn, Err("no config file".into()));
                     }
                 }
+                Output::ChangeDir { conn, path } => {
+                    // The simulated disk is one flat working directory per host (files keyed
+                    // by their path in it) with no other directory: changing into the working
+                    // directory itself succeeds and moves nothing; any other directory does
+                    // not exist, and is refused as a real driver's chdir would refuse it.
+                    let now = self.hosts[i].now(self.now);
+                    if let Some(n) = self.hosts[i].node.as_mut() {
+                        let result = match path.as_str() {
+                            "." | "./" => Ok(n.config().get("dir").unwrap_or_default()),
+                            _ => Err("No such file or directory".to_owned()),
+                        };
+                        n.handle_dir_changed(now, conn, result);
+                    }
+                }
                 _ => {}
             }
         }
@@ -400,5 +414,34 @@ impl Sim {
     /// Node `i`'s wall-clock skew in milliseconds.
     pub fn clock_skew_ms(&self, i: usize) -> i64 {
         self.hosts[i].skew_ms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hashslot_resp::Frame;
+
+    use crate::{Sim, SimConfig};
+
+    /// The simulated host's answer to CONFIG SET dir (see `Output::ChangeDir` above): its one
+    /// directory is accepted, any other is refused as missing, and the client is answered.
+    #[test]
+    fn config_set_dir_is_answered_as_a_real_driver_would() {
+        let mut cfg = SimConfig::new(1, 1, 1_000);
+        cfg.node_config = vec![("enable-protected-configs".into(), "yes".into())];
+        let mut sim = Sim::new(cfg);
+        let before = sim.command(0, &["CONFIG", "GET", "dir"], 1_000);
+        assert!(
+            matches!(before, Ok(Frame::Array(ref a)) if a.len() == 2),
+            "{before:?}"
+        );
+        let r = sim.command(0, &["CONFIG", "SET", "dir", "/elsewhere"], 1_000);
+        let missing = "ERR CONFIG SET failed (possibly related to argument 'dir') - No such \
+                       file or directory";
+        assert_eq!(r, Ok(Frame::Error(missing.into())));
+        let r = sim.command(0, &["CONFIG", "SET", "dir", "."], 1_000);
+        assert_eq!(r, Ok(Frame::Simple("OK".into())));
+        assert_eq!(sim.command(0, &["CONFIG", "GET", "dir"], 1_000), before);
+        assert!(sim.command(0, &["PING"], 1_000).is_ok());
     }
 }

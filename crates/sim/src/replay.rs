@@ -496,6 +496,10 @@ fn feed(node: &mut Node, input: &Input<'_>) -> Option<Mismatch> {
             node.handle_repl_closed(t(now), *link);
             None
         }
+        Input::DirChanged { now, conn, result } => {
+            node.handle_dir_changed(t(now), ConnId(*conn), result.clone());
+            None
+        }
         other => Some(Mismatch::Result {
             expected: other.describe(),
             got: "an input kind this build cannot replay".into(),

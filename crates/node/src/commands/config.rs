@@ -90,6 +90,9 @@ fn set(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     let pairs: Vec<(&[u8], &[u8])> = args[2..].chunks(2).map(|p| (p[0], p[1])).collect();
     let local = c.addr.peer.ip().is_loopback();
     let old_hz = node.config.hz;
+    if let Some(dir) = pairs.iter().find(|(n, _)| n.eq_ignore_ascii_case(b"dir")) {
+        return set_with_dir(node, now, c, &pairs, dir.1, local);
+    }
     match node.config.set_runtime_from(&pairs, local) {
         Ok(()) => {
             node.config_changed(now, old_hz);
@@ -98,6 +101,48 @@ fn set(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
         Err(ConfigError::Reply(text)) => c.reply().error(&ErrorReply::msg(text)),
         Err(e) => c.reply().error(&ErrorReply::msg(format!("ERR {e}"))),
     }
+}
+
+/// CONFIG SET with `dir` among the pairs. Redis `chdir()`s inside the command; here the driver
+/// does it (`Output::ChangeDir`) and [`Node::handle_dir_changed`] replies, holding this client's
+/// later requests until then. Every pair is checked first on a copy of the configuration, so a
+/// refused name or bad value is answered as before without touching the directory. The other
+/// pairs are then applied before the change is asked for.
+///
+/// Known difference: when the `chdir` itself then fails (a missing directory), Redis restores
+/// the other pairs of the same command; here they stay applied (the error reply is the same).
+fn set_with_dir(
+    node: &mut Node,
+    now: Now,
+    c: &mut Client,
+    pairs: &[(&[u8], &[u8])],
+    dir: &[u8],
+    local: bool,
+) {
+    let mut copy = node.config.clone();
+    match copy.set_runtime_from(pairs, local) {
+        Ok(()) => {}
+        Err(ConfigError::Reply(text)) => return c.reply().error(&ErrorReply::msg(text)),
+        Err(e) => return c.reply().error(&ErrorReply::msg(format!("ERR {e}"))),
+    }
+    let others: Vec<(&[u8], &[u8])> = pairs
+        .iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case(b"dir"))
+        .copied()
+        .collect();
+    if !others.is_empty() {
+        let old_hz = node.config.hz;
+        // Checked just above on the copy, with the same pairs and the same client.
+        if let Err(e) = node.config.set_runtime_from(&others, local) {
+            return c.reply().error(&ErrorReply::msg(format!("ERR {e}")));
+        }
+        node.config_changed(now, old_hz);
+    }
+    c.blocked = true;
+    node.outputs.push_back(Output::ChangeDir {
+        conn: c.conn,
+        path: String::from_utf8_lossy(dir).into_owned(),
+    });
 }
 
 /// Ref: server.c resetServerStats: every counter INFO stats, commandstats and errorstats show.

@@ -79,7 +79,9 @@ impl<N: Driven> EventLoop<N> {
 
     /// Hold the cluster config file's lock; `Persist` writes to its path keep it held.
     pub fn set_config_lock(&mut self, lock: ConfigLock) {
-        self.config_lock = Some(lock);
+        // Absolute, as the node's persist paths become in the loop (see `EventLoop::cwd`).
+        let path = crate::files::resolve(&self.cwd, &lock.path);
+        self.config_lock = Some(ConfigLock { path, ..lock });
     }
 
     fn bus_keepalive(&self) -> u32 {
