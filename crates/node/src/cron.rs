@@ -12,7 +12,10 @@ pub(crate) const ACTIVE_EXPIRE_BUDGET: usize = 20_000;
 impl Node {
     pub(crate) fn cron(&mut self, now: Now) {
         self.stats.sample(now.mono);
-        self.active_expire(now);
+        // Ref: server.c databasesCron: no active expiry while DEBUG SET-ACTIVE-EXPIRE 0.
+        if self.active_expire_enabled {
+            self.active_expire(now);
+        }
         // `expired` notifications of the keys active expiry just removed.
         self.deliver_keyspace_events(None, 0);
         self.drain_expired(now);

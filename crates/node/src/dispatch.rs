@@ -242,6 +242,10 @@ impl Node {
         if let Some(err) = self.cluster_route(client, idx, args) {
             return self.reject(client, Some(idx), &err);
         }
+        // Ref: processCommand: writes are refused while the AOF cannot be written.
+        if let Some(err) = self.aof_refuse_write(client, idx) {
+            return self.reject(client, Some(idx), &err);
+        }
         // Ref: processCommand: a read-only replica refuses writes from its normal clients.
         if let Some(err) = self.repl_refuse_write(idx) {
             return self.reject(client, Some(idx), &err);

@@ -112,6 +112,9 @@ pub struct Node {
     pub(crate) used_memory_peak: u64,
     /// The database active expiry visits first on the next tick.
     pub(crate) expire_db_cursor: usize,
+    /// `DEBUG SET-ACTIVE-EXPIRE` (Redis's `active_expire_enabled`): when `false` the cron
+    /// deletes no expired key; lookups still expire lazily.
+    pub(crate) active_expire_enabled: bool,
     /// SHUTDOWN was accepted: no more commands run.
     pub(crate) shutting_down: bool,
     /// `Output::Shutdown` is still to be emitted, after the replies of the current batch.
@@ -222,6 +225,7 @@ impl Node {
             dirty: 0,
             used_memory_peak: 0,
             expire_db_cursor: 0,
+            active_expire_enabled: true,
             shutting_down: false,
             shutdown_pending: false,
             watches: Watches::default(),
@@ -313,6 +317,9 @@ impl Node {
     pub fn handle_shutdown_signal(&mut self, now: Now) {
         if self.shutting_down || self.hold(now, || Held::ShutdownSignal) {
             return;
+        }
+        if self.aof_refuses_shutdown(false) {
+            return; // As Redis: the server goes on serving.
         }
         if self.shutdown_save(now, None, false) {
             return; // Output::Shutdown follows the final save's commit.

@@ -1,6 +1,7 @@
 //! DEBUG's subcommands on one node: digests (values Redis 7.0.15 gave for the same data; the
 //! full comparison is the root test `differential_debug_digest`), logically expired keys still
-//! digested, OBJECT's fields, SLEEP holding every client until its deadline, HELP, and Redis's errors for the rest.
+//! digested, OBJECT's fields, SLEEP holding every client until its deadline, SET-ACTIVE-EXPIRE
+//! stopping the cron's expiry, CHANGE-REPL-ID, HELP, and Redis's errors for the rest.
 mod common;
 use common::*;
 use hashslot_types::ConnId;
@@ -124,7 +125,7 @@ fn help_and_unknown_subcommands() {
     let help = h.cmd_str(c, &["DEBUG", "help"]);
     assert!(
         help.starts_with(
-            "*11\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+DIGEST\r\n"
+            "*18\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+CHANGE-REPL-ID\r\n"
         ),
         "{help}"
     );
@@ -140,8 +141,77 @@ fn help_and_unknown_subcommands() {
         &["DEBUG", "OBJECT"],
         &["DEBUG", "help", "x"],
         &["DEBUG", "segfault"],
+        &["DEBUG", "set-active-expire"],
+        &["DEBUG", "set-active-expire", "0", "1"],
+        &["DEBUG", "change-repl-id", "x"],
         &["DEBUG", "reload"],
     ] {
         assert_eq!(h.cmd_str(c, args), unknown(args[1]), "{args:?}");
     }
+}
+
+/// What redis-server 7.0.15 does with the same steps: with active expiry off, a due key stays
+/// stored (DBSIZE counts it, `expired_keys` stays 0) until a lookup expires it; `abc` reads as
+/// 0 (`atoi`); back on, the cron removes due keys again.
+#[test]
+fn set_active_expire_stops_and_restarts_the_cron() {
+    let (mut h, c) = debug_node();
+    assert_eq!(
+        h.cmd_str(c, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]),
+        "+OK\r\n"
+    );
+    h.cmd(c, &["SET", "k", "v", "PX", "100"]);
+    h.advance(1_200);
+    assert_eq!(h.cmd_str(c, &["DBSIZE"]), ":1\r\n");
+    let info = bulk_text(&h.cmd(c, &["INFO", "stats"]));
+    assert!(info.contains("\r\nexpired_keys:0\r\n"), "{info}");
+    assert_eq!(h.cmd_str(c, &["GET", "k"]), "$-1\r\n");
+    assert_eq!(h.cmd_str(c, &["DBSIZE"]), ":0\r\n");
+    h.cmd(c, &["SET", "k2", "v", "PX", "100"]);
+    assert_eq!(
+        h.cmd_str(c, &["DEBUG", "SET-ACTIVE-EXPIRE", "1"]),
+        "+OK\r\n"
+    );
+    h.advance(1_200);
+    assert_eq!(h.cmd_str(c, &["DBSIZE"]), ":0\r\n");
+    h.cmd(c, &["SET", "k3", "v", "PX", "100"]);
+    assert_eq!(
+        h.cmd_str(c, &["DEBUG", "SET-ACTIVE-EXPIRE", "abc"]),
+        "+OK\r\n"
+    );
+    h.advance(1_200);
+    assert_eq!(h.cmd_str(c, &["DBSIZE"]), ":1\r\n");
+}
+
+/// The INFO replication field `name`.
+fn repl_field(h: &mut Harness, c: ConnId, name: &str) -> String {
+    let info = bulk_text(&h.cmd(c, &["INFO", "replication"]));
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .unwrap_or_else(|| panic!("no {name} in {info}"))
+        .to_owned()
+}
+
+/// As redis-server 7.0.15: after REPLICAOF host port / REPLICAOF NO ONE the old id is
+/// `master_replid2` (valid to `second_repl_offset` 1); CHANGE-REPL-ID then gives a new id and
+/// clears the secondary one (zeros, -1), the offset unchanged.
+#[test]
+fn change_repl_id_gives_a_new_id_and_clears_the_second() {
+    let (mut h, c) = debug_node();
+    let first = repl_field(&mut h, c, "master_replid");
+    assert_eq!(h.cmd_str(c, &["REPLICAOF", "127.0.0.1", "1"]), "+OK\r\n");
+    assert_eq!(h.cmd_str(c, &["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
+    let promoted = repl_field(&mut h, c, "master_replid");
+    assert_eq!(repl_field(&mut h, c, "master_replid2"), first);
+    assert_eq!(repl_field(&mut h, c, "second_repl_offset"), "1");
+    assert_eq!(h.cmd_str(c, &["DEBUG", "CHANGE-REPL-ID"]), "+OK\r\n");
+    let changed = repl_field(&mut h, c, "master_replid");
+    assert_eq!(changed.len(), 40, "{changed}");
+    assert!(changed != promoted && changed != first, "{changed}");
+    assert_eq!(
+        repl_field(&mut h, c, "master_replid2"),
+        "0000000000000000000000000000000000000000"
+    );
+    assert_eq!(repl_field(&mut h, c, "second_repl_offset"), "-1");
+    assert_eq!(repl_field(&mut h, c, "master_repl_offset"), "0");
 }

@@ -1,6 +1,7 @@
 //! Two nodes wired back to back in-process (virtual time, no sockets): a replica follows a
 //! master through `Output::ReplConnect`/`ReplSend` and `handle_repl_*`, applies its stream,
-//! refuses writes, unblocks WAIT with its ACKs, and is promoted by REPLICAOF NO ONE.
+//! refuses writes, unblocks WAIT with its ACKs, and is promoted by REPLICAOF NO ONE; DEBUG
+//! CHANGE-REPL-ID on either side.
 mod common;
 use common::*;
 
@@ -21,8 +22,11 @@ struct Pair {
 impl Pair {
     fn new() -> Pair {
         Pair {
-            a: Harness::with_config(config(&[("repl-diskless-sync-delay", "0")])),
-            b: Harness::new(),
+            a: Harness::with_config(config(&[
+                ("repl-diskless-sync-delay", "0"),
+                ("enable-debug-command", "yes"),
+            ])),
+            b: Harness::with_config(config(&[("enable-debug-command", "yes")])),
             links: BTreeMap::new(),
             a_sent: BTreeMap::new(),
         }
@@ -218,4 +222,65 @@ fn replica_follows_applies_and_acks() {
         Some("0"),
         "{a_info}"
     );
+}
+
+/// As two redis-server 7.0.15 (same steps by hand): DEBUG CHANGE-REPL-ID on the replica changes
+/// its own id but not the one it offers its master, so after the link breaks it continues
+/// (`sync_partial_ok`) and keeps its new id; on the master, the replica's next PSYNC names an
+/// id the master no longer has, so it is fully resynchronized and takes the master's new id.
+#[test]
+fn change_repl_id_on_replica_continues_on_master_resyncs() {
+    let mut p = Pair::new();
+    let ac = p.a.connect();
+    let bc = p.b.connect();
+    assert_eq!(p.a_cmd(ac, &["SET", "x", "1"]), "+OK\r\n");
+    assert_eq!(p.b_cmd(bc, &["REPLICAOF", "127.0.0.1", "6379"]), "+OK\r\n");
+    p.advance(1000);
+    let id = |p: &mut Pair, on_a: bool| {
+        let info = if on_a {
+            p.a_cmd(ac, &["INFO", "replication"])
+        } else {
+            p.b_cmd(bc, &["INFO", "replication"])
+        };
+        assert_eq!(
+            field(&info, "master_link_status")
+                .as_deref()
+                .unwrap_or("up"),
+            "up",
+            "{info}"
+        );
+        field(&info, "master_replid").expect("master_replid")
+    };
+    let stats = |p: &mut Pair| {
+        let info = p.a_cmd(ac, &["INFO", "stats"]);
+        let f = |n| field(&info, n).expect("sync field");
+        (f("sync_full"), f("sync_partial_ok"))
+    };
+    let master_id = id(&mut p, true);
+    assert_eq!(id(&mut p, false), master_id);
+    assert_eq!(stats(&mut p), ("1".to_owned(), "0".to_owned()));
+
+    assert_eq!(p.b_cmd(bc, &["DEBUG", "CHANGE-REPL-ID"]), "+OK\r\n");
+    let replica_id = id(&mut p, false);
+    assert_ne!(replica_id, master_id);
+    assert_eq!(
+        p.a_cmd(ac, &["CLIENT", "KILL", "TYPE", "replica"]),
+        ":1\r\n"
+    );
+    p.advance(1000);
+    assert_eq!(stats(&mut p), ("1".to_owned(), "1".to_owned()));
+    assert_eq!(id(&mut p, false), replica_id);
+    assert_eq!(p.a_cmd(ac, &["SET", "y", "2"]), "+OK\r\n");
+    assert_eq!(p.b_cmd(bc, &["GET", "y"]), "$1\r\n2\r\n");
+
+    assert_eq!(p.a_cmd(ac, &["DEBUG", "CHANGE-REPL-ID"]), "+OK\r\n");
+    let new_master_id = id(&mut p, true);
+    assert_ne!(new_master_id, master_id);
+    assert_eq!(
+        p.a_cmd(ac, &["CLIENT", "KILL", "TYPE", "replica"]),
+        ":1\r\n"
+    );
+    p.advance(1000);
+    assert_eq!(stats(&mut p), ("2".to_owned(), "1".to_owned()));
+    assert_eq!(id(&mut p, false), new_master_id);
 }

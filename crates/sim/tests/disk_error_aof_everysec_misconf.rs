@@ -3,14 +3,12 @@
 //! as Redis 7.0 does (`writeCommandsDeniedByDiskError` on `aof_bio_fsync_status`), and accept
 //! writes again once an fsync succeeds after the disk is repaired.
 //!
-//! Ignored until the node does it: today any failed AOF fsync takes the `always` path and the
-//! node exits (crates/node/src/persistence/aof.rs `aof_done`, `AofWait::Sync`).
+//! The node does it in crates/node/src/persistence/aof.rs `aof_sync_failed`.
 
 use hashslot_resp::Frame;
 use hashslot_sim::{run_seeds, Failure, Sim, SimConfig};
 
 #[test]
-#[ignore = "node gap: a failed everysec AOF fsync exits, Redis refuses writes with -MISCONF"]
 fn aof_fsync_error_under_everysec_refuses_writes() {
     run_seeds(env!("CARGO_CRATE_NAME"), &[1, 2], |seed| {
         let mut cfg = SimConfig::new(seed, 3, 2_000);

@@ -3,15 +3,12 @@
 //! the configuration is written): here `CLUSTER BUMPEPOCH` on a node whose disk fails
 //! (`Sim::fail_disk`) must not be answered, and the node must be down.
 //!
-//! Ignored until the node does it: today the cluster logs "Could not update the cluster config
-//! file" and carries on (crates/gossip/src/cluster.rs `handle_persist_done`), so a node keeps
-//! serving with a configuration it could not make durable.
+//! The node does it in crates/node/src/persistence/mod.rs `cluster_save_failed_exits`.
 
 use hashslot_resp::Frame;
 use hashslot_sim::{run_seeds, Failure, Sim, SimConfig};
 
 #[test]
-#[ignore = "node gap: a failed nodes.conf save is logged, Redis exits (see the file's docs)"]
 fn nodes_conf_write_error_exits() {
     run_seeds(env!("CARGO_CRATE_NAME"), &[1, 2], |seed| {
         let mut sim = Sim::new(SimConfig::new(seed, 3, 2_000));

@@ -12,6 +12,9 @@
 //!   replication, completions) and runs no timer, then replies `+OK` and handles what it held,
 //!   in order (see `Sleep` in `node.rs`). Zero, negative or unparsable (Redis's `strtod` reads 0)
 //!   returns at once, as in Redis.
+//! - `SET-ACTIVE-EXPIRE <0|1>`: the cron's active expiry off (0) or on (anything C's `atoi`
+//!   reads as non-zero), as Redis's `active_expire_enabled`; lazy expiry on access stays.
+//! - `CHANGE-REPL-ID`: a new replication id and no secondary id, logged as Redis does.
 //! - Every other subcommand gets Redis's unknown-subcommand error.
 //!
 //! Like Redis 7.0 the command runs only when `enable-debug-command` is `yes`, or `local` and the
@@ -102,6 +105,18 @@ fn debug(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
                 c.reply().ok();
             }
         }
+        (b"set-active-expire", 3) => {
+            node.active_expire_enabled = atoi(args[2]) != 0;
+            c.reply().ok();
+        }
+        (b"change-repl-id", 2) => {
+            node.log(
+                crate::LogLevel::Warning,
+                "Changing replication IDs after receiving DEBUG change-repl-id".to_owned(),
+            );
+            node.repl_change_replication_id();
+            c.reply().ok();
+        }
         _ => c.reply().error(&ErrorReply::msg(format!(
             "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
             String::from_utf8_lossy(&args[1][..args[1].len().min(128)])
@@ -111,12 +126,19 @@ fn debug(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
 
 /// The lines of DEBUG HELP for the subcommands we have, in Redis's words and order.
 const HELP: &[&str] = &[
+    "CHANGE-REPL-ID",
+    "    Change the replication IDs of the instance.",
+    "    Dangerous: should be used only for testing the replication subsystem.",
     "DIGEST",
     "    Output a hex signature representing the current DB content.",
     "DIGEST-VALUE <key> [<key> ...]",
     "    Output a hex signature of the values of all the specified keys.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not",
+    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+    "    default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
 ];
@@ -150,6 +172,29 @@ fn object(node: &mut Node, now: Now, c: &mut Client, key: &[u8]) {
         payload.len().saturating_sub(DUMP_FRAMING),
     );
     c.reply().simple(text.as_bytes());
+}
+
+/// The number C's `atoi` reads at the start of `s`: optional spaces and sign, then digits
+/// (0 when there are none). Overflow wraps as glibc's `(int) strtol` does for the values a
+/// test would pass; only zero versus non-zero matters here.
+fn atoi(s: &[u8]) -> i64 {
+    let s = &s[s.iter().take_while(|b| b.is_ascii_whitespace()).count()..];
+    let (neg, s) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let n = s
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .fold(0i64, |n, &d| {
+            n.wrapping_mul(10).wrapping_add(i64::from(d - b'0'))
+        });
+    if neg {
+        n.wrapping_neg()
+    } else {
+        n
+    }
 }
 
 /// The number C's `strtod` reads at the start of `s`: optional spaces and sign, digits, a
@@ -191,7 +236,23 @@ fn strtod_prefix(s: &[u8]) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::strtod_prefix;
+    use super::{atoi, strtod_prefix};
+
+    #[test]
+    fn atoi_reads_a_prefix() {
+        for (s, want) in [
+            (&b"0"[..], 0),
+            (b"1", 1),
+            (b" 2x", 2),
+            (b"-3", -3),
+            (b"+4", 4),
+            (b"abc", 0),
+            (b"", 0),
+            (b"-", 0),
+        ] {
+            assert_eq!(atoi(s), want, "{}", String::from_utf8_lossy(s));
+        }
+    }
 
     #[test]
     fn strtod_reads_a_prefix() {

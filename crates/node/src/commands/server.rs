@@ -29,13 +29,16 @@ pub(super) fn dbsize(node: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
 /// Ref: server.c shutdownCommand (7.0).
 pub(super) fn shutdown(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     let (mut nosave, mut save, mut abort, mut other) = (false, false, false, false);
+    let mut force = false;
     for a in &args[1..] {
         if a.eq_ignore_ascii_case(b"nosave") {
             nosave = true;
         } else if a.eq_ignore_ascii_case(b"save") {
             save = true;
-        } else if a.eq_ignore_ascii_case(b"now") || a.eq_ignore_ascii_case(b"force") {
+        } else if a.eq_ignore_ascii_case(b"now") {
             other = true;
+        } else if a.eq_ignore_ascii_case(b"force") {
+            (other, force) = (true, true);
         } else if a.eq_ignore_ascii_case(b"abort") {
             abort = true;
         } else {
@@ -49,6 +52,11 @@ pub(super) fn shutdown(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]
         return c
             .reply()
             .error(&ErrorReply::msg("ERR No shutdown in progress."));
+    }
+    if node.aof_refuses_shutdown(force) {
+        return c.reply().error(&ErrorReply::msg(
+            "ERR Errors trying to SHUTDOWN. Check logs.",
+        ));
     }
     // A final save (SAVE, or save points configured and no NOSAVE) holds the client until
     // its commit: then Output::Shutdown, or `-ERR Errors trying to SHUTDOWN. Check logs.`

@@ -119,7 +119,11 @@ pub(crate) struct Aof {
     pub last_rewrite_failed: bool,
     /// Whole seconds the last rewrite took; `None` before the first (INFO shows -1).
     pub last_rewrite_secs: Option<u64>,
-    pub last_write_ok: bool,
+    /// The last AOF write or fsync failed, with the OS error text (Redis's
+    /// `aof_last_write_status` and `aof_bio_fsync_status` with their errno, which this merges:
+    /// a write error shows here only at the fsync that follows it). While set and the AOF is on,
+    /// writes and PING are refused with `-MISCONF` (see `Node::aof_refuse_write`).
+    pub write_error: Option<String>,
     /// Replaying at start: nothing is fed.
     pub loading: bool,
     /// INFO's `aof_current_size`: the files' sizes at load plus what was written since.
@@ -214,6 +218,33 @@ impl Node {
 
     pub(crate) fn aof_rewrite_in_progress(&self) -> bool {
         self.persistence.aof.rewriting.is_some() || self.persistence.aof.rewrite_finishing
+    }
+
+    /// Ref: server.c finishShutdown (7.0): while the first rewrite after `CONFIG SET appendonly
+    /// yes` runs (`AOF_WAIT_REWRITE` with the rewrite child alive) the dataset is in no AOF
+    /// yet, so a shutdown without FORCE is refused (NOSAVE does not help), a signal's included;
+    /// `true` when refused (logged as Redis does; the caller replies
+    /// `-ERR Errors trying to SHUTDOWN. Check logs.` to a SHUTDOWN). With FORCE it is logged
+    /// and the shutdown goes on.
+    pub(crate) fn aof_refuses_shutdown(&mut self, force: bool) -> bool {
+        if !self.persistence.aof.wait_rewrite || !self.aof_rewrite_in_progress() {
+            return false;
+        }
+        if force {
+            self.log(
+                LogLevel::Warning,
+                "Writing initial AOF. Exit anyway.".to_owned(),
+            );
+            return false;
+        }
+        for line in [
+            "User requested shutdown...",
+            "Writing initial AOF, can't exit.",
+            "Errors trying to shut down the server. Check the logs for more information.",
+        ] {
+            self.log(LogLevel::Warning, line.to_owned());
+        }
+        true
     }
 
     /// With `appendonly no`, read the manifest only (Redis's `aofLoadManifestFromDisk` runs
@@ -509,7 +540,7 @@ impl Node {
     fn aof_open_on_start(&mut self, now: Now) {
         let aof = &mut self.persistence.aof;
         aof.on = true;
-        aof.last_write_ok = true;
+        aof.write_error = None;
         aof.last_fsync = Some(now.mono);
         let truncate = aof.truncate.take();
         if aof.base.is_none() && aof.incrs.is_empty() {
@@ -832,16 +863,13 @@ impl Node {
         match w {
             AofWait::Sync => {
                 if let Err(e) = result {
-                    // Ref: aof.c flushAppendOnlyFile: with `always`, a failed write or fsync
-                    // cannot be answered as success, so the process exits.
-                    self.persistence.aof.last_write_ok = false;
+                    return self.aof_sync_failed(token, e);
+                }
+                if self.persistence.aof.write_error.take().is_some() {
                     self.log(
                         LogLevel::Warning,
-                        format!("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting... ({e})"),
+                        "AOF write error looks solved, Redis can write again.".to_owned(),
                     );
-                    self.shutting_down = true;
-                    self.outputs.push_back(Output::Shutdown);
-                    return;
                 }
                 let aof = &mut self.persistence.aof;
                 aof.sync_done = aof.sync_done.max(token.0);
@@ -861,7 +889,7 @@ impl Node {
                 if let Err(e) = result {
                     // Ref: aof.c loadSingleAppendOnlyFile: a torn file that cannot be cut back
                     // must not be appended to, so the process exits.
-                    self.persistence.aof.last_write_ok = false;
+                    self.persistence.aof.write_error = Some(e.clone());
                     self.log(
                         LogLevel::Warning,
                         format!("Error truncating the AOF file: {e}"),
@@ -885,10 +913,10 @@ impl Node {
                         }
                     }
                     Err(e) => {
-                        self.persistence.aof.last_write_ok = false;
-                        if ends_rewrite {
-                            self.persistence.aof.last_rewrite_failed = true;
-                        }
+                        // Ref: aof.c backgroundRewriteDoneHandler / rewriteAppendOnlyFileBackground:
+                        // a manifest that cannot be persisted fails the rewrite
+                        // (`aof_last_bgrewrite_status:err`); writes go on.
+                        self.persistence.aof.last_rewrite_failed = true;
                         self.log(
                             LogLevel::Warning,
                             format!("Can't persist the AOF manifest: {e}"),
@@ -897,6 +925,61 @@ impl Node {
                 }
             }
         }
+    }
+
+    /// An AOF fsync failed. Ref: aof.c flushAppendOnlyFile and bio.c: under `always` (or when
+    /// replies wait for this fsync, acknowledged under `always`) the process exits, since a
+    /// reply may promise what is not on disk; otherwise the error is kept and writes are
+    /// refused with `-MISCONF` until an fsync succeeds. Unlike Redis (whose background fsync is
+    /// retried only after more data is written, which the refusal prevents), the cron asks for
+    /// the fsync again once a second, as Redis's `serverCron` retries a failed write.
+    fn aof_sync_failed(&mut self, token: PersistToken, e: String) {
+        let aof = &self.persistence.aof;
+        let acked = aof.held.iter().any(|(t, _)| *t <= token.0);
+        if self.config.appendfsync == AppendFsync::Always || acked {
+            self.persistence.aof.write_error = Some(e.clone());
+            self.log(
+                LogLevel::Warning,
+                format!("Can't persist AOF for fsync error when the AOF fsync policy is 'always': {e}. Exiting..."),
+            );
+            self.shutting_down = true;
+            self.outputs.push_back(Output::Shutdown);
+            return;
+        }
+        if self.persistence.aof.write_error.is_none() {
+            self.log(
+                LogLevel::Warning,
+                format!("Fail to fsync the AOF file: {e}"),
+            );
+        }
+        let aof = &mut self.persistence.aof;
+        aof.write_error = Some(e);
+        aof.unsynced = true;
+    }
+
+    /// Ref: server.c writeCommandsDeniedByDiskError and processCommand: with the AOF on and its
+    /// last write or fsync failed, write commands (an EXEC of queued writes included) and PING
+    /// are refused with `-MISCONF Errors writing to the AOF file: <strerror>`.
+    pub(crate) fn aof_refuse_write(
+        &self,
+        client: &crate::session::Client,
+        idx: usize,
+    ) -> Option<hashslot_resp::ErrorReply> {
+        use hashslot_keyspace::flags::WRITE;
+        let aof = &self.persistence.aof;
+        let err = aof.write_error.as_ref().filter(|_| aof.on)?;
+        let entries = &self.table.entries;
+        let entry = &entries[idx];
+        let write = entry.flags & WRITE != 0
+            || entry.name == "ping"
+            || (entry.name == "exec"
+                && client
+                    .multi
+                    .as_ref()
+                    .is_some_and(|m| m.queued.iter().any(|q| entries[q.idx].flags & WRITE != 0)));
+        write.then(|| {
+            hashslot_resp::ErrorReply::msg(format!("MISCONF Errors writing to the AOF file: {err}"))
+        })
     }
 
     pub(crate) fn aof_poll_timeout(&self) -> Option<Instant> {
@@ -973,8 +1056,14 @@ impl Node {
         let aof = &mut self.persistence.aof;
         aof.on = true;
         aof.wait_rewrite = true;
-        aof.last_write_ok = true;
         aof.last_fsync = Some(now.mono);
+        // Ref: aof.c startAppendOnly: a reopened AOF forgets the last write error.
+        if aof.write_error.take().is_some() {
+            self.log(
+                LogLevel::Warning,
+                "AOF reopen, just ignore the last error.".to_owned(),
+            );
+        }
         if self.aof_rewrite_in_progress() {
             // A rewrite with the AOF off is writing a base only: start over with an incr.
             self.log(

@@ -151,7 +151,10 @@ impl Node {
         token: PersistToken,
         result: Result<(), String>,
     ) -> bool {
-        if token.0 & TOKEN_BIT == 0 || token.0 & (1 << 62) != 0 {
+        if token.0 & (1 << 62) != 0 {
+            return self.cluster_save_failed_exits(&result);
+        }
+        if token.0 & TOKEN_BIT == 0 {
             return false;
         }
         let Some(wait) = self.persistence.waits.remove(&token.0) else {
@@ -167,6 +170,34 @@ impl Node {
             } => self.rdb_save_done(now, result, conn, dirty_before, bg, shutdown, started),
             Wait::Aof(w) => self.aof_done(now, token, w, result),
         }
+        true
+    }
+
+    /// A nodes.conf write completed: when it failed, exit as Redis's `clusterSaveConfigOrDie`
+    /// does ("Fatal: can't update cluster config file.") and keep the completion from the
+    /// cluster, so that no reply held for this save (`BUMPED`, `OK` of CLUSTER ADDSLOTS…) and
+    /// no vote leaves. `true` when the completion is consumed.
+    ///
+    /// The exception is CLUSTER SAVECONFIG, which Redis saves with `clusterSaveConfig` and
+    /// answers `-ERR error saving the cluster node config: …` without exiting: when the held
+    /// replies are all SAVECONFIG's, the failure goes on to them.
+    fn cluster_save_failed_exits(&mut self, result: &Result<(), String>) -> bool {
+        if result.is_ok() {
+            return false;
+        }
+        let only_saveconfig = self
+            .cluster
+            .as_ref()
+            .is_some_and(|cm| !cm.waiters.is_empty() && cm.waiters.iter().all(|w| w.saveconfig));
+        if only_saveconfig {
+            return false;
+        }
+        self.log(
+            LogLevel::Warning,
+            "Fatal: can't update cluster config file.".to_owned(),
+        );
+        self.shutting_down = true;
+        self.outputs.push_back(Output::Shutdown);
         true
     }
 
@@ -391,7 +422,7 @@ impl Node {
             format!("aof_last_bgrewrite_status:{}", ok(!aof.last_rewrite_failed)),
             format!("aof_rewrites:{}", aof.rewrites),
             "aof_rewrites_consecutive_failures:0".to_owned(),
-            format!("aof_last_write_status:{}", ok(aof.last_write_ok || !aof.on)),
+            format!("aof_last_write_status:{}", ok(aof.write_error.is_none())),
             "aof_last_cow_size:0".to_owned(),
             "module_fork_in_progress:0".to_owned(),
             "module_fork_last_cow_size:0".to_owned(),

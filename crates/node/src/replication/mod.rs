@@ -256,6 +256,18 @@ impl Replication {
 }
 
 impl Node {
+    /// `DEBUG CHANGE-REPL-ID`: a new replication id and no secondary one (Redis's
+    /// `changeReplicationId` + `clearReplicationId2`), for a master or a replica.
+    pub(crate) fn repl_change_replication_id(&mut self) {
+        let mut rng = self.repl.next_rng();
+        match &mut self.repl.role {
+            Role::Master(m) => m.change_replication_id(),
+            Role::Replica(r) => r.change_replication_id(&mut rng),
+            // Only inside a role change, never between commands.
+            Role::Switching => {}
+        }
+    }
+
     /// Whether propagated writes go to a replication stream: a master's (its replicas and
     /// backlog). Replicas propagate nothing: their history advances with the stream they apply.
     pub(crate) fn repl_accepts_feed(&self) -> bool {

@@ -186,6 +186,14 @@ impl ReplicationMaster {
         self.stats = SyncStats::default();
     }
 
+    /// `DEBUG CHANGE-REPL-ID` (Redis's `changeReplicationId` then `clearReplicationId2`): a
+    /// new random id and no secondary one, so a replica that asks `PSYNC` with either old id
+    /// is fully resynchronized. Connected replicas are not told; the offset and backlog stay.
+    pub fn change_replication_id(&mut self) {
+        self.history.change_replication_id(&mut self.rng);
+        self.history.clear_replication_id2();
+    }
+
     /// The replication history (ids, offset, backlog).
     pub fn history(&self) -> &ReplHistory {
         &self.history

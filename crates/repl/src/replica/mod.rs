@@ -105,6 +105,10 @@ pub struct ReplicationReplica {
     /// A cached master (`server.cached_master`): PSYNC with `history.replid` and
     /// `history.master_repl_offset + 1`.
     cached: bool,
+    /// The master's id when it differs from ours (`server.cached_master->replid` /
+    /// `server.master->replid` apart from `server.replid`): only after `DEBUG CHANGE-REPL-ID`,
+    /// which changes our id but not the one `PSYNC` offers the master. `None`: the same.
+    master_replid: Option<ReplId>,
     expect: VecDeque<Expect>,
     /// `+FULLRESYNC` id and offset, applied once the payload is loaded.
     full: Option<(ReplId, i64)>,
@@ -141,6 +145,7 @@ impl ReplicationReplica {
             master_port: port,
             state: LinkState::Connect,
             cached: false,
+            master_replid: None,
             expect: VecDeque::new(),
             full: None,
             usemark: false,
@@ -191,9 +196,27 @@ impl ReplicationReplica {
             return false;
         }
         self.history = history;
+        self.master_replid = None;
         self.db = stream_db;
         self.cached = true;
         true
+    }
+
+    /// `DEBUG CHANGE-REPL-ID` (Redis's `changeReplicationId` then `clearReplicationId2`): our
+    /// id (INFO's `master_replid`, what we would offer after a promotion) becomes a new random
+    /// one and the secondary id is cleared. As in Redis, the id offered to our master in
+    /// `PSYNC` is the master's own (its client keeps it), so the link still continues.
+    pub fn change_replication_id(&mut self, rng: &mut Rng) {
+        if self.master_replid.is_none() {
+            self.master_replid = Some(self.history.replid);
+        }
+        self.history.change_replication_id(rng);
+        self.history.clear_replication_id2();
+    }
+
+    /// The id `PSYNC` offers the master (see `master_replid`).
+    pub(crate) fn psync_replid(&self) -> ReplId {
+        self.master_replid.unwrap_or(self.history.replid)
     }
 
     /// Follow another master (`REPLICAOF`, `CLUSTER REPLICATE`, a failover elsewhere): the
@@ -252,6 +275,7 @@ impl ReplicationReplica {
         // Ref: readSyncBulkPayload: the master's id and offset become ours, with a fresh
         // backlog and no previous history.
         self.history.replid = replid;
+        self.master_replid = None;
         self.history.master_repl_offset = offset;
         self.history.clear_replication_id2();
         self.history.backlog = None;

@@ -103,7 +103,7 @@ impl ReplicationReplica {
     fn send_psync(&mut self) {
         let (replid, offset) = if self.cached {
             (
-                self.history.replid.to_string(),
+                self.psync_replid().to_string(),
                 (self.history.master_repl_offset + 1).to_string(),
             )
         } else {
@@ -138,11 +138,14 @@ impl ReplicationReplica {
                 return false;
             }
             let new_id = rest.strip_prefix(b" ").and_then(ReplId::from_wire);
-            if let Some(new_id) = new_id.filter(|id| *id != self.history.replid) {
-                // The master changed history (a failover): ours becomes replid2.
-                self.history.replid2 = self.history.replid;
+            let cached_id = self.psync_replid();
+            if let Some(new_id) = new_id.filter(|id| *id != cached_id) {
+                // The master changed history (a failover): the id we offered becomes
+                // replid2 (Ref: slaveTryPartialResynchronization).
+                self.history.replid2 = cached_id;
                 self.history.second_replid_offset = self.history.master_repl_offset + 1;
                 self.history.replid = new_id;
+                self.master_replid = None;
             }
             self.history.ensure_backlog(self.config.repl_backlog_size);
             self.state = LinkState::Connected;
