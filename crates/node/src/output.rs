@@ -37,6 +37,13 @@ pub enum Output {
     },
     /// Stop the process (SHUTDOWN), after flushing what was sent.
     Shutdown,
+    /// Exit the process at once with `status` after a fatal error (a failed nodes.conf save,
+    /// an AOF that can no longer be written safely): Redis's `exit(1)`, with no final save, no
+    /// flush and no goodbye line. Nothing the node emitted depends on the failed step.
+    Exit {
+        /// The process exit status (1, as Redis).
+        status: i32,
+    },
     /// CONFIG REWRITE: read the config file at `path`, write back
     /// `node.config().rewrite(&original)` in its place, then report with
     /// `Node::handle_config_rewritten(now, conn, result)`. The client's later requests wait.

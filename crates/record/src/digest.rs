@@ -129,6 +129,10 @@ fn hash_output(h: &mut StableHasher, out: &Output) {
             h.u64(conn.0);
         }
         Output::Shutdown => h.u64(3),
+        Output::Exit { status } => {
+            h.u64(23);
+            h.u64(*status as u64);
+        }
         Output::RewriteConfig { conn, path } => {
             h.u64(4);
             h.u64(conn.0);

@@ -51,6 +51,8 @@ const MAX_ACCEPTS: usize = 1000;
 pub enum Stop {
     /// The node asked for it: `SHUTDOWN`, or SIGTERM/SIGINT passed on to the node.
     Shutdown,
+    /// The node hit a fatal error (`Output::Exit`): exit at once with this status.
+    Exit(i32),
 }
 
 /// The event loop and everything it owns. Connection tokens are their ids; bus link tokens
@@ -73,6 +75,8 @@ pub struct EventLoop<N> {
     /// Connections with queued output or a pending close.
     dirty: Vec<u64>,
     shutdown: bool,
+    /// `Output::Exit`'s status, once the node asked for it.
+    exit: Option<i32>,
     next_stats: Instant,
     /// When to retry accepting after an accept error.
     accept_retry_at: Option<Instant>,
@@ -144,6 +148,7 @@ impl<N: Driven> EventLoop<N> {
             again: Vec::new(),
             dirty: Vec::new(),
             shutdown: false,
+            exit: None,
             accept_retry_at: None,
             next_stats: clock.now().mono,
             page_size: sys::page_size(),
@@ -191,6 +196,9 @@ impl<N: Driven> EventLoop<N> {
                 let now = self.clock.now();
                 self.node.handle_shutdown_signal(now);
                 self.drain();
+                if let Some(status) = self.exit {
+                    break Stop::Exit(status);
+                }
                 if self.shutdown {
                     break Stop::Shutdown;
                 }
@@ -248,11 +256,20 @@ impl<N: Driven> EventLoop<N> {
                 }
             }
             self.timers(now);
-            self.before_sleep(now);
+            if self.exit.is_none() {
+                self.before_sleep(now);
+            }
+            if let Some(status) = self.exit {
+                break Stop::Exit(status);
+            }
             if self.shutdown {
                 break Stop::Shutdown;
             }
         };
+        if let Stop::Exit(_) = stop {
+            // Redis's exit(1): nothing more is written or flushed.
+            return Ok(stop);
+        }
         // Durable writes asked for are done before exit; then best effort: one write attempt
         // per connection and link, as a final flush.
         self.finish_persists();
@@ -665,6 +682,10 @@ impl<N: Driven> EventLoop<N> {
                     }
                 }
                 Output::Shutdown => self.shutdown = true,
+                Output::Exit { status } => {
+                    self.exit = Some(status);
+                    self.shutdown = true;
+                }
                 Output::RewriteConfig { conn, path } => {
                     // A few small blocking file operations, as in Redis (CONFIG REWRITE runs
                     // in the main thread there too). The node queues the client's later

@@ -101,6 +101,15 @@ impl Driven for FakeNode {
                     self.out.push_back(Output::Shutdown);
                     continue;
                 }
+                b"EXIT" => {
+                    // A reply first, then the fatal exit: the reply must never be written.
+                    self.out.push_back(Output::Send {
+                        conn,
+                        data: Bytes::from_static(b"+NEVER\r\n"),
+                    });
+                    self.out.push_back(Output::Exit { status: 1 });
+                    continue;
+                }
                 b"BUSCONNECT" if args.len() == 2 => {
                     let port: u16 = String::from_utf8_lossy(&args[1]).parse().unwrap();
                     self.next_link += 1;
@@ -279,6 +288,20 @@ fn serves_pipelines_large_replies_quit_and_shutdown() {
     let (node, stop) = handle.join().unwrap();
     assert_eq!(stop, Stop::Shutdown);
     assert_eq!(node.closed, [ConnId(1)]);
+}
+
+/// `Output::Exit` stops the loop at once with its status: nothing queued is written.
+#[test]
+fn exit_stops_at_once_with_its_status() {
+    let (handle, port) = start(0);
+    let mut a = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    roundtrip(&mut a, b"PING\r\n", b"+PONG\r\n");
+    a.write_all(b"EXIT\r\n").unwrap();
+    let (_, stop) = handle.join().unwrap();
+    assert_eq!(stop, Stop::Exit(1));
+    let mut rest = Vec::new();
+    let _ = a.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
 }
 
 #[test]

@@ -9,7 +9,7 @@ use hashslot_node::{Config, LogLevel, ProcessInfo};
 use crate::args::RunArgs;
 use crate::conf::{self, LoadError};
 use crate::driven::{Clock, Driven};
-use crate::event_loop::{ConfigLock, EventLoop};
+use crate::event_loop::{ConfigLock, EventLoop, Stop};
 use crate::files;
 use crate::log::Logger;
 use crate::record::Recording;
@@ -204,6 +204,10 @@ pub fn run(program: &str, args: RunArgs) -> i32 {
     }
     logger.log(LogLevel::Notice, "Ready to accept connections");
     let stop = event_loop.run();
+    if let Ok(Stop::Exit(status)) = stop {
+        // A fatal error the node logged: Redis exits at once, leaving the pid file.
+        return status;
+    }
     let mut logger = logger;
     logger.level = event_loop.node().log_level();
     let failed = stop.is_err();

@@ -226,6 +226,13 @@ impl Sim {
                     self.crash(i);
                     return;
                 }
+                Output::Exit { status } => {
+                    // A fatal error: the process is gone at once, as after a crash.
+                    self.violations
+                        .push(format!("n{i} exited with status {status}"));
+                    self.crash(i);
+                    return;
+                }
                 Output::RewriteConfig { conn, .. } => {
                     let now = self.hosts[i].now(self.now);
                     if let Some(n) = self.hosts[i].node.as_mut() {

@@ -895,7 +895,7 @@ impl Node {
                         format!("Error truncating the AOF file: {e}"),
                     );
                     self.shutting_down = true;
-                    self.outputs.push_back(Output::Shutdown);
+                    self.outputs.push_back(Output::Exit { status: 1 });
                 }
             }
             AofWait::Manifest {
@@ -943,7 +943,7 @@ impl Node {
                 format!("Can't persist AOF for fsync error when the AOF fsync policy is 'always': {e}. Exiting..."),
             );
             self.shutting_down = true;
-            self.outputs.push_back(Output::Shutdown);
+            self.outputs.push_back(Output::Exit { status: 1 });
             return;
         }
         if self.persistence.aof.write_error.is_none() {

@@ -197,7 +197,7 @@ impl Node {
             "Fatal: can't update cluster config file.".to_owned(),
         );
         self.shutting_down = true;
-        self.outputs.push_back(Output::Shutdown);
+        self.outputs.push_back(Output::Exit { status: 1 });
         true
     }
 
