@@ -63,7 +63,9 @@ fn fsync_error_under_everysec_refuses_writes_until_an_fsync_succeeds() {
         after.push(o);
     }
     assert!(
-        !after.iter().any(|o| matches!(o, Output::Shutdown | Output::Exit { .. })),
+        !after
+            .iter()
+            .any(|o| matches!(o, Output::Shutdown | Output::Exit { .. })),
         "{after:?}"
     );
     let misconf = "-MISCONF Errors writing to the AOF file: Input/output error\r\n";

@@ -35,7 +35,12 @@ fn aof_fsync_error_under_always_exits_without_acknowledging() {
                 "a write acknowledged although its fsync failed".into(),
             );
         }
-        if sim.is_up(1) || !sim.violations().iter().any(|v| v == "n1 exited with status 1") {
+        if sim.is_up(1)
+            || !sim
+                .violations()
+                .iter()
+                .any(|v| v == "n1 exited with status 1")
+        {
             return fail(&sim, format!("n1 did not exit: {:?}", sim.violations()));
         }
         sim.repair_disk(1);

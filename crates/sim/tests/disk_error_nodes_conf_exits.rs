@@ -18,7 +18,12 @@ fn nodes_conf_write_error_exits() {
         if matches!(r, Ok(Frame::Simple(_))) {
             return Err(Failure::new(&sim, format!("answered {r:?}")));
         }
-        if sim.is_up(0) || !sim.violations().iter().any(|v| v == "n0 exited with status 1") {
+        if sim.is_up(0)
+            || !sim
+                .violations()
+                .iter()
+                .any(|v| v == "n0 exited with status 1")
+        {
             return Err(Failure::new(&sim, format!("n0 did not exit: {r:?}")));
         }
         Ok(())
