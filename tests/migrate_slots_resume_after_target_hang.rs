@@ -63,9 +63,14 @@ fn migrateslots_resumes_after_the_target_hung() {
         status_field(src.port, "last_error"),
         all_logs(&nodes)
     );
-    assert_eq!(
-        status_field(src.port, "slots_skipped"),
-        Some(done.to_string())
+    // The slot in progress may already be the target's: it took `SETSLOT NODE` just before it
+    // was stopped and the reply never reached the source. The retry then skips it too.
+    let skipped = status_field(src.port, "slots_skipped");
+    assert!(
+        [done, done + 1]
+            .iter()
+            .any(|d| skipped == Some(d.to_string())),
+        "skipped {skipped:?}, {done} slots done before the cut"
     );
     let res = load.stop();
     assert!(
