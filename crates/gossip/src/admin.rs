@@ -114,14 +114,14 @@ impl Cluster {
         let (port, cport) = (port as u16, cport as u16);
         let in_progress = self.nodes.iter().any(|(_, n)| {
             n.in_handshake()
-                && n.ip.eq_ignore_ascii_case(&norm)
+                && n.ip().eq_ignore_ascii_case(&norm)
                 && n.port == port
                 && n.cport == cport
         });
         if !in_progress {
             let name = NodeId::random(&mut self.rng);
             let mut n = ClusterNode::new(name, NodeFlags::HANDSHAKE | NodeFlags::MEET, self.now_ms);
-            n.ip = norm;
+            n.set_ip(norm);
             n.port = port;
             n.cport = cport;
             self.nodes.insert(n);

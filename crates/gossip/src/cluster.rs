@@ -129,7 +129,7 @@ impl Cluster {
         me.port = config.announced_port();
         me.cport = config.announced_cport();
         if let Some(ip) = &config.announce_ip {
-            me.ip.clone_from(ip);
+            me.set_ip(ip.clone());
         }
         if let Some(h) = &config.announce_hostname {
             me.hostname.clone_from(h);
@@ -183,7 +183,7 @@ impl Cluster {
             n.port = config.announced_port();
             n.cport = config.announced_cport();
             if let Some(ip) = &config.announce_ip {
-                n.ip.clone_from(ip);
+                n.set_ip(ip.clone());
             }
             n.hostname = config.announce_hostname.clone().unwrap_or_default();
         }

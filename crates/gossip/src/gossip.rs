@@ -55,7 +55,7 @@ impl Cluster {
             nodename: n.name,
             ping_sent: secs(n.ping_sent),
             pong_received: secs(n.pong_received),
-            ip: NetIp::new(n.ip.as_bytes()).unwrap_or_default(),
+            ip: n.wire_ip(),
             port: n.port,
             cport: n.cport,
             flags: n.flags,
@@ -279,13 +279,13 @@ impl Cluster {
                         && r != self.myself)
                         .then(|| g.ip.to_string());
                     if let Some(gip) = gip.filter(|gip| {
-                        !n.ip.eq_ignore_ascii_case(gip) || n.port != g.port || n.cport != g.cport
+                        !n.ip().eq_ignore_ascii_case(gip) || n.port != g.port || n.cport != g.cport
                     }) {
                         if let Some(l) = n.link {
                             self.free_link(l);
                         }
                         let n = &mut self.nodes[r];
-                        n.ip = gip;
+                        n.set_ip(gip);
                         n.port = g.port;
                         n.pport = g.pport;
                         n.cport = g.cport;
@@ -299,7 +299,7 @@ impl Cluster {
                         && !self.blacklisted(&g.nodename)
                     {
                         let mut n = ClusterNode::new(g.nodename, flags, self.now_ms);
-                        n.ip = g.ip.to_string();
+                        n.set_ip(g.ip.to_string());
                         n.port = g.port;
                         n.pport = g.pport;
                         n.cport = g.cport;

@@ -112,7 +112,7 @@ impl Cluster {
                 self.nodes[r].ping_sent = old_ping_sent;
             }
             self.nodes[r].clear(NodeFlags::MEET);
-            let (ip, cport) = (self.nodes[r].ip.clone(), self.nodes[r].cport);
+            let (ip, cport) = (self.nodes[r].ip().to_owned(), self.nodes[r].cport);
             self.log(
                 LogLevel::Debug,
                 format!(
@@ -246,7 +246,7 @@ impl Cluster {
     /// not connectable.
     pub(crate) fn connect_node(&mut self, r: NodeRef) -> bool {
         let n = &self.nodes[r];
-        let Ok(ip) = n.ip.parse::<IpAddr>() else {
+        let Ok(ip) = n.ip().parse::<IpAddr>() else {
             return false;
         };
         let addr = SocketAddr::new(ip, n.cport);

@@ -32,16 +32,45 @@ fn err(line: usize, message: impl Into<String>) -> LoadError {
 impl Cluster {
     /// One CLUSTER NODES line for `r`, without the newline.
     pub fn node_description(&self, r: NodeRef) -> String {
-        let n = &self.nodes[r];
         let mut s = String::with_capacity(128);
-        let _ = write!(s, "{} {}:{}@{}", n.name, n.ip, n.port, n.cport);
+        self.write_node_description(r, &mut s);
+        s
+    }
+
+    /// Append the CLUSTER NODES line of `r` (without the newline) to `s`. Pieces are pushed,
+    /// not formatted: every nodes.conf save writes one line per known node, which in a big
+    /// cluster's failover (every node saving a 1,000-line file a few times) was the most
+    /// costly step.
+    fn write_node_description(&self, r: NodeRef, s: &mut String) {
+        let n = &self.nodes[r];
+        s.push_str(n.name.as_str());
+        s.push(' ');
+        s.push_str(n.ip());
+        s.push(':');
+        push_int(s, i64::from(n.port));
+        s.push('@');
+        push_int(s, i64::from(n.cport));
         if !n.hostname.is_empty() {
-            let _ = write!(s, ",{}", n.hostname);
+            s.push(',');
+            s.push_str(&n.hostname);
         }
-        let _ = write!(s, " {} ", n.flags);
+        s.push(' ');
+        let mut any = false;
+        for w in n.flags.words() {
+            if any {
+                s.push(',');
+            }
+            s.push_str(w);
+            any = true;
+        }
+        if !any {
+            s.push_str("noflags");
+        }
+        s.push(' ');
         match n.slaveof {
             Some(m) => {
-                let _ = write!(s, "{} ", self.nodes[m].name);
+                s.push_str(self.nodes[m].name.as_str());
+                s.push(' ');
             }
             None => s.push_str("- "),
         }
@@ -50,24 +79,23 @@ impl Cluster {
             _ => n.config_epoch,
         };
         let connected = n.link.is_some() || n.has(NodeFlags::MYSELF);
-        let _ = write!(
-            s,
-            "{} {} {} {}",
-            self.wall(n.ping_sent),
-            self.wall(n.pong_received),
-            epoch.0,
-            if connected {
-                "connected"
-            } else {
-                "disconnected"
-            }
-        );
+        push_int(s, self.wall(n.ping_sent));
+        s.push(' ');
+        push_int(s, self.wall(n.pong_received));
+        s.push(' ');
+        push_u64(s, epoch.0);
+        s.push_str(if connected {
+            " connected"
+        } else {
+            " disconnected"
+        });
         // The node's own runs and the open-slot set: no scan of the 16384-slot map per line.
         for range in self.slots.ranges_of(r) {
-            if range.start == range.end {
-                let _ = write!(s, " {}", range.start);
-            } else {
-                let _ = write!(s, " {}-{}", range.start, range.end);
+            s.push(' ');
+            push_int(s, i64::from(range.start.get()));
+            if range.start != range.end {
+                s.push('-');
+                push_int(s, i64::from(range.end.get()));
             }
         }
         if n.has(NodeFlags::MYSELF) {
@@ -79,7 +107,6 @@ impl Cluster {
                 }
             }
         }
-        s
     }
 
     /// `clusterGenNodesDescription(filter)`: one line per node with `\n`.
@@ -89,7 +116,7 @@ impl Cluster {
             if skip_handshake && n.in_handshake() {
                 continue;
             }
-            s.push_str(&self.node_description(r));
+            self.write_node_description(r, &mut s);
             s.push('\n');
         }
         s
@@ -235,7 +262,7 @@ impl Cluster {
             {
                 let now_ms = c.now_ms;
                 let n = &mut c.nodes[r];
-                n.ip = ip.to_owned();
+                n.set_ip(ip.to_owned());
                 n.port = port;
                 n.cport = cport;
                 n.hostname = hostname.to_owned();
@@ -265,7 +292,7 @@ impl Cluster {
         c.nodes[me].port = c.config.announced_port();
         c.nodes[me].cport = c.config.announced_cport();
         if let Some(ip) = c.config.announce_ip.clone() {
-            c.nodes[me].ip = ip;
+            c.nodes[me].set_ip(ip);
         }
         c.nodes[me].hostname = c.config.announce_hostname.clone().unwrap_or_default();
         c.current_epoch = c.current_epoch.max(max_epoch).max(c.max_epoch());
@@ -347,4 +374,45 @@ fn parse_slot(s: &str) -> Option<Slot> {
         return None;
     }
     s.parse::<u16>().ok().and_then(Slot::new)
+}
+
+/// Append the decimal text of `v` (as `{}` prints it).
+fn push_int(s: &mut String, v: i64) {
+    if v < 0 {
+        s.push('-');
+    }
+    push_u64(s, v.unsigned_abs());
+}
+
+/// Append the decimal text of `v`.
+fn push_u64(s: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    s.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pushed_integers_print_as_display_does() {
+        for v in [0, 7, -7, 10, 1_700_000_000_123, i64::MAX, i64::MIN] {
+            let mut s = String::from("x");
+            push_int(&mut s, v);
+            assert_eq!(s, format!("x{v}"));
+        }
+        let mut s = String::new();
+        push_u64(&mut s, u64::MAX);
+        assert_eq!(s, u64::MAX.to_string());
+    }
 }

@@ -57,17 +57,17 @@ impl Cluster {
         // 4. PING and MEET: learn my ip, create a handshake node for a MEET, answer PONG.
         if t == MsgType::PING || t == MsgType::MEET {
             let me = self.myself;
-            if (t == MsgType::MEET || self.nodes[me].ip.is_empty())
+            if (t == MsgType::MEET || self.nodes[me].ip().is_empty())
                 && self.config.announce_ip.is_none()
             {
                 if let Some(local) = self.links.get(&link).and_then(|l| l.local) {
                     let ip = ip_text(local.ip());
-                    if self.nodes[me].ip != ip {
+                    if self.nodes[me].ip() != ip {
                         self.log(
                             LogLevel::Notice,
                             format!("IP address for this node updated to {ip}"),
                         );
-                        self.nodes[me].ip = ip;
+                        self.nodes[me].set_ip(ip);
                         self.todo.save = true;
                     }
                 }
@@ -75,7 +75,7 @@ impl Cluster {
             if sender.is_none() && t == MsgType::MEET {
                 let name = hashslot_types::NodeId::random(&mut self.rng);
                 let mut n = ClusterNode::new(name, NodeFlags::HANDSHAKE, self.now_ms);
-                n.ip = self.peer_ip(link, &msg);
+                n.set_ip(self.peer_ip(link, &msg));
                 n.port = hdr.port;
                 n.pport = hdr.pport;
                 n.cport = hdr.cport;
@@ -256,7 +256,7 @@ impl Cluster {
                 );
                 let n = &mut self.nodes[ln];
                 n.set(NodeFlags::NOADDR);
-                n.ip.clear();
+                n.set_ip(String::new());
                 n.port = 0;
                 n.pport = 0;
                 n.cport = 0;
@@ -335,7 +335,7 @@ impl Cluster {
             self.nodes[s].slaveof
         };
         let dirty_slots = sender_master
-            .map(|m| self.slots.slots_of(m) != hdr.myslots)
+            .map(|m| !self.slots.owns_exactly(m, &hdr.myslots))
             .unwrap_or(false);
         if self.nodes[s].is_master() && dirty_slots {
             self.update_slots_config_with(s, hdr.config_epoch, &hdr.myslots);
@@ -409,16 +409,16 @@ impl Cluster {
         let ip = self.peer_ip(link, msg);
         let h = &msg.header;
         let n = &self.nodes[r];
-        if n.port == h.port && n.cport == h.cport && n.pport == h.pport && n.ip == ip {
+        if n.port == h.port && n.cport == h.cport && n.pport == h.pport && n.ip() == ip {
             return false;
         }
         let n = &mut self.nodes[r];
-        n.ip = ip;
+        n.set_ip(ip);
         n.port = h.port;
         n.pport = h.pport;
         n.cport = h.cport;
         n.clear(NodeFlags::NOADDR);
-        let (name, ip, port) = (n.name, n.ip.clone(), n.port);
+        let (name, ip, port) = (n.name, n.ip().to_owned(), n.port);
         if let Some(out) = n.link {
             self.free_link(out);
         }

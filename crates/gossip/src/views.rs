@@ -155,7 +155,7 @@ impl Cluster {
     /// `(ip, port)` clients are redirected to for `r`.
     pub fn endpoint(&self, r: NodeRef) -> (&str, u16) {
         match self.nodes.get(r) {
-            Some(n) => (n.ip.as_str(), n.port),
+            Some(n) => (n.ip(), n.port),
             None => ("", 0),
         }
     }
@@ -223,7 +223,7 @@ impl Cluster {
         let n = &self.nodes[r];
         NodeInfo {
             id: n.name,
-            ip: n.ip.clone(),
+            ip: n.ip().to_owned(),
             port: n.port,
             hostname: n.hostname.clone(),
             is_master: !n.is_replica(),

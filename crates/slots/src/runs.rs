@@ -77,6 +77,50 @@ impl Runs {
         }
         bm
     }
+
+    /// Whether `bm` (a bus slot bitmap) holds exactly these slots. Every received PING/PONG
+    /// compares its sender's claimed slots with what we know; comparing 64 slots at a time
+    /// against the runs avoids building (and copying) a 2 KiB bitmap per packet.
+    pub(crate) fn matches_bitmap(&self, bm: &[u8; SLOT_COUNT / 8]) -> bool {
+        let runs = &self.0;
+        // Runs before `k` end before the current word.
+        let mut k = 0;
+        for (w, chunk) in bm.chunks_exact(8).enumerate() {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            // Bit `s - lo` of the little-endian word is slot `s` (bit `s % 8` of byte `s / 8`).
+            let got = u64::from_le_bytes(word);
+            let lo = w * 64;
+            let hi = lo + 63;
+            let mut want = 0u64;
+            while let Some(&(a, b)) = runs.get(k) {
+                let (a, b) = (usize::from(a), usize::from(b));
+                if a > hi {
+                    break;
+                }
+                want |= bits(a.max(lo) - lo, b.min(hi) - lo);
+                if b > hi {
+                    // The run goes on into the next word.
+                    break;
+                }
+                k += 1;
+            }
+            if got != want {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Bits `x..=y` of a word (`x <= y < 64`).
+fn bits(x: usize, y: usize) -> u64 {
+    let n = y - x + 1;
+    if n == 64 {
+        u64::MAX
+    } else {
+        ((1u64 << n) - 1) << x
+    }
 }
 
 /// Set bits `a..=b` of `bm`: partial bytes bit by bit, whole bytes at once.
@@ -129,5 +173,49 @@ mod tests {
             let want = (3..=20).contains(&s) || s == 16383;
             assert_eq!(bm[s / 8] & (1 << (s % 8)) != 0, want, "slot {s}");
         }
+    }
+
+    proptest::proptest! {
+        /// `matches_bitmap` agrees with comparing the built bitmap, for random runs against
+        /// their own bitmap and against it with one bit flipped.
+        #[test]
+        fn matches_bitmap_agrees_with_the_built_bitmap(
+            slots in proptest::collection::btree_set(0u16..SLOT_COUNT as u16, 0..300),
+            dense in proptest::collection::vec(0u16..64, 0..4),
+            flip in 0usize..SLOT_COUNT,
+        ) {
+            let mut r = Runs::default();
+            let mut all = slots.clone();
+            // Long runs too: whole words and runs crossing word edges.
+            for d in dense {
+                let start = d * 250;
+                all.extend(start..start + 200);
+            }
+            for &s in &all {
+                r.insert(s);
+            }
+            let bm = r.to_bitmap();
+            proptest::prop_assert!(r.matches_bitmap(&bm));
+            let mut other = bm;
+            other[flip / 8] ^= 1 << (flip % 8);
+            proptest::prop_assert!(!r.matches_bitmap(&other));
+        }
+    }
+
+    #[test]
+    fn matches_bitmap_edges() {
+        let mut r = Runs::default();
+        for s in (0..=63).chain(64..=130).chain([16383]) {
+            r.insert(s);
+        }
+        let bm = r.to_bitmap();
+        assert!(r.matches_bitmap(&bm));
+        assert!(!Runs::default().matches_bitmap(&bm));
+        assert!(Runs::default().matches_bitmap(&[0; SLOT_COUNT / 8]));
+        let mut full = Runs::default();
+        for s in 0..SLOT_COUNT as u16 {
+            full.insert(s);
+        }
+        assert!(full.matches_bitmap(&[0xff; SLOT_COUNT / 8]));
     }
 }

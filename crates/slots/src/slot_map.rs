@@ -232,6 +232,15 @@ impl SlotMap {
         }
     }
 
+    /// Whether `node` owns exactly the slots of `set` (`slots_of(node) == *set` without
+    /// building a bitmap: each received PING/PONG asks it).
+    pub fn owns_exactly(&self, node: NodeRef, set: &SlotSet) -> bool {
+        match self.runs.get(node.index() as usize) {
+            Some(runs) => runs.matches_bitmap(set.as_bitmap()),
+            None => set.is_empty(),
+        }
+    }
+
     /// The runs of consecutive slots `node` owns, ascending (its part of [`Self::ranges`],
     /// without a scan of the map).
     pub fn ranges_of(&self, node: NodeRef) -> impl Iterator<Item = SlotRange> + '_ {

@@ -197,7 +197,7 @@ fn node_view(
     let has = |bit: u16| n.flags.0 & bit != 0;
     NodeView {
         id: n.name,
-        ip: n.ip.clone(),
+        ip: n.ip().to_owned(),
         port: n.port,
         cport: n.cport,
         myself,
