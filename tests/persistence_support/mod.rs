@@ -368,7 +368,16 @@ pub fn settled_aof_files(aof_dir: &Path) -> BTreeMap<String, Vec<u8>> {
             })
             .collect();
         let present: std::collections::BTreeSet<String> = files.keys().cloned().collect();
-        if present == named || Instant::now() >= deadline {
+        // Mid-way, a manifest still lists history files (`type h`) and a temp manifest waits
+        // for its rename: every file is named then too, but the layout is not final.
+        let transient = files.iter().any(|(name, text)| {
+            name.starts_with("temp-")
+                || (name.ends_with(".manifest")
+                    && String::from_utf8_lossy(text)
+                        .lines()
+                        .any(|l| l.ends_with(" type h")))
+        });
+        if (present == named && !transient) || Instant::now() >= deadline {
             return files;
         }
         std::thread::sleep(Duration::from_millis(10)); // polling interval
