@@ -31,6 +31,7 @@ use crate::keyspace_ext;
 use crate::session::Client;
 use crate::Node;
 
+/// A MEMORY subcommand: the node's leaf-command shape with MEMORY's group, release and ACL.
 const fn sub(
     name: &'static str,
     arity: i32,
@@ -39,22 +40,17 @@ const fn sub(
     summary: &'static str,
     h: NodeHandler,
 ) -> Spec {
-    CommandSpec {
+    super::cmd(
         name,
         arity,
         flags,
-        first_key: 0,
-        last_key: 0,
-        key_step: 0,
-        get_keys: None,
-        acl_categories: &["@slow"],
-        group: "server",
-        summary,
-        since: "4.0.0",
+        &["@slow"],
+        "server",
+        "4.0.0",
         complexity,
-        subcommands: &[],
-        handler: Some(h),
-    }
+        summary,
+        h,
+    )
 }
 
 const ALLOC_COMPLEXITY: &str = "Depends on how much memory is allocated, could be slow";
