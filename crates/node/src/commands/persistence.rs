@@ -96,6 +96,9 @@ fn bgrewriteaof(node: &mut Node, now: Now, c: &mut Client, _: &[&[u8]]) {
     }
     if node.persistence.bgsave.is_some() || node.persistence.save_in_flight {
         node.persistence.aof.rewrite_scheduled = true;
+        // Ref: aof.c bgrewriteaofCommand: a rewrite asked for by hand is not held back by
+        // the failure limit.
+        node.persistence.aof.consecutive_failures = 0;
         return c
             .reply()
             .simple(b"Background append only file rewriting scheduled");

@@ -128,12 +128,30 @@ pub(crate) struct Aof {
     pub loading: bool,
     /// INFO's `aof_current_size`: the files' sizes at load plus what was written since.
     pub size: u64,
-    /// INFO's `aof_base_size`: the base's size at load.
+    /// INFO's `aof_base_size` (Redis's `aof_rewrite_base_size`): the base's size at load, the
+    /// whole AOF's size when the last rewrite finished; automatic rewrites measure growth
+    /// against it.
     pub base_size: u64,
+    /// Bytes in the incr file being appended to (Redis's `aof_last_incr_size`): a finished
+    /// rewrite's size is its new base plus this.
+    pub last_incr_size: u64,
+    /// Rewrites that failed in a row (Redis's `stat_aofrw_consecutive_failures`): from
+    /// [`AOF_REWRITE_LIMIT_THRESHOLD`] on, automatic and scheduled rewrites back off.
+    pub consecutive_failures: u32,
+    /// The back-off of a limited rewrite: the delay in minutes last used and the wall second
+    /// (since the epoch) before which no automatic or scheduled rewrite starts; 0 when none.
+    pub limit_delay_minutes: u64,
+    pub limit_until: u64,
     /// The last file loaded had a torn tail (`aof-load-truncated yes`): its path and the valid
     /// bytes it is cut back to before anything is appended (Redis `truncate(2)`s it).
     pub truncate: Option<(String, Bytes)>,
 }
+
+/// Failed rewrites in a row from which rewrites not asked for by a client back off (Redis's
+/// `AOF_REWRITE_LIMITE_THRESHOLD`).
+const AOF_REWRITE_LIMIT_THRESHOLD: u32 = 3;
+/// The longest back-off, in minutes (Redis's `AOF_REWRITE_LIMITE_MAX_MINUTES`).
+const AOF_REWRITE_LIMIT_MAX_MINUTES: u64 = 60;
 
 /// A transaction being read from an AOF: where the file was valid before its `MULTI`, and
 /// its commands (table index, arguments) to run at `EXEC`.
@@ -332,6 +350,9 @@ impl Node {
                         self.persistence.aof.size += bytes.len() as u64;
                         if i == 0 && m.base.is_some() {
                             self.persistence.aof.base_size = bytes.len() as u64;
+                        } else if i + 1 == n {
+                            // The incr appended to after start (cut back below if torn).
+                            self.persistence.aof.last_incr_size = bytes.len() as u64;
                         }
                         self.aof_load_file(now, &path, &bytes, i + 1 == n, &mut report)?
                     }
@@ -549,6 +570,12 @@ impl Node {
             return;
         }
         if let Some((path, valid)) = truncate {
+            if self.persistence.aof.incrs.is_empty() {
+                // The torn file is the base; there is no incr yet.
+                self.persistence.aof.last_incr_size = 0;
+            } else {
+                self.persistence.aof.last_incr_size = valid.len() as u64;
+            }
             self.aof_replace_file(&path, valid);
         }
         let Some(last) = self.persistence.aof.incrs.last().cloned() else {
@@ -701,6 +728,7 @@ impl Node {
         });
         self.persistence.aof.file = Some(file);
         self.persistence.aof.selected = None;
+        self.persistence.aof.last_incr_size = 0;
     }
 
     /// Write the manifest for the current base and incrs through the ordered writer.
@@ -812,6 +840,7 @@ impl Node {
         };
         let data = std::mem::take(&mut aof.buf);
         aof.size += data.len() as u64;
+        aof.last_incr_size += data.len() as u64;
         aof.unsynced = true;
         self.outputs.push_back(Output::FileWrite {
             file,
@@ -917,6 +946,7 @@ impl Node {
                         // a manifest that cannot be persisted fails the rewrite
                         // (`aof_last_bgrewrite_status:err`); writes go on.
                         self.persistence.aof.last_rewrite_failed = true;
+                        self.persistence.aof.consecutive_failures += 1;
                         self.log(
                             LogLevel::Warning,
                             format!("Can't persist the AOF manifest: {e}"),
@@ -993,6 +1023,7 @@ impl Node {
         if self.persistence.aof.rewrite_scheduled
             && self.persistence.bgsave.is_none()
             && !self.persistence.save_in_flight
+            && !self.aof_rewrite_limited(now)
         {
             self.persistence.aof.rewrite_scheduled = false;
             self.aof_rewrite_start(now);
@@ -1000,6 +1031,7 @@ impl Node {
         if !self.persistence.aof.on {
             return;
         }
+        self.aof_auto_rewrite(now);
         self.aof_write_buffer();
         let aof = &self.persistence.aof;
         if self.config.appendfsync == AppendFsync::Everysec
@@ -1018,6 +1050,72 @@ impl Node {
                 self.outputs.push_back(Output::FileSync { file, token });
             }
         }
+    }
+
+    /// Ref: server.c serverCron (7.0): with the AOF on and nothing saving, a rewrite starts by
+    /// itself once the AOF is over `auto-aof-rewrite-min-size` and has grown by
+    /// `auto-aof-rewrite-percentage` percent over its size after the last rewrite (or its
+    /// base's at start); 0 turns this off.
+    fn aof_auto_rewrite(&mut self, now: Now) {
+        let setting = |name: &str, default: u64| {
+            self.config
+                .get(name)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(default)
+        };
+        let percent = setting("auto-aof-rewrite-percentage", 100);
+        let min_size = setting("auto-aof-rewrite-min-size", 64 * 1024 * 1024);
+        let aof = &self.persistence.aof;
+        if percent == 0
+            || aof.size <= min_size
+            || aof.rewrite_scheduled
+            || aof.rewriting.is_some()
+            || aof.rewrite_finishing
+            || self.persistence.bgsave.is_some()
+            || self.persistence.save_in_flight
+        {
+            return;
+        }
+        let growth = (aof.size.saturating_mul(100) / aof.base_size.max(1)) as i64 - 100;
+        if growth < percent as i64 || self.aof_rewrite_limited(now) {
+            return;
+        }
+        self.log(
+            LogLevel::Notice,
+            format!("Starting automatic rewriting of AOF on {growth}% growth"),
+        );
+        self.aof_rewrite_start(now);
+    }
+
+    /// Ref: aof.c aofRewriteLimited (7.0): after [`AOF_REWRITE_LIMIT_THRESHOLD`] failed
+    /// rewrites in a row, rewrites not asked for by a client wait 1, 2, 4… minutes (at most
+    /// an hour) between attempts, so a failing disk is not hammered every cron tick.
+    fn aof_rewrite_limited(&mut self, now: Now) -> bool {
+        let secs = u64::try_from(now.wall.as_secs()).unwrap_or(0);
+        let aof = &mut self.persistence.aof;
+        if aof.consecutive_failures < AOF_REWRITE_LIMIT_THRESHOLD {
+            aof.limit_delay_minutes = 0;
+            aof.limit_until = 0;
+            return false;
+        }
+        if aof.limit_until != 0 {
+            if secs < aof.limit_until {
+                return true;
+            }
+            aof.limit_until = 0;
+            return false;
+        }
+        aof.limit_delay_minutes = match aof.limit_delay_minutes {
+            0 => 1,
+            m => (m * 2).min(AOF_REWRITE_LIMIT_MAX_MINUTES),
+        };
+        aof.limit_until = secs + aof.limit_delay_minutes * 60;
+        let minutes = aof.limit_delay_minutes;
+        self.log(
+            LogLevel::Warning,
+            format!("Background AOF rewrite has repeatedly failed and triggered the limit, will retry in {minutes} minutes"),
+        );
+        true
     }
 
     /// SHUTDOWN: write and fsync what is buffered.
@@ -1113,6 +1211,7 @@ impl Node {
         aof.on = false;
         aof.rewrite_scheduled = false;
         aof.selected = None;
+        aof.last_incr_size = 0;
     }
 
     /// `temp-<appendfilename>.incr` (in the AOF dir): where writes go while the first rewrite of
@@ -1196,8 +1295,8 @@ impl Node {
             .push_back(Output::FileClose { file, remove: true });
     }
 
-    /// A base commit of a rewrite completed.
-    pub(crate) fn aof_rewrite_done(&mut self, ok: bool) {
+    /// A base commit of a rewrite completed; `base_bytes` is the new base's size.
+    pub(crate) fn aof_rewrite_done(&mut self, ok: bool, base_bytes: u64) {
         let Some((base, incr)) = self.persistence.aof.rewriting.take() else {
             return;
         };
@@ -1209,6 +1308,7 @@ impl Node {
             aof.last_rewrite_secs = Some(end.saturating_duration_since(start).as_secs());
         }
         if !ok {
+            self.persistence.aof.consecutive_failures += 1;
             self.log(
                 LogLevel::Warning,
                 "Background AOF rewrite failed".to_owned(),
@@ -1221,6 +1321,7 @@ impl Node {
         }
         let aof = &mut self.persistence.aof;
         aof.base_seq = base.seq;
+        aof.consecutive_failures = 0;
         let mut remove: Vec<String> = Vec::new();
         match incr {
             Some(incr) if std::mem::take(&mut aof.wait_rewrite) => {
@@ -1248,6 +1349,12 @@ impl Node {
         let aof = &mut self.persistence.aof;
         remove.extend(aof.base.take().map(|p| p.name));
         aof.base = Some(base);
+        if aof.file.is_some() {
+            // Ref: aof.c backgroundRewriteDoneHandler (7.0): the AOF's size is now the new base
+            // plus the incr written since the rewrite began, and growth counts from there.
+            aof.size = base_bytes + aof.last_incr_size;
+            aof.base_size = aof.size;
+        }
         for name in &remove {
             self.log(
                 LogLevel::Notice,

@@ -36,6 +36,8 @@ pub(crate) struct BgSave {
     /// When the next step is due (at once: the loop interleaves it with I/O).
     pub(crate) next_step: Instant,
     pub(crate) error: Option<SaveError>,
+    /// Bytes handed to the driver so far: an AOF rewrite's new base size when it completes.
+    pub(crate) bytes: u64,
 }
 
 impl BgSave {
@@ -214,6 +216,7 @@ impl Node {
             committing: false,
             next_step: now.mono,
             error: None,
+            bytes: 0,
         }));
         if !for_aof {
             self.log(LogLevel::Notice, "Background saving started".to_owned());
@@ -246,6 +249,7 @@ impl Node {
             if w.pending() >= CHUNK {
                 let data = Bytes::from(w.take_output());
                 let file = bg.file;
+                bg.bytes += data.len() as u64;
                 self.outputs.push_back(Output::FileWrite { file, data });
             }
         }
@@ -320,6 +324,7 @@ impl Node {
             data = w.take_output();
         }
         data.extend(w.finish());
+        bg.bytes += data.len() as u64;
         let final_path = bg.final_path.clone();
         let (dirty_before, started) = (bg.dirty_before, bg.started);
         self.outputs.push_back(Output::FileWrite {
@@ -371,8 +376,8 @@ impl Node {
     ) {
         let ok = result.is_ok();
         if bg && self.persistence.bgsave.as_ref().is_some_and(|b| b.for_aof) {
-            self.persistence.bgsave = None;
-            self.aof_rewrite_done(ok);
+            let base_bytes = self.persistence.bgsave.take().map_or(0, |b| b.bytes);
+            self.aof_rewrite_done(ok, base_bytes);
             return;
         }
         if ok {
