@@ -287,6 +287,54 @@ impl Node {
         }
     }
 
+    /// Release, with the error a new command would get, the clients blocked on keys whose slot
+    /// this node no longer serves: the slot moved to another master (`-MOVED`), became
+    /// unassigned (`-CLUSTERDOWN Hash slot not served`), or the cluster is down (`-CLUSTERDOWN
+    /// The cluster is down`, even when reads are allowed: only a write could serve them).
+    /// Slots being imported keep their clients. Without this a BLPOP on a slot that moved
+    /// would wait for a push that can never come here.
+    /// Ref: cluster.c clusterRedirectBlockedClientIfNeeded, called for blocked clients by
+    /// clientsCron (7.0).
+    pub(crate) fn redirect_blocked_clients(&mut self) {
+        if self.blocking.len() == 0 {
+            return;
+        }
+        let Some(cm) = self.cluster.as_ref() else {
+            return;
+        };
+        let view = cm
+            .cluster
+            .route_view(cm.allow_reads_when_down, cm.allow_pubsubshard_when_down);
+        let map = cm.cluster.slot_map();
+        let mut released = Vec::new();
+        for (&conn, p) in &self.blocking.parked {
+            // A blocked client's keys all share a slot: the first one tells.
+            let Some(key) = p.keys.first() else { continue };
+            let readonly = self
+                .sessions
+                .get(&conn)
+                .is_some_and(|s| s.client.readonly);
+            let write = self.table.entries[p.idx].flags & hashslot_keyspace::flags::WRITE != 0;
+            let Some(route) = hashslot_slots::route_blocked(map, &view, key, readonly, write)
+            else {
+                continue;
+            };
+            if let Some(e) = route.to_error_reply(|n| {
+                let (ip, port) = cm.cluster.endpoint(n);
+                (ip.to_owned(), port)
+            }) {
+                released.push((conn, e));
+            }
+        }
+        if released.is_empty() {
+            return;
+        }
+        for (conn, e) in released {
+            self.unblock_with(conn, Some(&e));
+        }
+        self.rearm_blocked_timer();
+    }
+
     /// Forget a parked client that disconnected.
     pub(crate) fn forget_blocked(&mut self, conn: ConnId) {
         if self.blocking.unpark(conn).is_some() {

@@ -20,6 +20,7 @@ impl Node {
         self.deliver_keyspace_events(None, 0);
         self.drain_expired(now);
         self.close_idle_clients(now);
+        self.redirect_blocked_clients();
         let used = self.used_memory();
         self.used_memory_peak = self.used_memory_peak.max(used);
     }
