@@ -48,6 +48,7 @@
 mod blocking;
 mod bus_io;
 mod cluster;
+mod cluster_verify;
 mod commands;
 mod config;
 mod config_dir;

@@ -44,7 +44,9 @@
 //! the target acknowledged it; a batch whose replies were lost may have left copies on the
 //! target, which stay invisible (the source still serves those keys) until the retry
 //! overwrites them with `REPLACE`. If the source dies, the job is gone but its slot states are
-//! in nodes.conf; the retry resumes from what is left. If the target dies after a `SETSLOT
+//! in nodes.conf; the retry resumes from what is left (keys whose local DEL the crash lost
+//! made the restarted source mark their slot importing from the target, as Redis's startup
+//! check does; the retry drops those keys and closes that mark). If the target dies after a `SETSLOT
 //! NODE`, its bumped epoch reaches the source by gossip and closes the slot here.
 //!
 //! Known window (as with Redis's MIGRATE): a key whose batch outcome was lost and that a
@@ -261,6 +263,16 @@ impl Node {
                     ),
                 );
                 self.migrate_delete(now, 0, &orphans);
+            }
+            // Those keys made this node mark the slot as importing from its owner when it
+            // started (`cluster_verify`): with them gone the mark means nothing, and left
+            // open it would stop `--cluster check` from passing.
+            if let Some(cm) = self.cluster.as_mut() {
+                let owner = cm.cluster.lookup_str(target.as_bytes());
+                if owner.is_some() && cm.cluster.slot_map().importing_slots_from(s) == owner {
+                    let _ = cm.cluster.set_slot_stable(now, s);
+                    self.cluster_drain(now);
+                }
             }
         }
         let done = spec.slots.is_empty();

@@ -29,6 +29,9 @@ pub struct LoadReport {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum LoadError {
+    /// Cluster mode, and a database other than 0 holds keys: Redis refuses to start.
+    #[error("You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting.")]
+    KeysOutsideDb0,
     /// The file exists but could not be read.
     #[error("Can't read {file}: {error}")]
     Read {
@@ -68,7 +71,8 @@ impl Node {
     /// Load the dataset before serving: the AOF (manifest and its files, or a legacy single
     /// `appendfilename`) when `appendonly yes`, else `dbfilename`. A missing file is an empty
     /// dataset. On `Err` the databases are left empty and the driver must exit without
-    /// writing anything (a file that failed to load is never overwritten).
+    /// writing anything (a file that failed to load is never overwritten). In cluster mode
+    /// the slot table is then made to agree with the keys loaded (see `cluster_verify`).
     pub fn load_data(
         &mut self,
         now: Now,
@@ -99,26 +103,26 @@ impl Node {
                     .map_err(|error| LoadError::Rdb { file, error }),
             }
         };
-        match &result {
-            Ok(r) => {
-                self.persistence.loaded_keys = r.keys;
-                self.persistence.loaded_expired = r.expired;
-                self.dirty = 0;
-                if !r.files.is_empty() && !self.config.appendonly {
-                    self.log(
-                        LogLevel::Notice,
-                        format!(
-                            "Done loading RDB, keys loaded: {}, keys expired: {}.",
-                            r.keys, r.expired
-                        ),
-                    );
-                }
-                self.aof_start(now);
+        if let Ok(r) = &result {
+            self.persistence.loaded_keys = r.keys;
+            self.persistence.loaded_expired = r.expired;
+            self.dirty = 0;
+            if !r.files.is_empty() && !self.config.appendonly {
+                self.log(
+                    LogLevel::Notice,
+                    format!(
+                        "Done loading RDB, keys loaded: {}, keys expired: {}.",
+                        r.keys, r.expired
+                    ),
+                );
             }
-            Err(_) => {
-                for db in &mut self.dbs {
-                    db.clear();
-                }
+            self.aof_start(now);
+        }
+        // Ref: server.c main: verifyClusterConfigWithData after loadDataFromDisk.
+        let result = result.and_then(|r| self.cluster_verify_with_data(now).map(|()| r));
+        if result.is_err() {
+            for db in &mut self.dbs {
+                db.clear();
             }
         }
         result
