@@ -15,6 +15,7 @@ mod bus;
 mod files_stream;
 mod outbound;
 mod persist;
+mod write_retry;
 
 pub use bus::ConfigLock;
 

@@ -4,22 +4,25 @@
 //! complete through a channel (and wake the loop); the loop hands them to
 //! `Node::handle_persist_done`.
 //!
-//! Errors are sticky per file: after a failed open or write, later writes are skipped and the
-//! file's next `FileSync`/`FileCommit` completes with the first error. A failed commit removes
-//! the temporary file and leaves `final_path` as it was.
+//! A failed open is sticky: later writes are skipped and every `FileSync`/`FileCommit` of the
+//! file completes with its error. A failed write is undone and its bytes kept
+//! (`write_retry`): later writes queue behind them, each step tries them again, and a
+//! `FileSync` completes with the error until the file has taken them (then `Ok`: the node's
+//! `-MISCONF` clears itself, as Redis's does once a write succeeds again). A failed commit
+//! removes the temporary file and leaves `final_path` as it was.
 //!
 //! Exit: [`FileWriter::finish`] closes the queue and joins the thread, so every step asked for
 //! (a final save, the AOF's last fsync) is done before the process exits.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::Write;
 use std::path::Path;
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
 use hashslot_node::{FileId, Output, PersistToken};
 
+use super::write_retry::Retry;
 use crate::sys;
 
 /// One step, as the node asked for it.
@@ -133,7 +136,10 @@ impl Drop for FileWriter {
 struct Open {
     file: Option<File>,
     path: String,
+    /// The open failed: final.
     error: Option<String>,
+    /// Bytes the file has not taken yet, and the write error that left them.
+    retry: Retry,
 }
 
 fn err(e: &std::io::Error) -> String {
@@ -178,12 +184,18 @@ fn perform(files: &mut HashMap<u64, Open>, op: Op) -> Option<Done> {
                 Ok(f) => (Some(f), None),
                 Err(e) => (None, Some(err(&e))),
             };
+            // Where a failed write is cut back to: the end, for an append.
+            let len = match (&f, append) {
+                (Some(f), true) => f.metadata().map_or(0, |m| m.len()),
+                _ => 0,
+            };
             files.insert(
                 file.0,
                 Open {
                     file: f,
                     path,
                     error,
+                    retry: Retry::new(len),
                 },
             );
             None
@@ -192,9 +204,7 @@ fn perform(files: &mut HashMap<u64, Open>, op: Op) -> Option<Done> {
             if let Some(o) = files.get_mut(&file.0) {
                 if o.error.is_none() {
                     if let Some(f) = o.file.as_mut() {
-                        if let Err(e) = f.write_all(&data) {
-                            o.error = Some(err(&e));
-                        }
+                        o.retry.write(f, &data, err);
                     }
                 }
             }
@@ -203,9 +213,12 @@ fn perform(files: &mut HashMap<u64, Open>, op: Op) -> Option<Done> {
         Op::Sync { file, token } => {
             let result = match files.get_mut(&file.0) {
                 None => Err("file not open".to_owned()),
-                Some(o) => match (&o.error, &o.file) {
+                Some(o) => match (&o.error, o.file.as_mut()) {
                     (Some(e), _) => Err(e.clone()),
-                    (None, Some(f)) => f.sync_data().map_err(|e| err(&e)),
+                    (None, Some(f)) => o
+                        .retry
+                        .flush(f, err)
+                        .and_then(|()| f.sync_data().map_err(|e| err(&e))),
                     (None, None) => Err("file not open".to_owned()),
                 },
             };
@@ -218,17 +231,19 @@ fn perform(files: &mut HashMap<u64, Open>, op: Op) -> Option<Done> {
         } => {
             let result = match files.remove(&file.0) {
                 None => Err("file not open".to_owned()),
-                Some(o) => {
+                Some(mut o) => {
                     let r = match (o.error, o.file) {
                         (Some(e), _) => Err(e),
                         (None, None) => Err("file not open".to_owned()),
-                        (None, Some(f)) => (|| {
-                            f.sync_all()?;
-                            drop(f);
-                            std::fs::rename(&o.path, &final_path)?;
-                            sync_dir_of(&final_path)
-                        })()
-                        .map_err(|e| err(&e)),
+                        (None, Some(mut f)) => o.retry.flush(&mut f, err).and_then(|()| {
+                            (|| {
+                                f.sync_all()?;
+                                drop(f);
+                                std::fs::rename(&o.path, &final_path)?;
+                                sync_dir_of(&final_path)
+                            })()
+                            .map_err(|e| err(&e))
+                        }),
                     };
                     if r.is_err() {
                         let _ = std::fs::remove_file(&o.path);
