@@ -82,8 +82,9 @@ pub struct ElectionInput<'a> {
     pub manual_in_progress: bool,
     /// The manual failover may start (`mf_can_start`).
     pub manual_can_start: bool,
-    /// Ms since the last interaction with my master (replication link); see
-    /// [`ReplicationProgress`](crate::ReplicationProgress).
+    /// Ms since the last interaction with my master (replication link); `Millis::MAX` when
+    /// no link was up since I started or became a replica. See
+    /// [`ReplicationProgress::data_age`](crate::ReplicationProgress::data_age).
     pub data_age: Millis,
     /// My processed replication offset.
     pub my_offset: i64,
@@ -164,8 +165,11 @@ pub struct ReplicaElection {
     auth_epoch: Epoch,
     /// I stood aside for a sibling in this attempt: ACKs are not counted.
     yielded: bool,
-    /// The last reason logged, and when (`clusterLogCantFailover`).
-    last_reason: Option<(CantFailoverReason, Millis)>,
+    /// The last reason seen, logged or not (`cant_failover_reason`; `None`: none yet or
+    /// `CantFailoverReason::None`).
+    last_reason: Option<CantFailoverReason>,
+    /// When a reason was last actually logged (`lastlog_time`).
+    last_logged: Option<Millis>,
     /// The caller sends a FAIL about my master just before each request (see
     /// [`ReplicaElection::set_fail_relayed`]).
     fail_relayed: bool,
@@ -259,12 +263,16 @@ impl ReplicaElection {
         if data_age > config.node_timeout {
             data_age -= config.node_timeout;
         }
-        if config.replica_validity_factor != 0
-            && data_age
-                > config.repl_ping_replica_period
-                    + config.node_timeout * config.replica_validity_factor
-            && !manual
-        {
+        // Saturating: a replica that never synced has an infinite age (`Millis::MAX`), and the
+        // factor is a user setting with no upper bound.
+        let max_age = config.repl_ping_replica_period.saturating_add(
+            config
+                .node_timeout
+                .saturating_mul(config.replica_validity_factor),
+        );
+        // Ref: a manual failover (which waited for my offset to reach the paused master's, or
+        // was FORCEd) skips the check.
+        if config.replica_validity_factor != 0 && data_age > max_age && !manual {
             return wait(CantFailoverReason::DataAge);
         }
 
@@ -400,20 +408,35 @@ impl ReplicaElection {
         self.auth_rank = 0;
     }
 
-    /// `clusterLogCantFailover`: whether `reason` should be logged now (it changed, or the
-    /// relog period passed). `None` is never logged.
-    pub fn should_log(&mut self, reason: CantFailoverReason, now: Millis) -> bool {
+    /// `clusterLogCantFailover`: whether `reason` should be logged now. Not when it is the
+    /// reason already seen and a reason was logged within the relog period; then not when
+    /// `master_failed_recently` (my master was flagged FAIL less than `node_timeout + 5 s`
+    /// ago: the log is for replicas stalled for a long time). As in Redis, the reason is
+    /// remembered even when the second rule holds the line back but the relog clock only
+    /// restarts when a line is logged, so a stalled replica logs its reason once the
+    /// master's failure stops being recent. `None` is never logged.
+    pub fn should_log(
+        &mut self,
+        reason: CantFailoverReason,
+        now: Millis,
+        master_failed_recently: bool,
+    ) -> bool {
         if reason == CantFailoverReason::None {
             self.last_reason = None;
             return false;
         }
-        match self.last_reason {
-            Some((r, t)) if r == reason && now - t < CANT_FAILOVER_RELOG_PERIOD => false,
-            _ => {
-                self.last_reason = Some((reason, now));
-                true
-            }
+        let relog_due = self
+            .last_logged
+            .map_or(true, |t| now - t >= CANT_FAILOVER_RELOG_PERIOD);
+        if self.last_reason == Some(reason) && !relog_due {
+            return false;
         }
+        self.last_reason = Some(reason);
+        if master_failed_recently {
+            return false;
+        }
+        self.last_logged = Some(now);
+        true
     }
 }
 

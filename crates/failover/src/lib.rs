@@ -13,9 +13,11 @@
 //!
 //! Two inputs belong to data replication, which fills [`ReplicationProgress`]: the replica's
 //! processed offset (ranking, and the manual failover's offset handshake) and the time of the
-//! last interaction with the master (data age). Until replication exists every offset is 0 and
-//! the last interaction is unknown (data age 0): equal offsets share a rank, as in Redis, and
-//! the manual failover's handshake completes as soon as the master's paused offset (0) arrives.
+//! last interaction with the master (data age), or that no link with the master was up since
+//! the replica started (data infinitely old, as in Redis). Without replication every offset is
+//! 0 and the last interaction is unknown (data age 0): equal offsets share a rank, as in Redis,
+//! and the manual failover's handshake completes as soon as the master's paused offset (0)
+//! arrives.
 //!
 //! # One winner per epoch
 //!
@@ -123,6 +125,9 @@ impl Default for FailoverConfig {
 
 /// What replication tells the failover rules; the node refreshes it (with
 /// `Cluster::set_replication_progress` in `hashslot-gossip`) once replication exists.
+///
+/// The default (offset 0, nothing known about the master link) gives a data age of 0: the
+/// state of a cluster without replication, as in the membership crate's own tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReplicationProgress {
     /// My processed replication offset (`replicationGetSlaveOffset`); a master's
@@ -130,14 +135,26 @@ pub struct ReplicationProgress {
     pub offset: i64,
     /// When the replica last heard from its master (`master->lastinteraction` while the link
     /// is up, `repl_down_since` when down), monotonic ms; `None` when unknown (no replication
-    /// yet): the data age is then 0.
+    /// yet): the data age is then 0, unless [`never_synced`](Self::never_synced) is set.
     pub master_last_interaction: Option<Millis>,
+    /// No link with the master has been up since this process started or last became a
+    /// replica (Redis's `repl_down_since == 0` while the link is not connected: it starts at
+    /// 0, is reset to 0 when the node becomes a master, and only a lost *connected* link sets
+    /// it). Redis then computes the data age as `now - 0` in Unix seconds, i.e. the data is
+    /// infinitely old: with a non-zero `cluster-replica-validity-factor` such a replica never
+    /// starts an election by itself (a restarted replica whose master is gone cannot know how
+    /// stale its RDB/AOF is). Takes precedence over `master_last_interaction`.
+    pub never_synced: bool,
 }
 
 impl ReplicationProgress {
-    /// The data age at `now` (ms).
+    /// The data age at `now` (ms); [`Millis::MAX`] when [`never_synced`](Self::never_synced).
     pub fn data_age(&self, now: Millis) -> Millis {
-        self.master_last_interaction.map_or(0, |t| (now - t).max(0))
+        if self.never_synced {
+            return Millis::MAX;
+        }
+        self.master_last_interaction
+            .map_or(0, |t| now.saturating_sub(t).max(0))
     }
 }
 

@@ -152,12 +152,117 @@ fn preconditions_and_data_age() {
         e.step(&i, &cfg, &mut rng).action,
         ElectionAction::Scheduled { .. }
     ));
-    assert!(e.should_log(CantFailoverReason::WaitingDelay, 0));
-    assert!(!e.should_log(CantFailoverReason::WaitingDelay, 1000));
+    assert!(e.should_log(CantFailoverReason::WaitingDelay, 0, false));
+    assert!(!e.should_log(CantFailoverReason::WaitingDelay, 1000, false));
     assert!(e.should_log(
         CantFailoverReason::WaitingDelay,
-        1000 + CANT_FAILOVER_RELOG_PERIOD
+        1000 + CANT_FAILOVER_RELOG_PERIOD,
+        false
     ));
+}
+
+/// A replica with no link up since it started (Redis's `repl_down_since == 0`) has data of
+/// infinite age: it waits with the data-age reason unless the factor is 0 or the failover is
+/// manual (which skips the check, as in Redis).
+#[test]
+fn never_synced_replica_data_is_infinitely_old() {
+    let progress = ReplicationProgress {
+        offset: 0,
+        master_last_interaction: None,
+        never_synced: true,
+    };
+    assert_eq!(progress.data_age(1_000_000), Millis::MAX);
+    assert_eq!(ReplicationProgress::default().data_age(1_000_000), 0);
+    let lost_link = ReplicationProgress {
+        master_last_interaction: Some(400_000),
+        ..ReplicationProgress::default()
+    };
+    assert_eq!(lost_link.data_age(1_000_000), 600_000);
+
+    let data_age = CantFailoverReason::DataAge;
+    let mut rng = Rng::from_seed(11);
+    let mut i = input(0, 1);
+    i.data_age = progress.data_age(0);
+    let cfg = FailoverConfig::default();
+    let mut e = ReplicaElection::new();
+    assert_eq!(
+        e.step(&i, &cfg, &mut rng).action,
+        ElectionAction::Wait { reason: data_age }
+    );
+    // A huge factor saturates the limit instead of overflowing into a negative one (which
+    // would refuse every replica). Redis's own "infinite" age is the Unix time in ms, so a
+    // factor that large lets its never-synced replica run too.
+    let huge = FailoverConfig {
+        replica_validity_factor: Millis::MAX,
+        ..cfg
+    };
+    let mut fresh = input(0, 1);
+    fresh.data_age = 1_000_000;
+    assert!(matches!(
+        ReplicaElection::new().step(&fresh, &huge, &mut rng).action,
+        ElectionAction::Scheduled { .. }
+    ));
+    let no_limit = FailoverConfig {
+        replica_validity_factor: 0,
+        ..cfg
+    };
+    assert!(matches!(
+        e.step(&i, &no_limit, &mut rng).action,
+        ElectionAction::Scheduled { .. }
+    ));
+
+    // A manual failover that may start skips the check; one still waiting for the offset
+    // does not (and its master is not FAIL, so nothing happens).
+    let mut e = ReplicaElection::new();
+    let mut m = input(0, 1);
+    m.data_age = Millis::MAX;
+    m.master_failed = false;
+    m.manual_in_progress = true;
+    assert_eq!(
+        e.step(&m, &cfg, &mut rng).action,
+        ElectionAction::Wait {
+            reason: CantFailoverReason::None
+        }
+    );
+    m.manual_can_start = true;
+    assert_eq!(
+        e.step(&m, &cfg, &mut rng).action,
+        ElectionAction::Scheduled {
+            delay: 0,
+            rank: 0,
+            offset: 0
+        }
+    );
+    // The same with the master FAIL (CLUSTER FAILOVER FORCE after a failure).
+    let mut e = ReplicaElection::new();
+    m.master_failed = true;
+    assert!(matches!(
+        e.step(&m, &cfg, &mut rng).action,
+        ElectionAction::Scheduled { delay: 0, .. }
+    ));
+}
+
+/// `clusterLogCantFailover`: a reason held back while the master's failure is recent is
+/// logged as soon as it is not (the relog clock only runs from lines actually logged), then
+/// not again within the relog period.
+#[test]
+fn cant_failover_log_waits_for_the_failure_to_age() {
+    let r = CantFailoverReason::DataAge;
+    let mut e = ReplicaElection::new();
+    assert!(!e.should_log(r, 0, true));
+    assert!(!e.should_log(r, 100, true));
+    assert!(
+        e.should_log(r, 6_000, false),
+        "logged once no longer recent"
+    );
+    assert!(!e.should_log(r, 6_100, false));
+    assert!(e.should_log(r, 6_000 + CANT_FAILOVER_RELOG_PERIOD, false));
+    // Another reason logs at once; back to the first one logs again (it changed).
+    assert!(e.should_log(CantFailoverReason::WaitingVotes, 400_000, false));
+    assert!(e.should_log(r, 400_100, false));
+    // `None` resets the reason and is never logged.
+    assert!(!e.should_log(CantFailoverReason::None, 400_200, false));
+    assert!(e.should_log(r, 400_300, false));
 }
 
 #[test]

@@ -114,16 +114,15 @@ impl Cluster {
         }
         match step.action {
             ElectionAction::Wait { reason } => {
-                if self.fo.election.should_log(reason, self.now_ms) {
-                    // Ref: no log while the master failed only recently.
-                    let recent =
-                        master_failed && self.since(fail_time) < self.config.timeout() + 5000;
-                    if !recent {
-                        self.log(
-                            LogLevel::Notice,
-                            format!("Currently unable to failover: {}", reason.text()),
-                        );
-                    }
+                // Ref: no log while the master failed only recently (`clusterLogCantFailover`);
+                // the line comes once that stops being so.
+                let recent = master_failed && self.since(fail_time) < self.config.timeout() + 5000;
+                if self.fo.election.should_log(reason, self.now_ms, recent) {
+                    // Redis logs these at LL_WARNING.
+                    self.log(
+                        LogLevel::Warning,
+                        format!("Currently unable to failover: {}", reason.text()),
+                    );
                 }
                 false
             }

@@ -94,8 +94,9 @@ impl Cluster {
     }
 
     /// Replication's inputs to failover: my processed offset (sent in every header, used for
-    /// ranking and the manual failover handshake) and when I last heard from my master (data
-    /// age). Until replication exists the node passes offset 0 and `None`.
+    /// ranking and the manual failover handshake) and when I last heard from my master, or
+    /// that no link with it was up since I started or became a replica (data age, see
+    /// [`ReplicationProgress::data_age`]). Never called: offset 0 and a data age of 0.
     pub fn set_replication_progress(&mut self, progress: ReplicationProgress) {
         self.my_repl_offset = progress.offset;
         self.fo.progress = progress;

@@ -10,7 +10,7 @@
 //!   the *majority side*, holds more than half of the masters serving slots;
 //! - `m` is not on that side (crashed, or partitioned from it, both ways or one way);
 //! - a replica of `m` is on that side and is *eligible*: it was seen replicating from `m`
-//!   (`master_link_status:up`) recently enough that Redis's data-age rule cannot stop it
+//!   (`master_link_status:up`) since its last restart or role change, recently enough that Redis's data-age rule cannot stop it
 //!   before the bound runs out (`cluster-replica-validity-factor` × node timeout +
 //!   `repl-ping-replica-period`, plus the node timeout Redis subtracts).
 //!
@@ -93,6 +93,8 @@ pub struct FailoverLiveness {
     pub bound_ms: u64,
     /// Node → (the master it replicated from, last time seen with the link up), in ms.
     linked: BTreeMap<usize, (usize, u64)>,
+    /// How many entries of `Sim::crashed_nodes` `linked` has accounted for.
+    crashes_seen: usize,
     due: BTreeMap<String, Due>,
     completed: Vec<FailoverDone>,
 }
@@ -116,6 +118,7 @@ impl FailoverLiveness {
         FailoverLiveness {
             bound_ms,
             linked: BTreeMap::new(),
+            crashes_seen: 0,
             due: BTreeMap::new(),
             completed: Vec::new(),
         }
@@ -228,12 +231,21 @@ impl FailoverLiveness {
 
     /// Which up replica has its replication link up, and to whom (`INFO replication`).
     fn note_links(&mut self, sim: &mut Sim, now: u64) {
+        // Redis counts a replica's data as infinitely old until it syncs after a start or a
+        // role change: a restarted node is eligible again only once seen linked again.
+        let crashed = sim.crashed_nodes();
+        for i in crashed.get(self.crashes_seen..).unwrap_or_default() {
+            self.linked.remove(i);
+        }
+        self.crashes_seen = crashed.len();
         for i in 0..sim.len() {
             let replica = sim
                 .node(i)
                 .and_then(|n| n.cluster_view())
                 .is_some_and(|v| !v.is_master);
             if !replica {
+                // A master (again) must sync as a replica before it counts as eligible.
+                self.linked.remove(&i);
                 continue;
             }
             let Some(Frame::Bulk(b)) = sim.probe(i, &[b"INFO", b"replication"]) else {

@@ -679,7 +679,7 @@ impl Node {
             }
             if !progressed {
                 self.repl_keep_master_client(now);
-                self.repl_report_progress(now);
+                self.repl_report_progress();
                 return answered;
             }
         }
@@ -782,24 +782,38 @@ impl Node {
                 }
             }
         }
-        self.repl_report_progress(now);
+        self.repl_report_progress();
     }
 
     /// Tell the cluster my replication offset (sent in every bus header; the manual failover
     /// compares it exactly, so it must be current when the cluster reads it) and data age.
-    pub(crate) fn repl_report_progress(&mut self, now: Now) {
+    ///
+    /// The data age follows Redis 7.0: from the master's last byte while the link is up, from
+    /// when it went down otherwise, and infinite when no link has been up since the process
+    /// started or the node became a replica (`repl_down_since` is 0 at start and after
+    /// `replicationUnsetMaster`; only a lost connected link sets it). So a replica restarted
+    /// from its RDB/AOF whose master is gone does not fail over by itself while
+    /// `cluster-replica-validity-factor` is non-zero: it cannot know how old its data is.
+    pub(crate) fn repl_report_progress(&mut self) {
         if self.cluster.is_none() {
             return;
         }
         let ms = |t: Instant| (t.as_nanos() / 1_000_000) as i64;
         let progress = match &self.repl.role {
-            Role::Replica(r) => hashslot_gossip::ReplicationProgress {
-                offset: r.repl_offset(),
-                master_last_interaction: Some(r.down_since().map_or(ms(now.mono), ms)),
-            },
+            Role::Replica(r) => {
+                let origin = r.data_age_origin();
+                hashslot_gossip::ReplicationProgress {
+                    offset: r.repl_offset(),
+                    master_last_interaction: origin.map(ms),
+                    never_synced: origin.is_none(),
+                }
+            }
+            // A master that the cluster still calls a replica (its master's address unknown):
+            // Redis's `repl_down_since` is 0 there too. The election ignores masters.
             _ => hashslot_gossip::ReplicationProgress {
                 offset: self.repl.offset(),
                 master_last_interaction: None,
+                never_synced: true,
             },
         };
         if let Some(cm) = self.cluster.as_mut() {

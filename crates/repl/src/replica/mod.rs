@@ -344,6 +344,21 @@ impl ReplicationReplica {
         self.down_since
     }
 
+    /// What the failover's data age counts from (Redis's `clusterHandleSlaveFailover`): the
+    /// last byte from the master while the link is up (`master->lastinteraction`), else when
+    /// the link went down (`repl_down_since`). `None` when no link has been up since this
+    /// replica was created, i.e. since the process started or the node became a replica
+    /// (Redis's `repl_down_since` is still 0 then, and the data counts as infinitely old):
+    /// loading an RDB/AOF or offering it as a cached master for `PSYNC` does not count, only a
+    /// completed sync (`+FULLRESYNC` loaded, or `+CONTINUE`).
+    pub fn data_age_origin(&self) -> Option<Instant> {
+        if self.state == LinkState::Connected {
+            Some(self.last_io)
+        } else {
+            self.down_since
+        }
+    }
+
     /// The master this replica follows.
     pub fn master_addr(&self) -> (&str, u16) {
         (&self.master_host, self.master_port)
@@ -461,5 +476,65 @@ fn master_limits() -> Limits {
     Limits {
         max_bulk_len: u64::MAX,
         ..Limits::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hashslot_types::UnixMillis;
+
+    fn at(ms: u64) -> Now {
+        Now::new(
+            Instant::from_nanos(ms * 1_000_000),
+            UnixMillis(1_700_000_000_000 + ms as i64),
+        )
+    }
+
+    /// A replica restarted from an RDB position: no data-age origin while it only offers its
+    /// cached position, the last byte from the master once `+CONTINUE` made the link up, the
+    /// time the link was lost after that, and a later reconnection attempt keeps that time.
+    #[test]
+    fn data_age_origin_follows_repl_down_since() {
+        let mut rng = Rng::from_seed(5);
+        let history = ReplHistory::new(&mut rng);
+        let mut r = ReplicationReplica::new(
+            at(1_000),
+            ReplicaConfig::default(),
+            history.clone(),
+            "127.0.0.1",
+            7000,
+        );
+        assert!(r.restore_cached(ReplHistory::restored(history.replid, 500), 0));
+        assert_eq!(r.data_age_origin(), None, "a loaded RDB is not a sync");
+        r.handle_connected(at(1_100));
+        r.handle_read(at(1_200), b"+PONG\r\n+OK\r\n+OK\r\n");
+        assert_eq!(r.data_age_origin(), None, "a handshake is not a sync");
+        r.handle_read(at(1_300), b"+CONTINUE\r\n");
+        assert_eq!(r.state(), LinkState::Connected);
+        assert_eq!(r.data_age_origin(), Some(at(1_300).mono));
+        r.handle_read(at(1_400), b"*1\r\n$4\r\nPING\r\n");
+        assert_eq!(r.data_age_origin(), Some(at(1_400).mono));
+        r.handle_disconnected(at(2_000));
+        assert_eq!(r.data_age_origin(), Some(at(2_000).mono));
+        assert_eq!(r.down_since(), Some(at(2_000).mono));
+        r.handle_timeout(at(3_100));
+        r.handle_connected(at(3_200));
+        assert_eq!(r.data_age_origin(), Some(at(2_000).mono));
+    }
+
+    /// A master turned replica has no data-age origin until its first sync (Redis resets
+    /// `repl_down_since` to 0 when a node becomes a master).
+    #[test]
+    fn a_former_master_has_no_origin_until_it_syncs() {
+        let mut rng = Rng::from_seed(6);
+        let r = ReplicationReplica::from_master(
+            at(10),
+            ReplicaConfig::default(),
+            ReplHistory::new(&mut rng),
+            "127.0.0.1",
+            7000,
+        );
+        assert_eq!(r.data_age_origin(), None);
     }
 }
