@@ -12,8 +12,9 @@ pub(crate) const ACTIVE_EXPIRE_BUDGET: usize = 20_000;
 impl Node {
     pub(crate) fn cron(&mut self, now: Now) {
         self.stats.sample(now.mono);
-        // Ref: server.c databasesCron: no active expiry while DEBUG SET-ACTIVE-EXPIRE 0.
-        if self.active_expire_enabled {
+        // Ref: server.c databasesCron: no active expiry while DEBUG SET-ACTIVE-EXPIRE 0, nor
+        // (expire.c activeExpireCycle) while clients are paused: the dataset stays as it is.
+        if self.active_expire_enabled && self.repl.pauses.in_force(now.mono).is_none() {
             self.active_expire(now);
         }
         // `expired` notifications of the keys active expiry just removed.

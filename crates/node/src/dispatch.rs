@@ -112,9 +112,9 @@ impl Node {
                 Ok(Some(n)) => {
                     let held = {
                         let args: SmallVec<[&[u8]; 8]> = parser.args(rest).collect();
-                        // A manual failover pauses writes: the request stays in the query
-                        // buffer until the pause ends (see `replication`).
-                        let held = self.repl_holds_request(now, &args);
+                        // A client pause (CLIENT PAUSE, a manual failover's) keeps the request
+                        // in the query buffer until it ends (see `pause`).
+                        let held = self.pause_holds_request(now, client, &args);
                         // Empty requests (`*0`, a blank inline line) are skipped, as Redis does.
                         if !held && !args.is_empty() {
                             self.execute(now, client, &args);

@@ -59,6 +59,7 @@ mod migrate;
 mod multi;
 mod node;
 mod output;
+mod pause;
 mod persistence;
 mod propagation;
 mod pubsub;

@@ -1,4 +1,5 @@
-//! CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, NO-EVICT, REPLY, HELP.
+//! CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, NO-EVICT, REPLY, UNBLOCK,
+//! PAUSE, UNPAUSE, HELP.
 
 use hashslot_resp::ErrorReply;
 use hashslot_types::{ConnId, Now};
@@ -112,6 +113,28 @@ pub(super) static SUBCOMMANDS: &[Spec] = &[
         unblock,
     ),
     cmd(
+        "client|pause",
+        -3,
+        ADMIN_FLAGS,
+        ADMIN_CONN,
+        "connection",
+        "2.9.50",
+        "O(1)",
+        "Stop processing commands from clients for some time",
+        pause,
+    ),
+    cmd(
+        "client|unpause",
+        2,
+        ADMIN_FLAGS,
+        ADMIN_CONN,
+        "connection",
+        "6.2.0",
+        "O(N) Where N is the number of paused clients",
+        "Resume processing of clients that were paused",
+        unpause,
+    ),
+    cmd(
         "client|help",
         2,
         LOADING | STALE,
@@ -123,6 +146,53 @@ pub(super) static SUBCOMMANDS: &[Spec] = &[
         help,
     ),
 ];
+
+/// `CLIENT PAUSE timeout [WRITE|ALL]`: hold every command (ALL, the default) or those that
+/// write or may replicate (WRITE) from every client but replicas, for `timeout` ms.
+/// Ref: networking.c clientCommand "pause" and timeout.c getTimeoutFromObjectOrReply.
+fn pause(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
+    use crate::pause::{PausePurpose, PauseType};
+    if args.len() > 4 {
+        return c.reply().error(&ErrorReply::msg(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            String::from_utf8_lossy(args[1])
+        )));
+    }
+    let ty = match args.get(3) {
+        None => PauseType::All,
+        Some(m) if m.eq_ignore_ascii_case(b"write") => PauseType::Write,
+        Some(m) if m.eq_ignore_ascii_case(b"all") => PauseType::All,
+        Some(_) => {
+            return c.reply().error(&ErrorReply::msg(
+                "ERR CLIENT PAUSE mode must be WRITE or ALL",
+            ))
+        }
+    };
+    let Some(ms) = parse_i64(args[2]) else {
+        return c.reply().error(&ErrorReply::msg(
+            "ERR timeout is not an integer or out of range",
+        ));
+    };
+    if ms < 0 {
+        return c
+            .reply()
+            .error(&ErrorReply::msg("ERR timeout is negative"));
+    }
+    if ms == 0 || ms > i64::MAX - now.wall.0 {
+        // Redis's end time is 0 for a 0 timeout and wraps negative past the largest time: the
+        // pause is over as soon as it is set.
+        return c.reply().ok();
+    }
+    let end = now.mono + std::time::Duration::from_millis(ms as u64);
+    node.pause_clients(PausePurpose::ClientCommand, end, ty);
+    c.reply().ok();
+}
+
+/// `CLIENT UNPAUSE`: end the pause CLIENT PAUSE set (a manual failover's stays).
+fn unpause(node: &mut Node, now: Now, c: &mut Client, _: &[&[u8]]) {
+    node.unpause_clients(now, crate::pause::PausePurpose::ClientCommand);
+    c.reply().ok();
+}
 
 fn id(_: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
     let id = c.id as i64;
@@ -453,6 +523,10 @@ fn help(_: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
             "    ID <client-id> [<client-id> ...].",
             "NO-EVICT (ON|OFF)",
             "    Protect the current client connection from client eviction.",
+            "UNPAUSE",
+            "    Stop the current client pause, resuming traffic.",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "    Suspend all, or just write, clients for <timeout> milliseconds.",
             "REPLY (ON|OFF|SKIP)",
             "    Control the replies sent to the current connection.",
             "SETNAME <name>",

@@ -65,9 +65,9 @@ pub(crate) struct Replication {
     /// The local address and descriptor of the driver's socket to the master, when the driver
     /// told them ([`Node::handle_repl_link_addr`]); CLIENT LIST shows them for the master client.
     link_local: Option<(SocketAddr, i64)>,
-    /// A manual failover paused client writes until then (`pauseClients(PAUSE_DURING_FAILOVER,
-    /// …, CLIENT_PAUSE_WRITE)`), so the replica can reach this master's offset.
-    pause_writes_until: Option<Instant>,
+    /// Client pauses: `CLIENT PAUSE`, and a manual failover's write pause so the replica can
+    /// reach this master's offset (see `crate::pause`).
+    pub(crate) pauses: crate::pause::Pauses,
     /// PSYNC/SYNC counts of master machines this node dropped on becoming a replica: Redis's
     /// `stat_sync_*` are server-wide and survive role changes.
     sync_stats_before: SyncStats,
@@ -154,7 +154,7 @@ impl Replication {
             waiting: BTreeSet::new(),
             master_client: None,
             link_local: None,
-            pause_writes_until: None,
+            pauses: crate::pause::Pauses::default(),
             sync_stats_before: SyncStats::default(),
             rdb_position_usable: true,
         }
@@ -210,7 +210,7 @@ impl Replication {
             Role::Replica(r) => r.poll_timeout(),
             Role::Switching => None,
         };
-        machine.into_iter().chain(self.pause_writes_until).min()
+        machine.into_iter().chain(self.pauses.next_end()).min()
     }
 
     /// The `# Replication` section body (the machines' text, without its title line, which
@@ -311,10 +311,10 @@ impl Node {
         self.repl_drain(now, None);
     }
 
-    /// The replication machine's timers (and the end of a manual failover's write pause).
+    /// The replication machine's timers (and the end of a client pause).
     pub(crate) fn repl_timeout(&mut self, now: Now) {
-        if self.repl.pause_writes_until.is_some_and(|t| t <= now.mono) {
-            self.repl_unpause_writes(now);
+        if self.repl.pauses.next_end().is_some_and(|t| t <= now.mono) {
+            self.pause_timeout(now);
         }
         if self.repl.poll_timeout().is_some_and(|t| t <= now.mono) {
             match &mut self.repl.role {
@@ -841,37 +841,13 @@ impl Node {
 impl Node {
     /// A manual failover asks this master to pause client writes until `until`.
     pub(crate) fn repl_pause_writes(&mut self, until: Instant) {
-        self.repl.pause_writes_until = Some(until);
+        use crate::pause::{PausePurpose, PauseType};
+        self.pause_clients(PausePurpose::Failover, until, PauseType::Write);
     }
 
-    /// The pause ends (timed out, the failover finished, or this node became a replica):
-    /// every client whose input waited runs it now.
+    /// The failover's pause ends (timed out, the failover finished, or this node became a
+    /// replica): the requests it held run now, unless another pause still holds them.
     pub(crate) fn repl_unpause_writes(&mut self, now: Now) {
-        if self.repl.pause_writes_until.take().is_none() {
-            return;
-        }
-        let waiting: Vec<ConnId> = self
-            .sessions
-            .iter()
-            .filter(|(_, s)| !s.qbuf.is_empty() && !s.closing && !s.client.is_waiting())
-            .map(|(c, _)| *c)
-            .collect();
-        self.blocking.unblocked.extend(waiting);
-        self.process_unblocked(now);
-    }
-
-    /// Whether `args` must wait in the query buffer: writes (and EXEC) while a manual
-    /// failover pauses them.
-    pub(crate) fn repl_holds_request(&self, now: Now, args: &[&[u8]]) -> bool {
-        if !self.repl.pause_writes_until.is_some_and(|t| now.mono < t) || args.is_empty() {
-            return false;
-        }
-        match self.table.lookup(args) {
-            crate::table::Lookup::Found(idx) => {
-                let entry = &self.table.entries[idx];
-                entry.flags & hashslot_keyspace::flags::WRITE != 0 || entry.name == "exec"
-            }
-            _ => false,
-        }
+        self.unpause_clients(now, crate::pause::PausePurpose::Failover);
     }
 }
