@@ -307,6 +307,7 @@ impl Node {
             }
         }
         let failed = self.count_reply_error(client, start);
+        self.feed_monitors(now, client, idx, args);
         self.stats.total_commands_processed += 1;
         self.cmd_stats[idx].calls += 1;
         if failed {

@@ -56,6 +56,7 @@ mod cron;
 mod dispatch;
 mod keyspace_ext;
 mod migrate;
+mod monitor;
 mod multi;
 mod node;
 mod output;

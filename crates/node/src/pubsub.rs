@@ -265,7 +265,7 @@ impl Node {
 
     /// Write one push to `conn`: into `cur`'s output if it is the running client, else straight
     /// out as its own `Output::Send` (pushes bypass CLIENT REPLY OFF, as in 7.0.15).
-    fn send_push(
+    pub(crate) fn send_push(
         &mut self,
         cur: Option<&mut Client>,
         conn: ConnId,

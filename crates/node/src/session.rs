@@ -95,6 +95,8 @@ pub(crate) struct Client {
     pub blocked_on_keys: bool,
     /// Pub/sub subscriptions (`sub=`, `psub=`, `ssub=`; flag `P`).
     pub subs: ClientSubs,
+    /// MONITOR: every command run is shown to this client.
+    pub monitor: bool,
 }
 
 impl Client {
@@ -124,6 +126,7 @@ impl Client {
             in_exec: false,
             blocked_on_keys: false,
             subs: ClientSubs::default(),
+            monitor: false,
         }
     }
 
@@ -146,7 +149,9 @@ impl Client {
     /// Redis's one-letter flags for CLIENT LIST (`catClientInfoString` order).
     fn flags(&self, replica: bool) -> String {
         let mut f = String::new();
-        if replica {
+        if self.monitor {
+            f.push('O');
+        } else if replica {
             f.push('S');
         }
         if self.is_master_client() {

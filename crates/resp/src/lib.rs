@@ -44,6 +44,7 @@ mod inline;
 mod limits;
 mod number;
 mod reply;
+mod repr;
 mod request;
 
 pub use decode::{decode, decode_bytes, MAX_DEPTH_CAP};
@@ -54,4 +55,5 @@ pub use float::format_double;
 pub use frame::Frame;
 pub use limits::{Limits, UNAUTHENTICATED_MAX_BULK_LEN, UNAUTHENTICATED_MAX_MULTIBULK_LEN};
 pub use reply::{Deferred, Proto, Reply};
+pub use repr::write_repr;
 pub use request::RequestParser;

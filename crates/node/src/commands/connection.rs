@@ -71,6 +71,10 @@ pub(super) fn reset(node: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
     c.no_evict = false;
     c.reply_mode = ReplyMode::default();
     c.authenticated = node.config.requirepass.is_none();
+    // Ref: networking.c clearClientConnectionState: RESET ends MONITOR.
+    if std::mem::take(&mut c.monitor) {
+        node.forget_monitor(c.conn);
+    }
     c.reply().simple(b"RESET");
 }
 

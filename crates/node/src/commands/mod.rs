@@ -121,6 +121,7 @@ pub(crate) static TABLE: &[Spec] = &[
     cmd("lastsave", 1, LOADING | STALE | FAST, &["@admin", "@fast", "@dangerous"], "server", "1.0.0", "O(1)", "Get the UNIX time stamp of the last successful save to disk", server::lastsave),
     cmd("shutdown", -1, ADMIN_FLAGS | NO_MULTI | ALLOW_BUSY, ADMIN_ACL, "server", "1.0.0", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", "Synchronously save the dataset to disk and then shut down the server", server::shutdown),
     cmd("dbsize", 1, READONLY | FAST, &["@keyspace", "@read", "@fast"], "server", "1.0.0", "O(1)", "Return the number of keys in the selected database", server::dbsize),
+    cmd("monitor", 1, ADMIN_FLAGS, ADMIN_ACL, "server", "1.0.0", "", "Listen for all requests received by the server in real time", server::monitor),
     multi::MULTI,
     multi::EXEC,
     multi::DISCARD,

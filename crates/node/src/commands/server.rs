@@ -1,4 +1,4 @@
-//! Server commands: TIME, LASTSAVE, SHUTDOWN, DBSIZE.
+//! Server commands: TIME, LASTSAVE, SHUTDOWN, DBSIZE, MONITOR.
 
 use hashslot_resp::ErrorReply;
 use hashslot_types::Now;
@@ -17,6 +17,10 @@ pub(super) fn time(_: &mut Node, now: Now, c: &mut Client, _: &[&[u8]]) {
 
 pub(super) fn lastsave(node: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
     c.reply().int(node.lastsave);
+}
+
+pub(super) fn monitor(node: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
+    node.monitor_command(c);
 }
 
 pub(super) fn dbsize(node: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {

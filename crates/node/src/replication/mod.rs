@@ -68,6 +68,8 @@ pub(crate) struct Replication {
     /// Client pauses: `CLIENT PAUSE`, and a manual failover's write pause so the replica can
     /// reach this master's offset (see `crate::pause`).
     pub(crate) pauses: crate::pause::Pauses,
+    /// Clients in MONITOR mode (Redis keeps `server.monitors` beside its replicas).
+    pub(crate) monitors: BTreeSet<ConnId>,
     /// PSYNC/SYNC counts of master machines this node dropped on becoming a replica: Redis's
     /// `stat_sync_*` are server-wide and survive role changes.
     sync_stats_before: SyncStats,
@@ -155,6 +157,7 @@ impl Replication {
             master_client: None,
             link_local: None,
             pauses: crate::pause::Pauses::default(),
+            monitors: BTreeSet::new(),
             sync_stats_before: SyncStats::default(),
             rdb_position_usable: true,
         }
@@ -304,6 +307,7 @@ impl Node {
     /// A client connection closed.
     pub(crate) fn repl_conn_closed(&mut self, now: Now, conn: ConnId) {
         self.repl.client_offsets.remove(&conn);
+        self.forget_monitor(conn);
         self.repl.waiting.remove(&conn);
         if let Some(m) = self.repl.master() {
             m.handle_conn_closed(now, conn);
