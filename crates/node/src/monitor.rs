@@ -44,7 +44,7 @@ impl Node {
             return;
         }
         let entry = &self.table.entries[idx];
-        if entry.flags & flags::ADMIN != 0 {
+        if entry.flags & (flags::ADMIN | flags::SKIP_MONITOR) != 0 {
             return;
         }
         let redacted = redacted_from(entry.name, args);

@@ -22,14 +22,12 @@
 //! this in `processCommand`, so inside MULTI it refuses at queue time (EXECABORT); here the
 //! handler checks it, so a queued DEBUG is refused when EXEC runs it.
 
-use std::net::IpAddr;
-
 use hashslot_keyspace::digest::{dataset_digest, digest_hex, value_digest};
 use hashslot_keyspace::{Encoding, StrRef, ValueRef};
 use hashslot_resp::ErrorReply;
 use hashslot_types::Now;
 
-use super::{cmd, help_reply, Spec, ADMIN_ACL, ADMIN_FLAGS};
+use super::{cmd, help_reply, protected_refusal, Spec, ADMIN_ACL, ADMIN_FLAGS};
 use crate::session::Client;
 use crate::Node;
 
@@ -47,10 +45,6 @@ pub(super) const DEBUG: Spec = cmd(
     debug,
 );
 
-const NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is \
-set to \"local\", you can run it from a local connection, otherwise you need to set this option \
-in the configuration file, and then restart the server.";
-
 /// Redis's `OBJ_SHARED_REFCOUNT`, reported for the shared integers 0..=9999 (as OBJECT REFCOUNT).
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 
@@ -61,21 +55,9 @@ const LRU_CLOCK_MAX: u64 = (1 << 24) - 1;
 /// version and the 8-byte CRC64. `serializedlength` is the encoding alone (`rdbSavedObjectLen`).
 const DUMP_FRAMING: usize = 1 + 2 + 8;
 
-/// Ref: server.c allowProtectedAction / islocalClient (TCP: exactly 127.0.0.1 or ::1).
-fn allowed(node: &Node, c: &Client) -> bool {
-    match node.config.get("enable-debug-command").as_deref() {
-        Some("yes") => true,
-        Some("local") => match c.addr.peer.ip() {
-            IpAddr::V4(ip) => ip.octets() == [127, 0, 0, 1],
-            IpAddr::V6(ip) => ip.is_loopback(),
-        },
-        _ => false,
-    }
-}
-
 fn debug(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
-    if !allowed(node, c) {
-        return c.reply().error(&ErrorReply::msg(NOT_ALLOWED));
+    if let Some(refusal) = protected_refusal(node, c, "DEBUG", "enable-debug-command") {
+        return c.reply().error(&refusal);
     }
     let sub = args[1].to_ascii_lowercase();
     match (sub.as_slice(), args.len()) {

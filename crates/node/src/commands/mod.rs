@@ -3,6 +3,7 @@
 
 use hashslot_keyspace::flags::*;
 use hashslot_keyspace::CommandSpec;
+use hashslot_resp::ErrorReply;
 use hashslot_types::Now;
 
 use crate::session::Client;
@@ -20,6 +21,7 @@ mod info;
 mod lolwut;
 mod memory;
 mod migrate;
+mod module;
 mod multi;
 mod persistence;
 mod pubsub;
@@ -61,6 +63,33 @@ const fn cmd(
         subcommands: &[],
         handler: Some(h),
     }
+}
+
+/// Ref: server.c processCommand and allowProtectedAction (7.0): a protected command (DEBUG,
+/// MODULE LOAD…) runs only when its `option` is `yes`, or `local` and the client connected over
+/// loopback (TCP: exactly 127.0.0.1 or ::1); otherwise the error to reply, in Redis's words.
+pub(crate) fn protected_refusal(
+    node: &Node,
+    c: &Client,
+    command: &str,
+    option: &str,
+) -> Option<ErrorReply> {
+    use std::net::IpAddr;
+    let allowed = match node.config.get(option).as_deref() {
+        Some("yes") => true,
+        Some("local") => match c.addr.peer.ip() {
+            IpAddr::V4(ip) => ip.octets() == [127, 0, 0, 1],
+            IpAddr::V6(ip) => ip.is_loopback(),
+        },
+        _ => false,
+    };
+    (!allowed).then(|| {
+        ErrorReply::msg(format!(
+            "ERR {command} command not allowed. If the {option} option is set to \"local\", you \
+             can run it from a local connection, otherwise you need to set this option in the \
+             configuration file, and then restart the server."
+        ))
+    })
 }
 
 /// A container command (CLIENT, CONFIG…); `h` runs when it is sent alone (COMMAND).
@@ -121,6 +150,7 @@ pub(crate) static TABLE: &[Spec] = &[
     cmd("lastsave", 1, LOADING | STALE | FAST, &["@admin", "@fast", "@dangerous"], "server", "1.0.0", "O(1)", "Get the UNIX time stamp of the last successful save to disk", server::lastsave),
     cmd("shutdown", -1, ADMIN_FLAGS | NO_MULTI | ALLOW_BUSY, ADMIN_ACL, "server", "1.0.0", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", "Synchronously save the dataset to disk and then shut down the server", server::shutdown),
     cmd("dbsize", 1, READONLY | FAST, &["@keyspace", "@read", "@fast"], "server", "1.0.0", "O(1)", "Return the number of keys in the selected database", server::dbsize),
+    container("module", -2, &["@slow"], "server", "4.0.0", "A container for module commands", module::SUBCOMMANDS, None),
     cmd("monitor", 1, ADMIN_FLAGS, ADMIN_ACL, "server", "1.0.0", "", "Listen for all requests received by the server in real time", server::monitor),
     multi::MULTI,
     multi::EXEC,
