@@ -14,21 +14,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use persistence_support::{log_messages, ok, spawn};
+use persistence_support::{aof_info, log_messages, ok, spawn};
 use support::{require_tool, unique_dir, Client, Flavor};
 
 /// The minimum size set for the test: a few dozen overwrites of a 1 KB value pass it.
 const MIN_SIZE: u64 = 20_000;
-
-/// INFO persistence `aof_*` fields as a map.
-fn aof_info(c: &mut Client) -> BTreeMap<String, String> {
-    let info = String::from_utf8_lossy(&c.cmd(&["INFO", "persistence"])).into_owned();
-    info.lines()
-        .filter_map(|l| l.trim_end().split_once(':'))
-        .filter(|(k, _)| k.starts_with("aof_"))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
-}
 
 fn num(info: &BTreeMap<String, String>, field: &str) -> u64 {
     info[field]

@@ -19,19 +19,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use persistence_support::{
-    log_messages, ok, run_tool, settled_aof_files, snapshot, spawn, Snapshot,
+    aof_info, log_messages, ok, run_tool, settled_aof_files, snapshot, spawn, Snapshot,
 };
 use support::{require_tool, unique_dir, Client, Flavor};
-
-/// INFO persistence `aof_*` fields as a map.
-fn aof_info(c: &mut Client) -> BTreeMap<String, String> {
-    let info = String::from_utf8_lossy(&c.cmd(&["INFO", "persistence"])).into_owned();
-    info.lines()
-        .filter_map(|l| l.trim_end().split_once(':'))
-        .filter(|(k, _)| k.starts_with("aof_"))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
-}
 
 /// Wait until the AOF is on and `rewrites` rewrites are done.
 fn wait_rewritten(c: &mut Client, rewrites: u32) -> BTreeMap<String, String> {

@@ -97,6 +97,16 @@ pub fn try_spawn(flavor: Flavor, dir: &Path, extra: &[&str]) -> Result<Proc, Str
     }
 }
 
+/// INFO persistence `aof_*` fields as a map.
+pub fn aof_info(c: &mut Client) -> BTreeMap<String, String> {
+    let info = String::from_utf8_lossy(&c.cmd(&["INFO", "persistence"])).into_owned();
+    info.lines()
+        .filter_map(|l| l.trim_end().split_once(':'))
+        .filter(|(k, _)| k.starts_with("aof_"))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
 /// Run one command and fail on an error reply.
 pub fn ok<A: AsRef<[u8]>>(c: &mut Client, args: &[A]) -> Vec<u8> {
     let r = c.cmd(args);

@@ -91,20 +91,20 @@ impl Node {
     /// End `purpose`'s pause and run the requests it no longer holds.
     pub(crate) fn unpause_clients(&mut self, now: Now, purpose: PausePurpose) {
         if self.repl.pauses.unpause(purpose) {
-            self.resume_paused(now);
+            self.rerun_waiting_input(now);
         }
     }
 
     /// A pause timer fired: forget the pauses that are over and run what they held.
     pub(crate) fn pause_timeout(&mut self, now: Now) {
         if self.repl.pauses.expire(now.mono) {
-            self.resume_paused(now);
+            self.rerun_waiting_input(now);
         }
     }
 
-    /// Run again the input of every client whose request waited in its query buffer (it may
-    /// be held again by a pause still in force).
-    fn resume_paused(&mut self, now: Now) {
+    /// Run again the input of every client whose request waited in its query buffer for a
+    /// pause or a MIGRATE (it may be held again by what still holds it).
+    pub(crate) fn rerun_waiting_input(&mut self, now: Now) {
         let waiting: Vec<ConnId> = self
             .sessions
             .iter()

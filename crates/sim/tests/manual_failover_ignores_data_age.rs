@@ -5,17 +5,11 @@
 //! `masterauth`), while the bus is fine; the replica's offset still equals its master's (no
 //! writes since), so the manual failover's offset handshake completes and it is promoted.
 
+mod data_age_support;
+
+use data_age_support::*;
 use hashslot_resp::Frame;
 use hashslot_sim::{run_seeds, Failure, Sim, SimConfig};
-
-/// `cluster-node-timeout` in ms.
-const NT: u64 = 1_000;
-/// Masters are nodes 0..3; node 3 + m replicates master m.
-const MASTER: usize = 0;
-const REPLICA: usize = 3;
-/// The data-age limit with the defaults (factor 10, ping period 10 s) and `NT`, plus the
-/// node timeout that Redis subtracts first.
-const LIMIT_MS: u64 = 10 * NT + 10_000 + NT;
 
 /// A field of `INFO replication` on node `i`, asked on the admin connection (which stays
 /// authenticated once `requirepass` is set).
@@ -43,13 +37,6 @@ fn expect(sim: &mut Sim, i: usize, args: &[&str], expect: Frame) -> Result<(), F
     Ok(())
 }
 
-/// Whether node `i` says it is a master serving slots.
-fn serves_slots(sim: &Sim, i: usize) -> bool {
-    sim.view(i)
-        .and_then(|v| v.myself().cloned())
-        .is_some_and(|m| m.is_master() && !m.slots.is_empty())
-}
-
 #[test]
 fn manual_failover_promotes_a_replica_with_old_data() {
     run_seeds(env!("CARGO_CRATE_NAME"), &[1, 2], |seed| {
@@ -66,8 +53,18 @@ fn manual_failover_promotes_a_replica_with_old_data() {
         }
         // The master refuses new replication links; the current one is killed.
         let ok = Frame::Simple("OK".into());
-        expect(&mut sim, MASTER, &["CONFIG", "SET", "requirepass", "s3"], ok.clone())?;
-        expect(&mut sim, REPLICA, &["CLIENT", "KILL", "TYPE", "master"], Frame::Integer(1))?;
+        expect(
+            &mut sim,
+            MASTER,
+            &["CONFIG", "SET", "requirepass", "s3"],
+            ok.clone(),
+        )?;
+        expect(
+            &mut sim,
+            REPLICA,
+            &["CLIENT", "KILL", "TYPE", "master"],
+            Frame::Integer(1),
+        )?;
         sim.run_for(LIMIT_MS + 3_000);
         if repl_field(&mut sim, REPLICA, "master_link_status")? != "down" {
             return Err(Failure::new(&sim, "the replica resynced"));

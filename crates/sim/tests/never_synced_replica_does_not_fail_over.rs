@@ -7,35 +7,10 @@
 //! the master's slots stay unserved. With the factor at 0 there is no data-age limit and it
 //! fails over.
 
-use hashslot_resp::Frame;
+mod data_age_support;
+
+use data_age_support::*;
 use hashslot_sim::{run_seeds, Failure, Sim, SimConfig};
-
-/// `cluster-node-timeout` in ms.
-const NT: u64 = 1_000;
-/// Masters are nodes 0..3; node 3 + m replicates master m.
-const MASTER: usize = 0;
-const REPLICA: usize = 3;
-/// Redis's line, as the node logs it.
-const DATA_AGE_LOG: &str = "Currently unable to failover: Disconnected from master for longer \
-                            than allowed. Please check the 'cluster-replica-validity-factor' \
-                            configuration option.";
-
-/// A field of `INFO replication` on node `i`.
-fn repl_field(sim: &mut Sim, i: usize, name: &str) -> Option<String> {
-    let Some(Frame::Bulk(b)) = sim.probe(i, &[b"INFO", b"replication"]) else {
-        return None;
-    };
-    String::from_utf8_lossy(&b)
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':').map(str::to_owned))
-}
-
-/// Whether node `i` says it is a master serving slots.
-fn serves_slots(sim: &Sim, i: usize) -> bool {
-    sim.view(i)
-        .and_then(|v| v.myself().cloned())
-        .is_some_and(|m| m.is_master() && !m.slots.is_empty())
-}
 
 /// Form the cluster, let the replica sync once, then: the replica dies, its master dies, the
 /// replica starts again from its disk (its master refuses every connection from now on).
@@ -66,17 +41,6 @@ fn restart_replica_while_master_is_down(seed: u64, factor: &str) -> Result<Sim, 
         return Err(Failure::new(&sim, format!("restarted as {role:?}")));
     }
     Ok(sim)
-}
-
-/// Trace lines of node `i` that contain `text`.
-fn logged(sim: &Sim, i: usize, text: &str) -> usize {
-    let who = format!(" n{i} log ");
-    sim.trace()
-        .lines()
-        .unwrap_or_default()
-        .iter()
-        .filter(|l| l.contains(&who) && l.contains(text))
-        .count()
 }
 
 #[test]

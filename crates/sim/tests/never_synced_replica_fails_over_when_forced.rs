@@ -3,32 +3,11 @@
 //! while its master is down, which never synced and so does not fail over by itself, is
 //! promoted by `CLUSTER FAILOVER FORCE`.
 
+mod data_age_support;
+
+use data_age_support::*;
 use hashslot_resp::Frame;
 use hashslot_sim::{run_seeds, Failure, Sim, SimConfig};
-
-/// `cluster-node-timeout` in ms.
-const NT: u64 = 1_000;
-/// Masters are nodes 0..3; node 3 + m replicates master m.
-const MASTER: usize = 0;
-const REPLICA: usize = 3;
-
-/// Whether node `i` says it is a master serving slots.
-fn serves_slots(sim: &Sim, i: usize) -> bool {
-    sim.view(i)
-        .and_then(|v| v.myself().cloned())
-        .is_some_and(|m| m.is_master() && !m.slots.is_empty())
-}
-
-/// Lines of node `i`'s log that contain `text`.
-fn logged(sim: &Sim, i: usize, text: &str) -> usize {
-    let who = format!(" n{i} log ");
-    sim.trace()
-        .lines()
-        .unwrap_or_default()
-        .iter()
-        .filter(|l| l.contains(&who) && l.contains(text))
-        .count()
-}
 
 #[test]
 fn force_promotes_a_replica_that_never_synced() {

@@ -4,50 +4,10 @@
 //! when the link had been down for longer than `cluster-replica-validity-factor` allows
 //! (`10 × node timeout + repl-ping-replica-period`, after subtracting the node timeout).
 
-use hashslot_resp::Frame;
+mod data_age_support;
+
+use data_age_support::*;
 use hashslot_sim::{run_seeds, Failure, PathState, Sim, SimConfig};
-
-/// `cluster-node-timeout` in ms.
-const NT: u64 = 1_000;
-/// Masters are nodes 0..3; node 3 + m replicates master m.
-const MASTER: usize = 0;
-const REPLICA: usize = 3;
-/// The data-age limit with the defaults (factor 10, ping period 10 s) and `NT`, plus the
-/// node timeout that Redis subtracts first.
-const LIMIT_MS: u64 = 10 * NT + 10_000 + NT;
-/// Redis's line, as the node logs it.
-const DATA_AGE_LOG: &str = "Currently unable to failover: Disconnected from master for longer \
-                            than allowed. Please check the 'cluster-replica-validity-factor' \
-                            configuration option.";
-
-/// A field of `INFO replication` on node `i`.
-fn repl_field(sim: &mut Sim, i: usize, name: &str) -> Option<String> {
-    let Some(Frame::Bulk(b)) = sim.probe(i, &[b"INFO", b"replication"]) else {
-        return None;
-    };
-    String::from_utf8_lossy(&b)
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':').map(str::to_owned))
-}
-
-/// Run until the replica's link is `status` ("up" or "down"), within `ms`.
-fn until_link(sim: &mut Sim, status: &str, ms: u64) -> Result<(), Failure> {
-    let start = sim.now_ms();
-    while repl_field(sim, REPLICA, "master_link_status").as_deref() != Some(status) {
-        if sim.now_ms() > start + ms {
-            return Err(Failure::new(sim, format!("link not {status} in {ms} ms")));
-        }
-        sim.run_for(100);
-    }
-    Ok(())
-}
-
-/// Whether node `i` says it is a master serving slots.
-fn serves_slots(sim: &Sim, i: usize) -> bool {
-    sim.view(i)
-        .and_then(|v| v.myself().cloned())
-        .is_some_and(|m| m.is_master() && !m.slots.is_empty())
-}
 
 /// A cluster whose replica was restarted and synced again with its master.
 fn restarted_and_synced(seed: u64) -> Result<Sim, Failure> {
@@ -63,17 +23,6 @@ fn restarted_and_synced(seed: u64) -> Result<Sim, Failure> {
     sim.restart(REPLICA);
     until_link(&mut sim, "up", 10_000)?;
     Ok(sim)
-}
-
-/// Lines of node `i`'s log that contain `text`.
-fn logged(sim: &Sim, i: usize, text: &str) -> usize {
-    let who = format!(" n{i} log ");
-    sim.trace()
-        .lines()
-        .unwrap_or_default()
-        .iter()
-        .filter(|l| l.contains(&who) && l.contains(text))
-        .count()
 }
 
 #[test]

@@ -634,14 +634,7 @@ impl Node {
         if self.migrate.busy() {
             return;
         }
-        let waiting: Vec<ConnId> = self
-            .sessions
-            .iter()
-            .filter(|(_, s)| !s.qbuf.is_empty() && !s.closing && !s.client.is_waiting())
-            .map(|(c, _)| *c)
-            .collect();
-        self.blocking.unblocked.extend(waiting);
-        self.process_unblocked(now);
+        self.rerun_waiting_input(now);
         // Then the slot job's next step (clients got their turn first).
         self.migrate_job_step(now);
     }
