@@ -53,7 +53,11 @@ impl Node {
                 let cfg = crate::cluster::cluster_config(&self.config);
                 let rng = cm.load_rng.clone();
                 match hashslot_gossip::Cluster::load(cfg, rng, now, bytes) {
-                    Ok(c) => cm.cluster = c,
+                    Ok(c) => {
+                        cm.cluster = c;
+                        // The loaded cluster has its own settings: push them again.
+                        cm.settings_generation = None;
+                    }
                     Err(e) => {
                         cm.load_failed = true;
                         cm.cluster.disable_saves();

@@ -170,6 +170,8 @@ pub struct Config {
     dir_absolute: Option<String>,
     /// A `save` line was met while loading: later ones add to it rather than to the defaults.
     save_loaded: bool,
+    /// Counts changes made through this type's methods (see [`Config::generation`]).
+    generation: u64,
 }
 
 const DEFAULT_OBUF: [OutputBufferLimit; 3] = [
@@ -234,6 +236,7 @@ impl Default for Config {
             others: PARAMS.iter().map(|p| p.default.to_string()).collect(),
             dir_absolute: None,
             save_loaded: false,
+            generation: 0,
         }
     }
 }
@@ -251,6 +254,8 @@ impl Config {
     /// as it reads `dir` and fails if it cannot; the driver does that and then calls
     /// [`Config::set_dir_absolute`]. Call [`Config::finish_startup`] after the last directive.
     pub fn apply_startup(&mut self, name: &str, args: &[Vec<u8>]) -> Result<Applied, ConfigError> {
+        // Counted whatever the directive does (`include`, `user`… are not `store`d).
+        self.generation += 1;
         if let Some((idx, _)) = table::lookup(name.as_bytes()) {
             let p = &PARAMS[idx];
             let split;
@@ -305,6 +310,7 @@ impl Config {
     /// The checks Redis makes once the whole configuration is read: `replicaof` is refused in
     /// cluster mode, module options need a module, and `hz` is clamped to 1..=500.
     pub fn finish_startup(&mut self) -> Result<(), ConfigError> {
+        self.generation += 1;
         self.hz = self.hz.clamp(1, 500);
         self.save_loaded = false;
         if self.cluster_enabled && self.replicaof.is_some() {
@@ -326,6 +332,17 @@ impl Config {
     /// absolute working directory, which CONFIG GET dir and CONFIG REWRITE show.
     pub fn set_dir_absolute(&mut self, path: impl Into<String>) {
         self.dir_absolute = Some(path.into());
+        self.generation += 1;
+    }
+
+    /// A number that changes whenever a value changes through [`Config::apply_startup`],
+    /// [`Config::finish_startup`], [`Config::set_runtime_from`] or
+    /// [`Config::set_dir_absolute`]: the node pushes settings derived from the configuration
+    /// (the cluster's) only when it moved, instead of re-reading them on every tick. Writes to
+    /// the public fields do not count: the node never writes them once it owns the
+    /// configuration (drivers set them before `Node::new`).
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The current value of a parameter as CONFIG GET shows it (name or alias, any case, hidden
@@ -453,6 +470,7 @@ impl Config {
         }
         // Redis's apply step for `hz` caps it.
         next.hz = next.hz.clamp(1, 500);
+        next.generation = self.generation + 1;
         *self = next;
         Ok(())
     }

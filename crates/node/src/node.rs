@@ -179,6 +179,15 @@ pub(crate) enum Held {
     ReplClosed(u64),
 }
 
+/// The earlier of two optional deadlines (`None`: none).
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
 /// 40 random lowercase hex characters (Redis's `getRandomHexChars`).
 fn random_hex(rng: &mut Rng) -> String {
     hashslot_types::NodeId::random(rng).as_str().to_owned()
@@ -409,16 +418,18 @@ impl Node {
         if let Some(s) = &self.sleep {
             return Some(s.until);
         }
-        [
-            self.timers.next(),
+        // Folded pairwise rather than through a flattening iterator: this runs after every
+        // input the driver gives, and the iterator chain compiled to far more work.
+        let mut next = self.timers.next();
+        for t in [
             self.cluster_poll_timeout(),
             self.migrate.next_deadline(),
             self.persistence_poll_timeout(),
             self.repl.poll_timeout(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        ] {
+            next = earliest(next, t);
+        }
+        next
     }
 
     /// The request-parser limits for `client`: `proto-max-bulk-len`, and Redis's tighter caps

@@ -56,7 +56,12 @@ impl Timers {
 
     /// The earliest armed deadline.
     pub(crate) fn next(&self) -> Option<Instant> {
-        self.deadlines.iter().flatten().min().copied()
+        // A plain fold: the driver asks after every input.
+        self.deadlines.iter().fold(None, |acc, d| match (acc, *d) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, None) => a,
+            (None, b) => b,
+        })
     }
 }
 

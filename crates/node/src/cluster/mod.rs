@@ -51,6 +51,11 @@ pub(crate) struct ClusterMode {
     pub last_now: Now,
     /// Randomness for a cluster loaded from nodes.conf (replacing the fresh one).
     pub load_rng: Rng,
+    /// The [`Config::generation`] whose settings the cluster was last given (`None`: not yet,
+    /// or the cluster was replaced since). The settings are pushed on the first cluster cron
+    /// that finds the configuration moved past it: building them reads and formats a dozen
+    /// parameters, too much to repeat on every cron of every node when nothing changed.
+    pub settings_generation: Option<u64>,
 }
 
 fn yes(config: &Config, name: &str, default: bool) -> bool {
@@ -112,29 +117,37 @@ impl ClusterMode {
             load_failed: false,
             last_now: now,
             load_rng,
+            settings_generation: None,
         }))
     }
 }
 
 impl Node {
-    /// Run the cluster's cron if due (called from `handle_timeout`).
+    /// Run the cluster's cron if due (called from `handle_timeout`). Before a due cron, the
+    /// cluster gets my replication offset and, when the configuration changed since it last
+    /// got them (CONFIG SET), the settings derived from it: a change takes effect on the next
+    /// cluster cron, as when they were re-read on every cron.
     pub(crate) fn cluster_handle_timeout(&mut self, now: Now) {
-        let repl_offset = self.repl.offset();
         let Some(cm) = self.cluster.as_mut() else {
             return;
         };
         cm.last_now = now;
         if cm.cluster.poll_timeout().is_some_and(|t| t <= now.mono) {
-            let cfg = cluster_config(&self.config);
-            if cfg != *cm.cluster.config() {
-                cm.cluster.set_config(now, cfg);
+            let generation = self.config.generation();
+            if cm.settings_generation != Some(generation) {
+                cm.settings_generation = Some(generation);
+                let cfg = cluster_config(&self.config);
+                if cfg != *cm.cluster.config() {
+                    cm.cluster.set_config(now, cfg);
+                }
+                cm.allow_reads_when_down =
+                    yes(&self.config, "cluster-allow-reads-when-down", false);
+                cm.allow_pubsubshard_when_down =
+                    yes(&self.config, "cluster-allow-pubsubshard-when-down", true);
+                cm.cluster
+                    .set_failover_tuning(failover_tuning(&self.config));
             }
-            cm.allow_reads_when_down = yes(&self.config, "cluster-allow-reads-when-down", false);
-            cm.allow_pubsubshard_when_down =
-                yes(&self.config, "cluster-allow-pubsubshard-when-down", true);
-            cm.cluster.set_repl_offset(repl_offset);
-            cm.cluster
-                .set_failover_tuning(failover_tuning(&self.config));
+            cm.cluster.set_repl_offset(self.repl.offset());
         }
         cm.cluster.handle_timeout(now);
         self.cluster_drain(now);

@@ -391,3 +391,23 @@ fn rewrite_keeps_structure_and_updates_values() {
          latency-tracking-info-percentiles 50 99 99.9\n"
     );
 }
+
+#[test]
+fn generation_moves_with_every_accepted_change_only() {
+    let mut c = Config::default();
+    let g0 = c.generation();
+    apply(&mut c, "cluster-node-timeout", &["5000"]).unwrap();
+    c.finish_startup().unwrap();
+    let g1 = c.generation();
+    assert_ne!(g1, g0);
+    c.set_runtime(&[(b"cluster-node-timeout", b"6000")])
+        .unwrap();
+    let g2 = c.generation();
+    assert_ne!(g2, g1);
+    // Refused: nothing changed, so nothing needs pushing.
+    assert!(c.set_runtime(&[(b"cluster-node-timeout", b"x")]).is_err());
+    assert!(c.set_runtime(&[(b"no-such-option", b"1")]).is_err());
+    assert_eq!(c.generation(), g2);
+    c.set_dir_absolute("/tmp");
+    assert_ne!(c.generation(), g2);
+}

@@ -186,6 +186,12 @@ impl Replication {
     }
 
     /// The master this node follows, when a replica.
+    /// Whether this node replicates from `ip:port` (no allocation: asked after every cluster
+    /// input).
+    pub(crate) fn follows(&self, ip: &str, port: u16) -> bool {
+        matches!(&self.role, Role::Replica(r) if r.master_addr() == (ip, port))
+    }
+
     pub(crate) fn master_addr(&self) -> Option<(String, u16)> {
         match &self.role {
             Role::Replica(r) => {
@@ -770,11 +776,11 @@ impl Node {
             .cluster
             .node(me)
             .and_then(|n| n.slaveof)
-            .map(|m| cm.cluster.endpoint(m))
-            .map(|(ip, port)| (ip.to_owned(), port));
+            .map(|m| cm.cluster.endpoint(m));
         match master {
             Some((ip, port)) if !ip.is_empty() && port != 0 => {
-                if self.repl.master_addr() != Some((ip.clone(), port)) {
+                if !self.repl.follows(ip, port) {
+                    let ip = ip.to_owned();
                     self.repl_become_replica(now, &ip, port);
                 }
             }
