@@ -198,22 +198,10 @@ pub(crate) fn split_spaces(value: &[u8]) -> Vec<Vec<u8>> {
 
 /// Redis's `sdscatrepr`: a quoted string with C escapes, as CONFIG REWRITE writes strings.
 pub(crate) fn repr(s: &[u8]) -> String {
-    let mut out = String::from("\"");
-    for &c in s {
-        match c {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            7 => out.push_str("\\a"),
-            8 => out.push_str("\\b"),
-            c if c.is_ascii_graphic() || c == b' ' => out.push(c as char),
-            c => out.push_str(&format!("\\x{c:02x}")),
-        }
-    }
-    out.push('"');
-    out
+    let mut out = Vec::with_capacity(s.len() + 2);
+    hashslot_resp::write_repr(&mut out, s);
+    // Every byte outside printable ASCII was escaped.
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Redis's `rewriteConfigFormatMemory`: `1gb`, `64mb`, `16kb`, or plain bytes.
