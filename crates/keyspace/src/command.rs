@@ -174,6 +174,9 @@ pub struct BlockOn {
     pub keys: Vec<Vec<u8>>,
     /// Absolute wall-clock deadline in ms; `None` blocks forever (timeout 0).
     pub deadline: Option<hashslot_types::UnixMillis>,
+    /// The arguments to run again after a write instead of the ones sent, when their meaning
+    /// must be fixed at blocking time (XREAD's `$`, the last ID when the client blocked).
+    pub argv: Option<Vec<Vec<u8>>>,
 }
 
 impl<'a> Ctx<'a> {

@@ -16,6 +16,7 @@
 
 use crate::value::{StrRef, ValueRef};
 use crate::{Db, Object};
+use crate::stream::StreamId;
 
 /// A 20-byte digest; all zeros for a missing key or an empty dataset.
 pub type Digest = [u8; 20];
@@ -67,6 +68,7 @@ fn type_code(v: &ValueRef<'_>) -> u32 {
         ValueRef::Obj(Object::Set(_)) => 2,
         ValueRef::Obj(Object::ZSet(_)) => 3,
         ValueRef::Obj(Object::Hash(_)) => 4,
+        ValueRef::Obj(Object::Stream(_)) => 6,
     }
 }
 
@@ -104,6 +106,16 @@ fn xor_object(d: &mut Digest, v: ValueRef<'_>, has_ttl: bool) {
                 mix(&mut e, field);
                 mix(&mut e, value);
                 xor(d, &e);
+            }
+        }
+        // Ref: debug.c: each entry's `<ms>.<seq>`, then its fields and values, mixed in order.
+        ValueRef::Obj(Object::Stream(s)) => {
+            for e in s.range(StreamId::MIN, StreamId::MAX, false) {
+                mix(d, format!("{}.{}", e.id.ms, e.id.seq).as_bytes());
+                for (f, v) in e.pairs() {
+                    mix(d, &f.to_vec());
+                    mix(d, &v.to_vec());
+                }
             }
         }
     }

@@ -41,6 +41,8 @@ pub mod meta;
 #[rustfmt::skip]
 mod meta_table;
 pub mod notify;
+/// The stream type and its IDs.
+pub mod stream;
 mod table;
 mod types;
 mod util;
@@ -48,6 +50,9 @@ mod value;
 
 pub use command::{flags, BlockOn, CommandSpec, Ctx, GetKeys, Handler, KeyspaceStats};
 pub use commands::list::timeout_reply;
+pub use commands::stream_propagate::{
+    stream_command_for_propagation, stream_commands_for_propagation,
+};
 pub use db::{Db, DEFAULT_SEED};
 pub use db_prepared::Prepared;
 pub use glob::glob_match;

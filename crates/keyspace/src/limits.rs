@@ -33,6 +33,10 @@ pub struct EncodingLimits {
     pub notify_keyspace_events: u32,
     /// `hll-sparse-max-bytes` (3000): largest sparse HyperLogLog before it turns dense.
     pub hll_sparse_max_bytes: usize,
+    /// `stream-node-max-bytes` (4096): a stream node's listpack closes at this size.
+    pub stream_node_max_bytes: usize,
+    /// `stream-node-max-entries` (100): a stream node closes at this many entries.
+    pub stream_node_max_entries: i64,
 }
 
 impl EncodingLimits {
@@ -46,6 +50,8 @@ impl EncodingLimits {
         list_max_listpack_size: -2,
         notify_keyspace_events: 0,
         hll_sparse_max_bytes: 3000,
+        stream_node_max_bytes: 4096,
+        stream_node_max_entries: 100,
     };
 
     /// The CONFIG parameter names [`EncodingLimits::set_param`] understands (canonical names;
@@ -59,6 +65,8 @@ impl EncodingLimits {
         "list-max-listpack-size",
         "notify-keyspace-events",
         "hll-sparse-max-bytes",
+        "stream-node-max-bytes",
+        "stream-node-max-entries",
     ];
 
     /// Set the field of CONFIG parameter `name` (canonical or `ziplist` alias, any case) from
@@ -85,6 +93,15 @@ impl EncodingLimits {
                 Err(_) => false,
             };
         }
+        if name == "stream-node-max-entries" {
+            return match value.parse::<i64>() {
+                Ok(v) => {
+                    self.stream_node_max_entries = v;
+                    true
+                }
+                Err(_) => false,
+            };
+        }
         let field = match name.as_str() {
             "hash-max-listpack-entries" => &mut self.hash_max_listpack_entries,
             "hash-max-listpack-value" => &mut self.hash_max_listpack_value,
@@ -92,6 +109,7 @@ impl EncodingLimits {
             "zset-max-listpack-entries" => &mut self.zset_max_listpack_entries,
             "zset-max-listpack-value" => &mut self.zset_max_listpack_value,
             "hll-sparse-max-bytes" => &mut self.hll_sparse_max_bytes,
+            "stream-node-max-bytes" => &mut self.stream_node_max_bytes,
             _ => return false,
         };
         match value.parse::<u64>() {
@@ -127,6 +145,14 @@ impl EncodingLimits {
     pub fn set(&self) -> SetLimits {
         SetLimits {
             max_intset_entries: self.set_max_intset_entries,
+        }
+    }
+
+    /// The stream node thresholds.
+    pub fn stream(&self) -> crate::stream::StreamLimits {
+        crate::stream::StreamLimits {
+            node_max_bytes: self.stream_node_max_bytes,
+            node_max_entries: self.stream_node_max_entries,
         }
     }
 

@@ -83,6 +83,8 @@ pub enum Object {
     Set(crate::types::Set),
     /// A sorted set.
     ZSet(crate::types::ZSet),
+    /// A stream.
+    Stream(crate::stream::Stream),
 }
 
 impl Object {
@@ -94,6 +96,7 @@ impl Object {
             Object::Hash(_) => ValueType::Hash,
             Object::Set(_) => ValueType::Set,
             Object::ZSet(_) => ValueType::ZSet,
+            Object::Stream(_) => ValueType::Stream,
         }
     }
 
@@ -105,6 +108,7 @@ impl Object {
             Object::Hash(h) => h.encoding(),
             Object::Set(s) => s.encoding(),
             Object::ZSet(z) => z.encoding(),
+            Object::Stream(_) => Encoding::Other("stream"),
         }
     }
 
@@ -116,6 +120,7 @@ impl Object {
             Object::Hash(h) => h.heap_size(),
             Object::Set(s) => s.heap_size(),
             Object::ZSet(z) => z.heap_size(),
+            Object::Stream(s) => s.heap_size(),
         }
     }
 }

@@ -81,6 +81,7 @@ fn an_empty_wait_blocks_with_keys_and_deadline_and_no_reply() {
             Some(BlockOn {
                 keys: keys(ks),
                 deadline: deadline.map(UnixMillis),
+                argv: None,
             }),
             "{line}"
         );

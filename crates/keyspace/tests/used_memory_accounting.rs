@@ -2,7 +2,8 @@
 //! of commands it must equal the full walk over every table and object (`used_memory_walk`).
 //! Commands change objects in place (LPUSH, HSET, SADD, ZADD, APPEND, SETBIT…), convert
 //! encodings (listpack → hashtable, intset → hashtable, a list growing past one chunk), rename,
-//! move between databases, expire and delete; each is followed by the check.
+//! move between databases, expire and delete; streams append, delete and trim their listpack
+//! nodes in place; each is followed by the check.
 
 mod common;
 
@@ -151,7 +152,7 @@ fn command() -> impl Strategy<Value = Vec<String>> {
             c
         }),
         (key.clone(), 1u32..20).prop_map(|(k, n)| vec!["ZPOPMIN".into(), k.into(), n.to_string()]),
-        (key.clone(), key).prop_map(|(a, b)| vec![
+        (key.clone(), key.clone()).prop_map(|(a, b)| vec![
             "LMOVE".into(),
             a.into(),
             b.into(),
@@ -159,6 +160,91 @@ fn command() -> impl Strategy<Value = Vec<String>> {
             "RIGHT".into()
         ]),
         Just(vec!["FLUSHDB".to_string()]),
+        // Streams: appends (a node closes at 100 entries or 4096 bytes, big values close it
+        // sooner), deletes that flag tombstones or drop whole nodes, trims of both kinds.
+        (
+            key.clone(),
+            0u64..400,
+            prop::collection::vec(value.clone(), 1..4)
+        )
+            .prop_map(|(k, ms, vs)| {
+                let mut c = vec!["XADD".to_string(), k.into(), format!("{ms}-*")];
+                for (i, v) in vs.into_iter().enumerate() {
+                    c.push(format!("f{i}"));
+                    c.push(v);
+                }
+                c
+            }),
+        (key.clone(), 0u64..400).prop_map(|(k, ms)| vec![
+            "XDEL".into(),
+            k.into(),
+            format!("{ms}-0"),
+            format!("{ms}-1")
+        ]),
+        (key.clone(), 0u32..60, any::<bool>()).prop_map(|(k, n, approx)| vec![
+            "XTRIM".into(),
+            k.into(),
+            "MAXLEN".into(),
+            if approx { "~" } else { "=" }.into(),
+            n.to_string()
+        ]),
+        (key.clone(), 0u64..400).prop_map(|(k, ms)| vec![
+            "XTRIM".into(),
+            k.into(),
+            "MINID".into(),
+            ms.to_string()
+        ]),
+        key.clone()
+            .prop_map(|k| vec!["XSETID".into(), k.into(), "500-0".into()]),
+        // Consumer groups: created, read into PELs, acknowledged, claimed, consumers deleted.
+        (key.clone(), 0u32..3).prop_map(|(k, g)| vec![
+            "XGROUP".into(),
+            "CREATE".into(),
+            k.into(),
+            format!("g{g}"),
+            "0".into()
+        ]),
+        (key.clone(), 0u32..3, 0u32..4, 1u32..20).prop_map(|(k, g, c, n)| vec![
+            "XREADGROUP".into(),
+            "GROUP".into(),
+            format!("g{g}"),
+            format!("consumer{c}"),
+            "COUNT".into(),
+            n.to_string(),
+            "STREAMS".into(),
+            k.into(),
+            ">".into()
+        ]),
+        (key.clone(), 0u32..3, 0u64..400).prop_map(|(k, g, ms)| vec![
+            "XACK".into(),
+            k.into(),
+            format!("g{g}"),
+            format!("{ms}-0"),
+            format!("{ms}-1")
+        ]),
+        (key.clone(), 0u32..3, 0u32..4).prop_map(|(k, g, c)| vec![
+            "XAUTOCLAIM".into(),
+            k.into(),
+            format!("g{g}"),
+            format!("consumer{c}"),
+            "0".into(),
+            "0".into(),
+            "COUNT".into(),
+            "5".into()
+        ]),
+        (key.clone(), 0u32..3, 0u32..4).prop_map(|(k, g, c)| vec![
+            "XGROUP".into(),
+            "DELCONSUMER".into(),
+            k.into(),
+            format!("g{g}"),
+            format!("consumer{c}")
+        ]),
+        (key, 0u32..3).prop_map(|(k, g)| vec![
+            "XGROUP".into(),
+            "DESTROY".into(),
+            k.into(),
+            format!("g{g}")
+        ]),
     ]
 }
 

@@ -160,7 +160,9 @@ impl Node {
         });
         let parked = Parked {
             idx,
-            argv: args.iter().map(|a| a.to_vec()).collect(),
+            argv: block
+                .argv
+                .unwrap_or_else(|| args.iter().map(|a| a.to_vec()).collect()),
             db: client.db,
             keys: block.keys,
             deadline,

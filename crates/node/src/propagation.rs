@@ -113,6 +113,11 @@ pub(crate) fn for_propagation(db: &Db, args: &[&[u8]], reply: &[u8]) -> Vec<Vec<
     let name = args[0].to_ascii_lowercase();
     let key = args.get(1).copied().unwrap_or(b"");
     let abs = || db.expire_time(key).map(|t| t.to_string().into_bytes());
+    // Stream writes go out in the deterministic form Redis propagates (XADD with the ID it
+    // made, exact trims, XCLAIM/XGROUP SETID for what XREADGROUP/XCLAIM/XAUTOCLAIM changed).
+    if let Some(cmds) = hashslot_keyspace::stream_commands_for_propagation(db, args, reply) {
+        return cmds;
+    }
     match name.as_slice() {
         b"expire" | b"pexpire" | b"expireat" | b"pexpireat" | b"getex" => {
             if !db.contains_key_raw(key) {

@@ -116,6 +116,7 @@ pub(crate) fn type_byte(v: ValueRef<'_>) -> Result<u8, SaveError> {
             Object::Set(_) => TYPE_SET,
             Object::ZSet(_) if is_listpack(o) => TYPE_ZSET_LISTPACK,
             Object::ZSet(_) => TYPE_ZSET_2,
+            Object::Stream(_) => TYPE_STREAM_LISTPACKS_2,
             other => return Err(SaveError::Unsupported(other.value_type().name())),
         },
     })
@@ -205,6 +206,7 @@ pub(crate) fn put_value(
                 out.extend_from_slice(&sc.to_le_bytes());
             }
         }
+        Object::Stream(s) => crate::stream::put_stream(out, enc, s),
         other => return Err(SaveError::Unsupported(other.value_type().name())),
     }
     Ok(())

@@ -3,9 +3,9 @@
 //! - [`RdbWriter`] writes an RDB version 10 file key by key (so a save can be interleaved with
 //!   serving); [`save_dbs`] saves whole databases at once.
 //! - [`load`] / [`load_with`] / [`load_events`] read files of RDB versions 1 to 10 (Redis up
-//!   to 7.0), every value encoding those versions have for strings, lists, sets, sorted sets
-//!   and hashes. Streams, modules and functions are refused with [`RdbError::Unsupported`],
-//!   never skipped.
+//!   to 7.0), every value encoding those versions have for strings, lists, sets, sorted sets,
+//!   hashes and streams (types 15 and 19; streams with consumer groups are refused). Modules
+//!   and functions are refused with [`RdbError::Unsupported`], never skipped.
 //! - [`dump_payload`] / [`restore_payload`] are DUMP and RESTORE.
 //!
 //! The byte formats inside values have their own modules: [`listpack`], [`intset`] (written
@@ -38,6 +38,7 @@ mod load_value;
 pub mod lzf;
 mod read;
 pub mod score;
+mod stream;
 mod writer;
 pub mod ziplist;
 pub mod zipmap;

@@ -82,6 +82,7 @@ fn block_on(ctx: &mut Ctx<'_>, keys: &[&[u8]], deadline: Option<UnixMillis>) {
     ctx.block = Some(BlockOn {
         keys: keys.iter().map(|k| k.to_vec()).collect(),
         deadline,
+        argv: None,
     });
 }
 

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use crate::command::CommandSpec;
 
 /// The per-family tables. A new family adds its `table_<family>::SPECS` here.
-fn families() -> [&'static [CommandSpec]; 15] {
+fn families() -> [&'static [CommandSpec]; 16] {
     [
         super::table_string::SPECS,
         super::table_incr::SPECS,
@@ -23,6 +23,7 @@ fn families() -> [&'static [CommandSpec]; 15] {
         super::table_lcs::SPECS,
         super::table_hyperloglog::SPECS,
         super::table_geo::SPECS,
+        super::stream_table::SPECS,
     ]
 }
 

@@ -176,6 +176,7 @@ fn blocking_pop(
     ctx.block = Some(BlockOn {
         keys: keys.iter().map(|k| k.to_vec()).collect(),
         deadline,
+        argv: None,
     });
 }
 
