@@ -14,9 +14,9 @@
 //! taken as a dependency: the digest is a compatibility checksum, not a security function, and
 //! the crate must stay dependency-light and sans-IO.
 
+use crate::stream::StreamId;
 use crate::value::{StrRef, ValueRef};
 use crate::{Db, Object};
-use crate::stream::StreamId;
 
 /// A 20-byte digest; all zeros for a missing key or an empty dataset.
 pub type Digest = [u8; 20];

@@ -312,10 +312,7 @@ impl Node {
         for (&conn, p) in &self.blocking.parked {
             // A blocked client's keys all share a slot: the first one tells.
             let Some(key) = p.keys.first() else { continue };
-            let readonly = self
-                .sessions
-                .get(&conn)
-                .is_some_and(|s| s.client.readonly);
+            let readonly = self.sessions.get(&conn).is_some_and(|s| s.client.readonly);
             let write = self.table.entries[p.idx].flags & hashslot_keyspace::flags::WRITE != 0;
             let Some(route) = hashslot_slots::route_blocked(map, &view, key, readonly, write)
             else {

@@ -131,9 +131,8 @@ impl Node {
         let Lookup::Found(idx) = self.table.lookup(args) else {
             return false;
         };
-        let replicates = |idx: usize| {
-            self.table.entries[idx].flags & (flags::WRITE | flags::MAY_REPLICATE) != 0
-        };
+        let replicates =
+            |idx: usize| self.table.entries[idx].flags & (flags::WRITE | flags::MAY_REPLICATE) != 0;
         if replicates(idx) {
             return true;
         }

@@ -202,9 +202,9 @@ pub(crate) fn read_value(rd: &mut Rd<'_>, ty: u8, ty_at: usize) -> Result<Option
         TYPE_HASH_LISTPACK => Object::Hash(pairs_to_hash(&lp_items(&rd.string()?, at)?, at)?),
         TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 => {
             // An empty stream is a valid value (streams outlive their entries).
-            return Ok(Some(Value::Obj(Object::Stream(crate::stream::read_stream(
-                rd, ty, ty_at,
-            )?))));
+            return Ok(Some(Value::Obj(Object::Stream(
+                crate::stream::read_stream(rd, ty, ty_at)?,
+            ))));
         }
         TYPE_MODULE_PRE_GA | TYPE_MODULE_2 => {
             return Err(RdbError::Unsupported {

@@ -174,9 +174,7 @@ fn pause(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
         ));
     };
     if ms < 0 {
-        return c
-            .reply()
-            .error(&ErrorReply::msg("ERR timeout is negative"));
+        return c.reply().error(&ErrorReply::msg("ERR timeout is negative"));
     }
     if ms == 0 || ms > i64::MAX - now.wall.0 {
         // Redis's end time is 0 for a 0 timeout and wraps negative past the largest time: the
