@@ -9,7 +9,7 @@ use hashslot_bus::{encode, Message, MsgType, NodeFlags};
 use hashslot_slots::{NodeRef, SlotMap};
 use hashslot_types::{Epoch, Instant, LinkId, NodeId, Now, Rng, SlotSet};
 
-use crate::links::Link;
+use crate::links::LinkMap;
 use crate::node::{ClusterNode, NodeTable};
 use crate::stats::Stats;
 use crate::{ClusterConfig, Event, LogLevel, Output, SaveToken};
@@ -79,7 +79,7 @@ pub struct Cluster {
     pub(crate) last_vote_epoch: Epoch,
     pub(crate) state_ok: bool,
     pub(crate) size: usize,
-    pub(crate) links: BTreeMap<LinkId, Link>,
+    pub(crate) links: LinkMap,
     pub(crate) next_link: u64,
     /// FORGET ban: node id → expiry (monotonic ms).
     pub(crate) blacklist: BTreeMap<NodeId, i64>,
@@ -147,7 +147,7 @@ impl Cluster {
             last_vote_epoch: Epoch(0),
             state_ok: false,
             size: 1,
-            links: BTreeMap::new(),
+            links: LinkMap::default(),
             next_link: 0,
             blacklist: BTreeMap::new(),
             stats: Stats::default(),

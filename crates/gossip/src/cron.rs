@@ -15,18 +15,21 @@ impl Cluster {
         let handshake_timeout = timeout.max(1000);
         let me = self.myself;
 
-        // Reconnects and handshake timeouts.
+        // Reconnects and handshake timeouts. Both walks read each node's dense hot record
+        // and visit the node itself only when something is to be done.
+        self.nodes.sync();
         self.stats_pfail_nodes = 0;
         for r in self.nodes.refs() {
-            let Some(n) = self.nodes.get(r) else { continue };
-            if n.flags.intersects(NodeFlags::MYSELF | NodeFlags::NOADDR) {
+            let Some(h) = self.nodes.hot(r) else { continue };
+            if h.flags.intersects(NodeFlags::MYSELF | NodeFlags::NOADDR) {
                 continue;
             }
-            if n.has(NodeFlags::PFAIL) {
+            if h.has(NodeFlags::PFAIL) {
                 self.stats_pfail_nodes += 1;
             }
-            if n.in_handshake() && self.now_ms - n.ctime > handshake_timeout {
-                let name = n.name;
+            if h.has(NodeFlags::HANDSHAKE) && self.now_ms - self.nodes[r].ctime > handshake_timeout
+            {
+                let name = h.name;
                 self.log(
                     LogLevel::Verbose,
                     format!("Handshake with node {name} timed out"),
@@ -34,12 +37,9 @@ impl Cluster {
                 self.del_node(r);
                 continue;
             }
-            if n.link.is_none() && !self.connect_node(r) {
+            if !h.has_link() && !self.connect_node(r) && h.ping_sent().is_none() {
                 // Not connectable (no ip): failure detection still needs a pending ping.
-                let n = &mut self.nodes[r];
-                if n.ping_sent.is_none() {
-                    n.ping_sent = Some(self.now_ms);
-                }
+                self.nodes.set_ping_sent(r, Some(self.now_ms));
             }
         }
 
@@ -49,15 +49,15 @@ impl Cluster {
             for _ in 0..5 {
                 let live = self.nodes.live();
                 let r = live[self.rng.below(live.len() as u64) as usize];
-                let n = &self.nodes[r];
-                if n.link.is_none()
-                    || n.ping_sent.is_some()
-                    || n.flags.intersects(NodeFlags::MYSELF | NodeFlags::HANDSHAKE)
+                let Some(h) = self.nodes.hot(r) else { continue };
+                if !h.has_link()
+                    || h.ping_sent().is_some()
+                    || h.flags.intersects(NodeFlags::MYSELF | NodeFlags::HANDSHAKE)
                 {
                     continue;
                 }
-                if min.is_none_or_older(n.pong_received) {
-                    min = Some((r, n.pong_received));
+                if min.is_none_or_older(h.pong_received()) {
+                    min = Some((r, h.pong_received()));
                 }
             }
             if let Some((r, _)) = min {
@@ -69,36 +69,42 @@ impl Cluster {
 
         let mut update_state = false;
         let mut newly_pfail = Vec::new();
+        self.nodes.sync();
         for r in self.nodes.refs() {
-            let Some(n) = self.nodes.get(r) else { continue };
-            if n.flags
+            let Some(h) = self.nodes.hot(r) else { continue };
+            if h.flags
                 .intersects(NodeFlags::MYSELF | NodeFlags::NOADDR | NodeFlags::HANDSHAKE)
             {
                 continue;
             }
-            // A link that got no answer for half the timeout is closed and reopened. (The last
-            // packet's time and the link's age are read last: a healthy node never needs them,
-            // and they lie outside the node's first cache line.)
-            if let Some(link) = n.link {
-                if n.ping_sent.is_some()
-                    && self.since(n.ping_sent) > timeout / 2
-                    && self.since(n.data_received) > timeout / 2
+            // A healthy node with a recent pong and no pending ping: nothing to do (the
+            // common case, decided from the hot record alone).
+            let ping_sent = h.ping_sent();
+            if ping_sent.is_none()
+                && (!h.has_link() || self.since(h.pong_received()) <= timeout / 2)
+            {
+                continue;
+            }
+            // A link that got no answer for half the timeout is closed and reopened.
+            if let (Some(link), true) = (self.nodes[r].link, ping_sent.is_some()) {
+                if self.since(ping_sent) > timeout / 2
+                    && self.since(self.nodes[r].data_received) > timeout / 2
                     && self.links.get(&link).map_or(0, |l| self.now_ms - l.ctime) > timeout
                 {
                     self.free_link(link);
                 }
             }
             let n = &self.nodes[r];
-            if let (Some(link), None) = (n.link, n.ping_sent) {
-                if self.since(n.pong_received) > timeout / 2 {
+            if let (Some(link), None) = (n.link, ping_sent) {
+                if self.since(h.pong_received()) > timeout / 2 {
                     self.send_ping(link, MsgType::PING);
                     continue;
                 }
             }
-            if n.ping_sent.is_none() {
+            let Some(ping_sent) = ping_sent else {
                 continue;
-            }
-            if is_unreachable(self.now_ms, timeout, n) && !n.is_failing() {
+            };
+            if is_unreachable(self.now_ms, timeout, ping_sent, n.data_received) && !n.is_failing() {
                 let name = n.name;
                 self.nodes[r].set(NodeFlags::PFAIL);
                 // Counted now (not at the next run) so the gossip sent below carries it.
@@ -161,12 +167,9 @@ impl Cluster {
 /// `tests/pfail_needs_a_node_timeout_of_unreachability.rs`). After a kill -9 the links reset
 /// and the reconnect is refused at once, which starts the clock without waiting for the ping
 /// schedule.
-fn is_unreachable(now: i64, timeout: i64, n: &crate::ClusterNode) -> bool {
-    let Some(ping_sent) = n.ping_sent else {
-        return false;
-    };
+fn is_unreachable(now: i64, timeout: i64, ping_sent: i64, data_received: Option<i64>) -> bool {
     let ping_delay = now - ping_sent;
-    let data_delay = n.data_received.map_or(i64::MAX, |t| now - t);
+    let data_delay = data_received.map_or(i64::MAX, |t| now - t);
     ping_delay.min(data_delay) > timeout
 }
 

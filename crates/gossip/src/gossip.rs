@@ -10,7 +10,7 @@ use hashslot_bus::{
 use hashslot_slots::NodeRef;
 use hashslot_types::{LinkId, ReplOffset};
 
-use crate::node::{ClusterNode, FailReport};
+use crate::node::{ClusterNode, FailReport, Hot};
 use crate::{Cluster, LogLevel};
 
 impl Cluster {
@@ -45,21 +45,22 @@ impl Cluster {
         h
     }
 
-    fn gossip_entry(&self, n: &ClusterNode) -> GossipEntry {
+    /// The gossip entry about a node, from its hot record.
+    fn gossip_entry(&self, h: &Hot) -> GossipEntry {
         let secs = |t: Option<i64>| -> u32 {
             t.map_or(0, |t| {
                 ((t + self.wall_offset) / 1000).clamp(0, i64::from(u32::MAX)) as u32
             })
         };
         GossipEntry {
-            nodename: n.name,
-            ping_sent: secs(n.ping_sent),
-            pong_received: secs(n.pong_received),
-            ip: n.wire_ip(),
-            port: n.port,
-            cport: n.cport,
-            flags: n.flags,
-            pport: n.pport,
+            nodename: h.name,
+            ping_sent: secs(h.ping_sent()),
+            pong_received: secs(h.pong_received()),
+            ip: h.wire_ip,
+            port: h.port,
+            cport: h.cport,
+            flags: h.flags,
+            pport: h.pport,
         }
     }
 
@@ -73,62 +74,60 @@ impl Cluster {
 
         if t == MsgType::PING {
             if let Some(r) = self.links.get(&link).and_then(|l| l.node) {
-                if let Some(n) = self.nodes.get_mut(r) {
-                    n.ping_sent = Some(self.now_ms);
-                }
+                self.nodes.set_ping_sent(r, Some(self.now_ms));
             }
         }
+        self.nodes.sync();
 
         // Redis's `dictGetRandomKey` tries, at most `wanted * 3`: each an O(1) index into the
-        // table's list of live nodes (never a walk of every node per ping).
+        // table's list of live nodes (never a walk of every node per ping). Each pick reads
+        // only the node's hot record; a bitmap of the picked slab indexes answers "already
+        // in the section?" (Redis scans the section).
         let tries = if freshnodes > 0 && wanted > 0 {
             wanted * 3
         } else {
             0
         };
-        let mut chosen: Vec<NodeRef> = Vec::with_capacity(wanted + pfail_wanted);
+        let mut gossip: Vec<GossipEntry> = Vec::with_capacity(wanted + pfail_wanted);
+        let mut picked = Picked::with_capacity(self.nodes.slab_len());
         for _ in 0..tries {
-            if freshnodes == 0 || chosen.len() >= wanted {
+            if freshnodes == 0 || gossip.len() >= wanted {
                 break;
             }
             let k = self.rng.below(total as u64) as usize;
             let Some(&r) = self.nodes.live().get(k) else {
                 continue;
             };
-            let n = &self.nodes[r];
-            if r == self.myself || n.has(NodeFlags::PFAIL) {
+            let Some(h) = self.nodes.hot(r) else { continue };
+            if r == self.myself || h.has(NodeFlags::PFAIL) {
                 continue;
             }
-            if n.flags.intersects(NodeFlags::HANDSHAKE | NodeFlags::NOADDR)
-                || (n.link.is_none() && self.slots.count_of(r) == 0)
+            if h.flags.intersects(NodeFlags::HANDSHAKE | NodeFlags::NOADDR)
+                || (!h.has_link() && self.slots.count_of(r) == 0)
             {
                 freshnodes -= 1;
                 continue;
             }
-            if chosen.contains(&r) {
+            if !picked.insert(r) {
                 continue;
             }
-            chosen.push(r);
+            gossip.push(self.gossip_entry(&h));
             freshnodes -= 1;
         }
         if pfail_wanted > 0 {
-            for (r, n) in self.nodes.iter() {
-                if n.flags.intersects(NodeFlags::HANDSHAKE | NodeFlags::NOADDR)
-                    || !n.has(NodeFlags::PFAIL)
+            for (_, h) in self.nodes.iter_hot() {
+                if h.flags.intersects(NodeFlags::HANDSHAKE | NodeFlags::NOADDR)
+                    || !h.has(NodeFlags::PFAIL)
                 {
                     continue;
                 }
-                chosen.push(r);
+                gossip.push(self.gossip_entry(&h));
                 pfail_wanted -= 1;
                 if pfail_wanted == 0 {
                     break;
                 }
             }
         }
-        let gossip = chosen
-            .iter()
-            .map(|r| self.gossip_entry(&self.nodes[*r]))
-            .collect();
         let mut header = self.build_header();
         let mut extensions = Vec::new();
         let hostname = &self.nodes[self.myself].hostname;
@@ -225,15 +224,33 @@ impl Cluster {
 
     /// `clusterProcessGossipSection`. `sender` is the known sender, `None` for a MEET from an
     /// unknown node (then only known nodes are updated).
+    ///
+    /// An entry about a known, healthy node (the common case) is decided from the node's hot
+    /// record alone: its flags, whether it holds failure reports, and its ping and pong times.
     pub(crate) fn process_gossip(&mut self, sender: Option<NodeRef>, gossip: &[GossipEntry]) {
         let sender_is_master = sender.is_some_and(|s| self.nodes[s].is_master());
-        for g in gossip {
+        self.nodes.sync();
+        // Every name is looked up first, in a tight loop of independent lookups: the processor
+        // overlaps their cache misses (index line, hot record) instead of taking them one
+        // entry at a time behind the processing of the previous entry, which then finds the
+        // records in the cache. Processing never removes or renames a node, so a found handle
+        // stays right; a name not found is looked up again (an earlier entry of the same
+        // section may have added it).
+        let found: Vec<Option<NodeRef>> = gossip
+            .iter()
+            .map(|g| self.nodes.lookup(&g.nodename))
+            .collect();
+        for (g, found) in gossip.iter().zip(found) {
             let flags = g.flags;
-            match self.nodes.lookup(&g.nodename) {
+            let reported_failing = flags.intersects(NodeFlags::FAIL | NodeFlags::PFAIL);
+            match found.or_else(|| self.nodes.lookup(&g.nodename)) {
                 Some(r) => {
+                    let Some(mut h) = self.nodes.hot(r) else {
+                        continue;
+                    };
                     if let (Some(s), true) = (sender, sender_is_master) {
                         if r != self.myself {
-                            if flags.intersects(NodeFlags::FAIL | NodeFlags::PFAIL) {
+                            if reported_failing {
                                 if self.add_failure_report(r, s) {
                                     self.log(
                                         LogLevel::Verbose,
@@ -244,43 +261,47 @@ impl Cluster {
                                     );
                                 }
                                 self.mark_node_as_failing_if_needed(r);
-                            } else if self.del_failure_report(r, s) {
-                                self.log(
-                                    LogLevel::Verbose,
-                                    format!(
-                                        "Node {} reported node {} is back online.",
-                                        self.nodes[s].name, g.nodename
-                                    ),
-                                );
+                                h = self.nodes.hot(r).unwrap_or(h);
+                            } else if h.has_fail_reports() {
+                                // (No report held: nothing to delete, none to expire.)
+                                if self.del_failure_report(r, s) {
+                                    self.log(
+                                        LogLevel::Verbose,
+                                        format!(
+                                            "Node {} reported node {} is back online.",
+                                            self.nodes[s].name, g.nodename
+                                        ),
+                                    );
+                                }
+                                h = self.nodes.hot(r).unwrap_or(h);
                             }
                         }
                     }
                     // Adopt a newer pong time from a healthy report.
-                    let n = &self.nodes[r];
-                    if !flags.intersects(NodeFlags::FAIL | NodeFlags::PFAIL)
-                        && n.ping_sent.is_none()
-                        && self.failure_reports_count(r) == 0
+                    if !reported_failing
+                        && h.ping_sent().is_none()
+                        && (!h.has_fail_reports() || self.failure_reports_count(r) == 0)
                     {
                         let wall = i64::from(g.pong_received) * 1000;
                         let mono = wall - self.wall_offset;
-                        let n = &mut self.nodes[r];
                         if wall <= self.now_ms + self.wall_offset + 500
-                            && n.pong_received.is_none_or_less(mono)
+                            && h.pong_received().is_none_or_less(mono)
                         {
-                            n.pong_received = Some(mono);
+                            self.nodes.set_pong_received(r, Some(mono));
                         }
                     }
                     // A failing node seen healthy elsewhere at another address: adopt it.
                     // The ip's text only for a failing node: most entries are healthy ones.
+                    if !h.is_failing()
+                        || flags.intersects(NodeFlags::NOADDR | NodeFlags::FAIL | NodeFlags::PFAIL)
+                        || r == self.myself
+                    {
+                        continue;
+                    }
                     let n = &self.nodes[r];
-                    let gip = (n.is_failing()
-                        && !flags
-                            .intersects(NodeFlags::NOADDR | NodeFlags::FAIL | NodeFlags::PFAIL)
-                        && r != self.myself)
-                        .then(|| g.ip.to_string());
-                    if let Some(gip) = gip.filter(|gip| {
-                        !n.ip().eq_ignore_ascii_case(gip) || n.port != g.port || n.cport != g.cport
-                    }) {
+                    let gip = g.ip.to_string();
+                    if !n.ip().eq_ignore_ascii_case(&gip) || n.port != g.port || n.cport != g.cport
+                    {
                         if let Some(l) = n.link {
                             self.free_link(l);
                         }
@@ -364,5 +385,29 @@ impl NoneOrLess for Option<i64> {
             None => true,
             Some(t) => t < v,
         }
+    }
+}
+
+/// The slab indexes already in a gossip section: a bitmap grown as needed (a cluster of 1,000
+/// nodes needs 16 words), so "already picked?" is one bit test, not a scan of the section.
+#[derive(Debug, Default)]
+struct Picked(Vec<u64>);
+
+impl Picked {
+    /// Room for slab indexes below `n` without growing.
+    fn with_capacity(n: usize) -> Self {
+        Picked(vec![0; n.div_ceil(64)])
+    }
+
+    /// Record `r`; `false` if it was already recorded.
+    fn insert(&mut self, r: NodeRef) -> bool {
+        let i = r.index() as usize;
+        let (w, bit) = (i / 64, 1u64 << (i % 64));
+        if w >= self.0.len() {
+            self.0.resize(w + 1, 0);
+        }
+        let new = self.0[w] & bit == 0;
+        self.0[w] |= bit;
+        new
     }
 }

@@ -74,6 +74,7 @@ mod failover_glue;
 mod failure;
 mod gossip;
 mod links;
+mod name_index;
 mod node;
 mod nodes_conf;
 mod output;

@@ -1,6 +1,8 @@
 //! Bus links (Redis's `clusterLink`): the driver inputs for connections, the read loop, and
 //! freeing links.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::{IpAddr, SocketAddr};
 
 use bytes::Bytes;
@@ -15,6 +17,35 @@ pub const OUTBOUND_LINK_BIT: u64 = 1 << 63;
 
 /// Receive buffers above this are a peer misbehaving: the link is closed.
 const MAX_RCVBUF: usize = 64 << 20;
+
+/// The bus links by id. Each received message looks its link up (a big cluster's node has
+/// thousands of links, where a search tree costs a dozen scattered compares). Never iterated,
+/// so its order cannot leak into outputs.
+pub(crate) type LinkMap = HashMap<LinkId, Link, BuildHasherDefault<LinkIdHasher>>;
+
+/// The hasher of [`LinkMap`]: link ids are counters (accepted links) or a flag bit plus a
+/// counter (outbound links), so one multiply spreads them. Ids come from the driver and from
+/// this cluster, never from peers.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LinkIdHasher(u64);
+
+impl Hasher for LinkIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used by `LinkId`; anything else is folded in, not dropped.
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        let x = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = x ^ (x >> 29);
+    }
+}
 
 /// One bus connection.
 #[derive(Debug, Clone)]
@@ -105,11 +136,11 @@ impl Cluster {
         let node = l.node;
         if let Some(r) = node {
             let meet = self.nodes[r].has(NodeFlags::MEET);
-            let old_ping_sent = self.nodes[r].ping_sent;
+            let old_ping_sent = self.nodes.ping_sent(r);
             let t = if meet { MsgType::MEET } else { MsgType::PING };
             self.send_ping(link, t);
             if old_ping_sent.is_some() {
-                self.nodes[r].ping_sent = old_ping_sent;
+                self.nodes.set_ping_sent(r, old_ping_sent);
             }
             self.nodes[r].clear(NodeFlags::MEET);
             let (ip, cport) = (self.nodes[r].ip().to_owned(), self.nodes[r].cport);
@@ -209,10 +240,8 @@ impl Cluster {
                 // Connect failed: claim a ping was sent so failure detection runs
                 // (`clusterNodeCronHandleReconnect` does so on a synchronous connect error).
                 if let Some(r) = l.node {
-                    if let Some(n) = self.nodes.get_mut(r) {
-                        if n.ping_sent.is_none() {
-                            n.ping_sent = Some(self.now_ms);
-                        }
+                    if self.nodes.get(r).is_some() && self.nodes.ping_sent(r).is_none() {
+                        self.nodes.set_ping_sent(r, Some(self.now_ms));
                     }
                 }
             }

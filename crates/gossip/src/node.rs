@@ -5,12 +5,11 @@
 //! point at another node. Iteration is in slab order (node creation order), which makes every
 //! output that walks the table (CLUSTER NODES, nodes.conf, gossip picks) reproducible.
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
-
 use hashslot_bus::{NetIp, NodeFlags};
 use hashslot_slots::NodeRef;
 use hashslot_types::{Epoch, LinkId, NodeId, ReplOffset};
+
+use crate::name_index::{name_hash, NameIndex};
 
 /// A failure report: `node` (a master) said, at `time`, that the subject is PFAIL or FAIL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,18 +22,11 @@ pub struct FailReport {
 
 /// One known node. Times are monotonic milliseconds (`None` where Redis stores 0).
 ///
-/// `repr(C, align(64))` fixes the layout so that what the hot paths read shares cache lines:
-/// a big cluster's node tables do not fit in the caches (1,000 nodes each knowing 1,000) and
-/// each node is visited at random, so every extra line touched is a trip to memory.
-/// - Line 0 (bytes 0..64): flags, ports, master, links, ping and pong times: all a gossip pick
-///   and a healthy node's cron visit read.
-/// - Line 1 (64..128): the name and the failure reports: with line 0, all that receiving a
-///   gossip entry about a known node reads, and (with the wire ip, next) all that building one
-///   reads.
-///
-/// The `node_layout_keeps_hot_fields_in_two_cache_lines` test holds this layout.
+/// The table keeps what the gossip and cron loops read of every node in a dense record
+/// beside this struct (`Hot`: the name, flags, ports, wire ip, whether a link exists, whether
+/// failure reports are held, and the ping and pong times, which live only there). This struct
+/// is what the rarer paths read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[repr(C, align(64))]
 pub struct ClusterNode {
     /// `CLUSTER_NODE_*` bits.
     pub flags: NodeFlags,
@@ -44,23 +36,19 @@ pub struct ClusterNode {
     pub cport: u16,
     /// Plaintext port of TLS clusters (0 otherwise).
     pub pport: u16,
+    /// `ip` as a gossip entry carries it, kept beside the ports so that building an entry
+    /// does not follow the text's heap pointer (one more miss per entry). Set with `ip`.
+    wire_ip: NetIp,
     /// The master, for replicas.
     pub slaveof: Option<NodeRef>,
     /// My outbound link to it.
     pub link: Option<LinkId>,
-    /// When the pending PING was sent.
-    pub ping_sent: Option<i64>,
-    /// When the last PONG arrived.
-    pub pong_received: Option<i64>,
     /// Node id.
     pub name: NodeId,
     /// Failure reports from other masters.
     pub fail_reports: Vec<FailReport>,
     /// When any packet from the node last arrived.
     pub data_received: Option<i64>,
-    /// `ip` as a gossip entry carries it, kept beside the hot lines so that building an entry
-    /// does not follow the text's heap pointer (one more miss per entry). Set with `ip`.
-    wire_ip: NetIp,
     /// Address text as CLUSTER NODES prints it (may be empty). Private so that every change
     /// goes through [`ClusterNode::set_ip`], which keeps `wire_ip` equal to it.
     ip: String,
@@ -98,8 +86,6 @@ impl ClusterNode {
             slaveof: None,
             slaves: Vec::new(),
             ctime,
-            ping_sent: None,
-            pong_received: None,
             data_received: None,
             fail_time: None,
             voted_time: None,
@@ -161,54 +147,183 @@ impl ClusterNode {
     }
 }
 
-/// The slab of nodes, the handles of the live ones in slab order, and the name index.
+/// What the gossip and cron loops read of one node: two cache lines (one 128-byte pair, which
+/// the hardware fetches together), dense in slab order.
+///
+/// In a big cluster the node tables do not fit in the caches (1,000 nodes each knowing 1,000),
+/// and each gossip entry received or sent visits a random node: this record is all that a
+/// healthy node's visit touches, instead of several lines of a [`ClusterNode`] (which holds
+/// what rarer paths read), and the cron walks read it in order.
+/// - Line 0: the times, the name, the flags and the state bits: all that a name lookup, a
+///   received entry about a healthy node, a gossip pick and a cron visit read.
+/// - Line 1: the rest of what a gossip entry about the node carries (plaintext port, ip).
+///
+/// `name` changes only with the index (insert, rename); the flags, the state bits, the ports
+/// and the ip mirror the node (see `NodeTable`'s staleness rule); the ping and pong times live
+/// only here. The `hot_record_layout` test holds this layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C, align(128))]
+pub(crate) struct Hot {
+    /// When the pending PING was sent, [`NEVER`] for none.
+    ping_sent: i64,
+    /// When the last PONG arrived, [`NEVER`] for never.
+    pong_received: i64,
+    /// The node's id (what a name lookup compares).
+    pub name: NodeId,
+    /// The node's flags.
+    pub flags: NodeFlags,
+    /// [`LINK`], [`REPORTS`], [`STALE`], [`LIVE`].
+    bits: u8,
+    /// Client port.
+    pub port: u16,
+    /// Bus port.
+    pub cport: u16,
+    /// Plaintext port.
+    pub pport: u16,
+    /// The ip as a gossip entry carries it.
+    pub wire_ip: NetIp,
+}
+
+/// "None" of the times in [`Hot`].
+const NEVER: i64 = i64::MIN;
+/// The node has an outbound link.
+const LINK: u8 = 1;
+/// The node has failure reports (maybe expired ones).
+const REPORTS: u8 = 2;
+/// The node was borrowed mutably since the mirrored fields were last copied.
+const STALE: u8 = 4;
+/// The slab entry holds a node.
+const LIVE: u8 = 8;
+
+fn time(t: i64) -> Option<i64> {
+    (t != NEVER).then_some(t)
+}
+
+impl Hot {
+    fn new(n: &ClusterNode) -> Self {
+        Hot {
+            name: n.name,
+            ping_sent: NEVER,
+            pong_received: NEVER,
+            flags: NodeFlags(0),
+            bits: LIVE,
+            port: 0,
+            cport: 0,
+            pport: 0,
+            wire_ip: NetIp::empty(),
+        }
+        .mirrored_from(n)
+    }
+
+    /// This record with the fields it mirrors copied from `n` (and not stale).
+    fn mirrored_from(mut self, n: &ClusterNode) -> Self {
+        self.flags = n.flags;
+        self.port = n.port;
+        self.cport = n.cport;
+        self.pport = n.pport;
+        self.wire_ip = n.wire_ip;
+        self.bits = LIVE;
+        if n.link.is_some() {
+            self.bits |= LINK;
+        }
+        if !n.fail_reports.is_empty() {
+            self.bits |= REPORTS;
+        }
+        self
+    }
+
+    /// When the pending PING was sent.
+    pub(crate) fn ping_sent(&self) -> Option<i64> {
+        time(self.ping_sent)
+    }
+
+    /// When the last PONG arrived.
+    pub(crate) fn pong_received(&self) -> Option<i64> {
+        time(self.pong_received)
+    }
+
+    /// Whether the node has an outbound link.
+    pub(crate) fn has_link(&self) -> bool {
+        self.bits & LINK != 0
+    }
+
+    /// Whether the node holds failure reports (expired ones included): `false` means the
+    /// report count is 0 without reading the node.
+    pub(crate) fn has_fail_reports(&self) -> bool {
+        self.bits & REPORTS != 0
+    }
+
+    /// Whether a flag bit is set.
+    pub(crate) fn has(&self, f: NodeFlags) -> bool {
+        self.flags.contains(f)
+    }
+
+    /// PFAIL or FAIL.
+    pub(crate) fn is_failing(&self) -> bool {
+        self.flags.intersects(NodeFlags::PFAIL | NodeFlags::FAIL)
+    }
+}
+
+/// The slab of nodes, their [`Hot`] records, the handles of the live ones in slab order, and
+/// the name index.
 ///
 /// `live` makes "the k-th node" O(1) (random gossip picks, cron walks) without stepping over
 /// the slab's holes; it stays in slab order (removals shift it, which is rare), so every walk
 /// and every pick is the same as a walk of the slab.
 ///
-/// The name index maps a 64-bit hash of the name to the handle, and a lookup confirms the name
-/// on the node itself (which the caller reads next anyway): 16 bytes per entry instead of a
-/// 40-byte key, so a big cluster's indexes stay in the caches. Invariant: every entry, in
-/// `by_hash` or `overflow`, points to a live node whose name is the entry's name. A name whose
-/// hash is already held by another name goes to `overflow` (practically never used).
+/// Staleness rule: every mutable borrow of a node (`get_mut`, `IndexMut`) marks its record
+/// stale, and [`NodeTable::hot`] answers a stale record's mirrored fields from the node itself,
+/// so a read is never out of date; [`NodeTable::sync`] copies them back (at the start of the
+/// hot loops) so later reads need not visit the node. The times are not mirrored: they are
+/// read and written only through the table.
+///
+/// Index invariant: every entry points to a live node whose name is the entry's name, and a
+/// node has at most one entry.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NodeTable {
     slab: Vec<Option<ClusterNode>>,
+    hot: Vec<Hot>,
     live: Vec<NodeRef>,
-    by_hash: HashMap<u64, NodeRef, BuildHasherDefault<MixedKey>>,
-    overflow: BTreeMap<NodeId, NodeRef>,
+    index: NameIndex,
+    /// Slab indexes marked stale since the last `sync`.
+    stale: Vec<u32>,
 }
 
 impl NodeTable {
     pub(crate) fn insert(&mut self, node: ClusterNode) -> NodeRef {
-        let r = NodeRef::new(self.slab.len() as u32);
+        let at = self.slab.len() as u32;
+        let r = NodeRef::new(at);
         let name = node.name;
+        self.hot.push(Hot::new(&node));
         self.slab.push(Some(node));
         self.live.push(r);
-        self.map(name, r);
+        self.map(name, at);
         r
     }
 
     pub(crate) fn remove(&mut self, r: NodeRef) -> Option<ClusterNode> {
+        let at = r.index();
         let name = self.get(r)?.name;
-        self.unmap(name, r);
-        let n = self.slab.get_mut(r.index() as usize)?.take()?;
-        if let Ok(at) = self.live.binary_search_by_key(&r.index(), |l| l.index()) {
-            self.live.remove(at);
+        self.index.remove(name_hash(&name), at);
+        let n = self.slab.get_mut(at as usize)?.take()?;
+        self.hot[at as usize].bits = 0;
+        if let Ok(pos) = self.live.binary_search_by_key(&at, |l| l.index()) {
+            self.live.remove(pos);
         }
         Some(n)
     }
 
     pub(crate) fn rename(&mut self, r: NodeRef, name: NodeId) {
+        let at = r.index();
         let Some(old) = self.get(r).map(|n| n.name) else {
             return;
         };
-        self.unmap(old, r);
+        self.index.remove(name_hash(&old), at);
         if let Some(n) = self.get_mut(r) {
             n.name = name;
         }
-        self.map(name, r);
+        self.hot[at as usize].name = name;
+        self.map(name, at);
     }
 
     pub(crate) fn get(&self, r: NodeRef) -> Option<&ClusterNode> {
@@ -216,57 +331,96 @@ impl NodeTable {
     }
 
     pub(crate) fn get_mut(&mut self, r: NodeRef) -> Option<&mut ClusterNode> {
-        self.slab.get_mut(r.index() as usize)?.as_mut()
+        let at = r.index() as usize;
+        let n = self.slab.get_mut(at)?.as_mut()?;
+        let h = &mut self.hot[at];
+        if h.bits & STALE == 0 {
+            h.bits |= STALE;
+            self.stale.push(at as u32);
+        }
+        Some(n)
+    }
+
+    /// The hot record of `r` (its mirrored fields read from the node if it is stale).
+    #[inline]
+    pub(crate) fn hot(&self, r: NodeRef) -> Option<Hot> {
+        let at = r.index() as usize;
+        let h = *self.hot.get(at)?;
+        if h.bits & LIVE == 0 {
+            return None;
+        }
+        if h.bits & STALE != 0 {
+            return Some(h.mirrored_from(self.slab[at].as_ref()?));
+        }
+        Some(h)
+    }
+
+    /// Copy the mirrored fields of every stale record from its node.
+    pub(crate) fn sync(&mut self) {
+        for at in self.stale.drain(..) {
+            let at = at as usize;
+            if let Some(n) = self.slab[at].as_ref() {
+                debug_assert_eq!(n.name, self.hot[at].name, "names change only by rename");
+                self.hot[at] = self.hot[at].mirrored_from(n);
+            }
+        }
+    }
+
+    /// When the pending PING to `r` was sent.
+    pub(crate) fn ping_sent(&self, r: NodeRef) -> Option<i64> {
+        self.hot.get(r.index() as usize).and_then(Hot::ping_sent)
+    }
+
+    /// When the last PONG from `r` arrived.
+    pub(crate) fn pong_received(&self, r: NodeRef) -> Option<i64> {
+        self.hot
+            .get(r.index() as usize)
+            .and_then(Hot::pong_received)
+    }
+
+    /// Set (or clear) the pending PING time of `r`.
+    pub(crate) fn set_ping_sent(&mut self, r: NodeRef, t: Option<i64>) {
+        if let Some(h) = self.live_hot_mut(r) {
+            h.ping_sent = t.unwrap_or(NEVER);
+        }
+    }
+
+    /// Set (or clear) the last PONG time of `r`.
+    pub(crate) fn set_pong_received(&mut self, r: NodeRef, t: Option<i64>) {
+        if let Some(h) = self.live_hot_mut(r) {
+            h.pong_received = t.unwrap_or(NEVER);
+        }
+    }
+
+    fn live_hot_mut(&mut self, r: NodeRef) -> Option<&mut Hot> {
+        self.hot
+            .get_mut(r.index() as usize)
+            .filter(|h| h.bits & LIVE != 0)
     }
 
     pub(crate) fn lookup(&self, name: &NodeId) -> Option<NodeRef> {
-        if let Some(&r) = self.by_hash.get(&name_hash(name)) {
-            if self.get(r).is_some_and(|n| n.name == *name) {
-                return Some(r);
-            }
-        }
-        if self.overflow.is_empty() {
-            return None;
-        }
-        self.overflow.get(name).copied()
+        let hot = &self.hot;
+        self.index
+            .get(name_hash(name), |at| hot[at as usize].name == *name)
+            .map(NodeRef::new)
+    }
+
+    /// Number of slab entries (live or not): slab indexes are below it.
+    pub(crate) fn slab_len(&self) -> usize {
+        self.slab.len()
     }
 
     /// Number of names in the index.
     pub(crate) fn len(&self) -> usize {
-        self.by_hash.len() + self.overflow.len()
+        self.index.len()
     }
 
-    /// Index `name` (the current name of node `r`) to `r`, replacing what it pointed to.
-    fn map(&mut self, name: NodeId, r: NodeRef) {
-        let h = name_hash(&name);
-        match self.by_hash.get(&h) {
-            Some(&o) if o != r && self.get(o).is_some_and(|n| n.name != name) => {
-                self.overflow.insert(name, r);
-            }
-            _ => {
-                self.by_hash.insert(h, r);
-            }
-        }
-    }
-
-    /// Drop the index entry of `name` if it points to `r` (whose name it still is).
-    fn unmap(&mut self, name: NodeId, r: NodeRef) {
-        let h = name_hash(&name);
-        if self.by_hash.get(&h) == Some(&r) {
-            self.by_hash.remove(&h);
-            // Another name with this hash waits in `overflow`: it takes the freed entry.
-            let waiting = self
-                .overflow
-                .iter()
-                .find(|(n, _)| name_hash(n) == h)
-                .map(|(&n, &o)| (n, o));
-            if let Some((n, o)) = waiting {
-                self.overflow.remove(&n);
-                self.by_hash.insert(h, o);
-            }
-        } else if self.overflow.get(&name) == Some(&r) {
-            self.overflow.remove(&name);
-        }
+    /// Index `name` (the current name of slab index `at`) to `at`, replacing what it pointed
+    /// to.
+    fn map(&mut self, name: NodeId, at: u32) {
+        let hot = &self.hot;
+        self.index
+            .insert(name_hash(&name), at, |i| hot[i as usize].name == name);
     }
 
     /// Handles of every node, in table order.
@@ -284,85 +438,12 @@ impl NodeTable {
             .iter()
             .filter_map(|&r| self.get(r).map(|n| (r, n)))
     }
-}
 
-/// The name hash of the index. Node ids are 40 random hex characters, so mixing their 8-byte
-/// words is enough to spread them; SipHash over 40 bytes cost more than the rest of a gossip
-/// entry. The index is only looked up, never iterated, so its order cannot leak into outputs.
-/// Names come from cluster bus peers, which Redis Cluster trusts (the bus carries no
-/// authentication); colliding names are still told apart (`overflow`), so crafted collisions
-/// could only slow lookups down, never change their answers.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct NameHasher(u64);
-
-impl Hasher for NameHasher {
-    fn finish(&self) -> u64 {
-        // A final avalanche so that the low bits the table uses depend on every input bit.
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-            self.mix(w);
-        }
-        let mut tail = [0u8; 8];
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            tail[..rest.len()].copy_from_slice(rest);
-            self.mix(u64::from_le_bytes(tail));
-        }
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.mix(n as u64);
-    }
-}
-
-impl NameHasher {
-    fn mix(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-/// The name index's key: the name's [`NameHasher`] hash.
-#[cfg(not(test))]
-fn name_hash(name: &NodeId) -> u64 {
-    let mut h = NameHasher::default();
-    h.write(name.as_bytes());
-    h.finish()
-}
-
-/// In unit tests the key is the first byte only, so that names collide and the `overflow`
-/// path is exercised.
-#[cfg(test)]
-fn name_hash(name: &NodeId) -> u64 {
-    u64::from(name.as_bytes()[0])
-}
-
-/// The hasher of the index's keys, which are already well mixed hashes: used as they are.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct MixedKey(u64);
-
-impl Hasher for MixedKey {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is used by `u64` keys; anything else is folded in, not dropped.
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+    /// Every node's handle and hot record, in table order.
+    pub(crate) fn iter_hot(&self) -> impl Iterator<Item = (NodeRef, Hot)> + '_ {
+        self.live
+            .iter()
+            .filter_map(|&r| self.hot(r).map(|h| (r, h)))
     }
 }
 
@@ -381,6 +462,8 @@ impl std::ops::IndexMut<NodeRef> for NodeTable {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn id(c: u8) -> NodeId {
@@ -470,43 +553,118 @@ mod tests {
     }
 
     #[test]
-    fn name_hasher_depends_on_every_word_of_the_name() {
-        use std::hash::{BuildHasher, BuildHasherDefault};
-        let b = BuildHasherDefault::<NameHasher>::default();
-        let base = *b"0123456789abcdef0123456789abcdef01234567";
-        let h0 = b.hash_one(NodeId::from_bytes(&base).unwrap());
-        for i in [0, 8, 17, 31, 39] {
-            let mut other = base;
-            other[i] = if other[i] == b'f' { b'e' } else { b'f' };
-            assert_ne!(
-                b.hash_one(NodeId::from_bytes(&other).unwrap()),
-                h0,
-                "byte {i}"
-            );
+    fn hot_record_layout() {
+        use std::mem::{align_of, offset_of, size_of};
+        assert_eq!((size_of::<Hot>(), align_of::<Hot>()), (128, 128));
+        // Line 0: what lookups, received entries, picks and cron visits read.
+        for end in [
+            offset_of!(Hot, ping_sent) + 8,
+            offset_of!(Hot, pong_received) + 8,
+            offset_of!(Hot, name) + size_of::<NodeId>(),
+            offset_of!(Hot, flags) + size_of::<NodeFlags>(),
+            offset_of!(Hot, bits) + 1,
+        ] {
+            assert!(end <= 64, "line-0 field ends at {end}");
         }
     }
 
+    /// What a hot record must say about a node.
+    fn check_mirror(t: &NodeTable, r: NodeRef) {
+        let (n, h) = (t.get(r).unwrap(), t.hot(r).unwrap());
+        assert_eq!(h.name, n.name);
+        assert_eq!(h.flags, n.flags);
+        assert_eq!(h.has_link(), n.link.is_some());
+        assert_eq!(h.has_fail_reports(), !n.fail_reports.is_empty());
+        assert_eq!((h.port, h.cport, h.pport), (n.port, n.cport, n.pport));
+        assert_eq!(h.wire_ip, n.wire_ip());
+    }
+
+    /// The table against a map of names and a map of times under random inserts, renames
+    /// (onto fresh names and onto names other nodes hold), removes, mutations of mirrored
+    /// fields and time updates; names collide in the unit-test hash (first byte only).
     #[test]
-    fn node_layout_keeps_hot_fields_in_two_cache_lines() {
-        use std::mem::{align_of, offset_of, size_of};
-        assert_eq!(align_of::<ClusterNode>(), 64);
-        // Line 0: what a gossip pick and a cron visit of a healthy node read.
-        for end in [
-            offset_of!(ClusterNode, flags) + size_of::<NodeFlags>(),
-            offset_of!(ClusterNode, port) + 2,
-            offset_of!(ClusterNode, cport) + 2,
-            offset_of!(ClusterNode, link) + size_of::<Option<LinkId>>(),
-            offset_of!(ClusterNode, ping_sent) + size_of::<Option<i64>>(),
-            offset_of!(ClusterNode, pong_received) + size_of::<Option<i64>>(),
-        ] {
-            assert!(end <= 64, "hot field ends at {end}");
+    fn table_matches_a_model_under_random_operations() {
+        let mut rng = hashslot_types::Rng::from_seed(11);
+        let mut t = NodeTable::default();
+        let mut names: BTreeMap<NodeId, NodeRef> = BTreeMap::new();
+        let mut times: BTreeMap<NodeRef, (Option<i64>, Option<i64>)> = BTreeMap::new();
+        let pick_name = |rng: &mut hashslot_types::Rng| {
+            let first = b"0123"[rng.below(4) as usize];
+            colliding(first, b"abcdef"[rng.below(6) as usize])
+        };
+        for step in 0..5_000 {
+            let live: Vec<NodeRef> = t.live().to_vec();
+            let any = |rng: &mut hashslot_types::Rng| live[rng.below(live.len() as u64) as usize];
+            match rng.below(8) {
+                0 | 1 => {
+                    let name = pick_name(&mut rng);
+                    let r = t.insert(ClusterNode::new(name, NodeFlags::MASTER, 0));
+                    names.insert(name, r);
+                    times.insert(r, (None, None));
+                }
+                2 if !live.is_empty() => {
+                    let r = any(&mut rng);
+                    let old = t[r].name;
+                    if names.get(&old) == Some(&r) {
+                        names.remove(&old);
+                    }
+                    let name = pick_name(&mut rng);
+                    t.rename(r, name);
+                    names.insert(name, r);
+                }
+                3 if !live.is_empty() => {
+                    let r = any(&mut rng);
+                    let name = t[r].name;
+                    assert!(t.remove(r).is_some());
+                    if names.get(&name) == Some(&r) {
+                        names.remove(&name);
+                    }
+                    times.remove(&r);
+                    assert_eq!(t.hot(r), None);
+                    assert_eq!(t.get(r), None);
+                }
+                4 if !live.is_empty() => {
+                    let r = any(&mut rng);
+                    let n = &mut t[r];
+                    n.flags = NodeFlags(rng.below(1 << 10) as u16);
+                    n.link = (rng.below(2) == 0).then_some(LinkId(rng.below(100)));
+                    n.port = rng.below(1 << 16) as u16;
+                    n.pport = rng.below(1 << 16) as u16;
+                    n.set_ip(format!("10.0.0.{}", rng.below(256)));
+                    if rng.below(2) == 0 {
+                        n.fail_reports.clear();
+                    } else {
+                        n.fail_reports.push(FailReport { node: r, time: 0 });
+                    }
+                }
+                5 if !live.is_empty() => {
+                    let r = any(&mut rng);
+                    let ping = (rng.below(2) == 0).then_some(rng.below(1000) as i64);
+                    let pong = (rng.below(2) == 0).then_some(rng.below(1000) as i64 - 500);
+                    t.set_ping_sent(r, ping);
+                    t.set_pong_received(r, pong);
+                    times.insert(r, (ping, pong));
+                }
+                6 => t.sync(),
+                _ => {}
+            }
+            assert_eq!(t.len(), names.len(), "step {step}");
+            for (name, &r) in &names {
+                assert_eq!(t.lookup(name), Some(r), "step {step}");
+            }
+            for first in b"0123" {
+                for c in b"abcdef" {
+                    let name = colliding(*first, *c);
+                    assert_eq!(t.lookup(&name), names.get(&name).copied(), "step {step}");
+                }
+            }
+            for (&r, &(ping, pong)) in &times {
+                check_mirror(&t, r);
+                assert_eq!((t.ping_sent(r), t.pong_received(r)), (ping, pong));
+                let h = t.hot(r).unwrap();
+                assert_eq!((h.ping_sent(), h.pong_received()), (ping, pong));
+            }
+            assert_eq!(t.live().len(), times.len());
         }
-        // Line 1: the name and the failure reports.
-        assert!(offset_of!(ClusterNode, name) >= 64);
-        assert!(offset_of!(ClusterNode, fail_reports) + size_of::<Vec<FailReport>>() <= 128);
-        // Line 2: the wire ip, which building a gossip entry reads.
-        assert!(offset_of!(ClusterNode, wire_ip) + size_of::<NetIp>() <= 192);
-        // The slab's `Option` takes no extra room (a niche), so every entry starts a line.
-        assert_eq!(size_of::<Option<ClusterNode>>(), size_of::<ClusterNode>());
     }
 }

@@ -79,9 +79,9 @@ impl Cluster {
             _ => n.config_epoch,
         };
         let connected = n.link.is_some() || n.has(NodeFlags::MYSELF);
-        push_int(s, self.wall(n.ping_sent));
+        push_int(s, self.wall(self.nodes.ping_sent(r)));
         s.push(' ');
-        push_int(s, self.wall(n.pong_received));
+        push_int(s, self.wall(self.nodes.pong_received(r)));
         s.push(' ');
         push_u64(s, epoch.0);
         s.push_str(if connected {
@@ -270,16 +270,18 @@ impl Cluster {
                 if flags.contains(NodeFlags::FAIL) {
                     n.fail_time = Some(now_ms);
                 }
-                n.ping_sent = (ping != 0).then_some(now_ms);
-                n.pong_received = (pong != 0).then_some(now_ms);
                 n.config_epoch = Epoch(epoch);
+                c.nodes.set_ping_sent(r, (ping != 0).then_some(now_ms));
+                c.nodes.set_pong_received(r, (pong != 0).then_some(now_ms));
             }
             if let Some(m) = master {
                 if m != r {
                     c.nodes[r].slaveof = Some(m);
                     c.add_slave(m, r);
-                    // A replica's epoch in the file is its master's.
-                    c.nodes[r].config_epoch = Epoch(0);
+                    // A replica's epoch in the file is its master's, kept as Redis keeps it
+                    // (`clusterLoadConfig`): it is what the replica's headers carry, so
+                    // zeroing it made the first header of every replica a config change (a
+                    // formed cluster restarted saved nodes.conf once per replica, per node).
                 }
             }
             max_epoch = max_epoch.max(Epoch(epoch));

@@ -287,8 +287,8 @@ impl Cluster {
         // d. PONG on the outbound link: liveness, clear PFAIL/FAIL.
         if let (false, MsgType::PONG, Some(ln)) = (inbound, t, link_node) {
             if self.nodes.get(ln).is_some() {
-                self.nodes[ln].pong_received = Some(self.now_ms);
-                self.nodes[ln].ping_sent = None;
+                self.nodes.set_pong_received(ln, Some(self.now_ms));
+                self.nodes.set_ping_sent(ln, None);
                 if self.nodes[ln].has(NodeFlags::PFAIL) {
                     self.nodes[ln].clear(NodeFlags::PFAIL);
                     self.todo.update_state = true;
