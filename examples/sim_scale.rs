@@ -10,7 +10,12 @@
 //! ```text
 //! cargo run --release --example sim_scale                 # 6, 100 and 1,000 nodes
 //! cargo run --release --example sim_scale -- 500 15000 7  # 500 masters, node timeout, seed
+//! HASHSLOT_SIM_THREADS=2 cargo run --release --example sim_scale -- 500  # on two threads
 //! ```
+//!
+//! `HASHSLOT_SIM_THREADS=<n>` runs the simulator's nodes on `n` threads (one by default,
+//! `hashslot_sim::default_threads`); the outcome is the same whatever the thread count. "Speed by CPU time" adds up every thread's time: with two threads it is
+//! the cost of the run, while the wall-clock speed is what parallelism buys.
 //!
 //! How "marks it FAIL" is observed: every 50 virtual ms, each live node's own entry for the
 //! killed master (`Node::cluster_state`, a name lookup) is read until it is flagged FAIL. (CLUSTER INFO's
@@ -26,7 +31,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use hashslot_bus::NodeFlags;
-use hashslot_sim::{Sim, SimConfig};
+use hashslot_sim::{Sim, SimConfig, WindowStats};
 use hashslot_types::NodeId;
 
 /// Virtual time simulated after the kill.
@@ -37,6 +42,8 @@ const STEP_MS: u64 = 50;
 /// What one run measured.
 struct Outcome {
     nodes: usize,
+    /// Threads the simulator ran nodes on (`Sim::threads`).
+    threads: usize,
     form_wall: Duration,
     form_virtual_ms: u64,
     fail_first_ms: Option<u64>,
@@ -47,12 +54,14 @@ struct Outcome {
     msgs_per_node_s: f64,
     bytes_per_node_s: f64,
     run_wall: Duration,
-    /// CPU time of this process over the 60 s after the kill, probes included (they are a
-    /// name lookup per node per step), `None` off Linux: the machine may be shared, and
-    /// waiting for a core is not the simulator's cost.
+    /// CPU time of this process (all its threads) over the 60 s after the kill, probes
+    /// included (they are a name lookup per node per step), `None` off Linux: the machine may
+    /// be shared, and waiting for a core is not the simulator's cost.
     run_cpu: Option<Duration>,
     /// Peak resident memory of this process so far, in MB (`None` off Linux).
     peak_mb: Option<u64>,
+    /// How the simulator's time windows ran over the 60 s after the kill.
+    windows: WindowStats,
 }
 
 fn main() {
@@ -81,9 +90,10 @@ fn print(o: &Outcome, timeout: u64) {
     let ms = |t: Option<u64>| t.map_or("never".to_owned(), |t| format!("{t} ms"));
     let speed = AFTER_KILL_MS as f64 / 1000.0 / o.run_wall.as_secs_f64();
     println!(
-        "== {} nodes ({} masters + replicas), node timeout {timeout} ms",
+        "== {} nodes ({} masters + replicas), node timeout {timeout} ms, {} simulator threads",
         o.nodes,
-        o.nodes / 2
+        o.nodes / 2,
+        o.threads
     );
     println!(
         "  formation: {:.1} s virtual, {:.1} s wall",
@@ -121,6 +131,16 @@ fn print(o: &Outcome, timeout: u64) {
             AFTER_KILL_MS as f64 / 1000.0 / cpu.as_secs_f64()
         );
     }
+    let w = &o.windows;
+    println!(
+        "  threads: {} windows, {:.1} node events each, {:.0}% shared; busiest thread's \
+         events: {:.0}% of all (parallel speedup bound {:.2}x)",
+        w.windows,
+        w.events as f64 / w.windows.max(1) as f64,
+        100.0 * w.shared as f64 / w.windows.max(1) as f64,
+        100.0 * w.critical as f64 / w.events.max(1) as f64,
+        w.events as f64 / w.critical.max(1) as f64
+    );
     match o.peak_mb {
         Some(mb) => println!("  peak memory (process so far): {mb} MB"),
         None => println!("  peak memory: unknown"),
@@ -135,12 +155,16 @@ fn peak_mb() -> Option<u64> {
     Some(kb / 1024)
 }
 
-/// CPU time this (single-threaded) process has run so far: the first field of
-/// /proc/self/schedstat, in ns.
+/// CPU time this process (every thread, those that ended included) has used so far: utime +
+/// stime of /proc/self/stat, in clock ticks of 10 ms (Linux's USER_HZ is 100).
 fn cpu_time() -> Option<Duration> {
-    let s = std::fs::read_to_string("/proc/self/schedstat").ok()?;
-    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    let rest = &s[s.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // Fields 14 and 15 of the line are the 12th and 13th after the name.
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
 }
 
 /// Sum over live nodes of each CLUSTER INFO `cluster_stats_messages_<type>_sent`.
@@ -219,6 +243,7 @@ fn run(masters: usize, timeout: u64, seed: u64) -> Result<Outcome, String> {
     let mut all_failed = false;
     let mut run_wall = Duration::ZERO;
     let cpu_start = cpu_time();
+    let windows_start = sim.window_stats();
     while sim.now_ms() < t0 + AFTER_KILL_MS {
         let w = Instant::now();
         sim.run_for(STEP_MS);
@@ -240,6 +265,13 @@ fn run(masters: usize, timeout: u64, seed: u64) -> Result<Outcome, String> {
             promoted_ms = Some(el);
         }
     }
+    let w = sim.window_stats();
+    let windows = WindowStats {
+        windows: w.windows - windows_start.windows,
+        shared: w.shared - windows_start.shared,
+        events: w.events - windows_start.events,
+        critical: w.critical - windows_start.critical,
+    };
     let run_cpu = match (cpu_start, cpu_time()) {
         (Some(a), Some(b)) => Some(b.saturating_sub(a)),
         _ => None,
@@ -267,6 +299,7 @@ fn run(masters: usize, timeout: u64, seed: u64) -> Result<Outcome, String> {
     let node_s = (n - 1) as f64 * AFTER_KILL_MS as f64 / 1000.0;
     Ok(Outcome {
         nodes: n,
+        threads: sim.threads(),
         form_wall,
         form_virtual_ms,
         fail_first_ms: observed.iter().min().copied(),
@@ -278,5 +311,6 @@ fn run(masters: usize, timeout: u64, seed: u64) -> Result<Outcome, String> {
         run_wall,
         run_cpu,
         peak_mb: peak_mb(),
+        windows,
     })
 }

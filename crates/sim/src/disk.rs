@@ -31,7 +31,8 @@
 use bytes::Bytes;
 use hashslot_node::{FileId, PersistToken};
 
-use crate::sim::{Ev, Sim, Time};
+use crate::local::Local;
+use crate::sim::Sim;
 
 /// The durable effect of one queued disk step, applied when it completes.
 #[derive(Debug)]
@@ -48,28 +49,13 @@ pub(crate) enum DiskStep {
     Remove { path: String },
 }
 
-impl Sim {
-    /// When a disk step issued now completes: after a drawn delay and after the one before.
-    fn disk_slot(&mut self, i: usize) -> Time {
-        let delay = self.draw_ms(self.cfg.faults.disk_ms);
-        let h = &mut self.hosts[i];
-        let at = (self.now + delay).max(h.disk_busy_until);
-        h.disk_busy_until = at;
-        at
+impl Local<'_> {
+    fn open_path(&self, file: FileId) -> Option<String> {
+        self.host.open.get(&file.0).cloned()
     }
 
-    fn disk_queue(&mut self, i: usize, step: DiskStep) {
-        let at = self.disk_slot(i);
-        let inc = self.hosts[i].inc;
-        self.push(at, Ev::Disk { node: i, inc, step });
-    }
-
-    fn open_path(&self, i: usize, file: FileId) -> Option<String> {
-        self.hosts[i].open.get(&file.0).cloned()
-    }
-
-    pub(crate) fn file_open(&mut self, i: usize, file: FileId, path: String, append: bool) {
-        let h = &mut self.hosts[i];
+    pub(crate) fn file_open(&mut self, file: FileId, path: String, append: bool) {
+        let h = &mut self.host;
         let content = h.cache.entry(path.clone()).or_default();
         if !append {
             content.clear();
@@ -77,137 +63,84 @@ impl Sim {
         h.open.insert(file.0, path);
     }
 
-    pub(crate) fn file_write(&mut self, i: usize, file: FileId, data: &[u8]) {
-        if let Some(path) = self.open_path(i, file) {
-            let h = &mut self.hosts[i];
+    pub(crate) fn file_write(&mut self, file: FileId, data: &[u8]) {
+        if let Some(path) = self.open_path(file) {
+            let h = &mut self.host;
             h.cache.entry(path).or_default().extend_from_slice(data);
             h.disk_written += data.len() as u64;
         }
     }
 
-    pub(crate) fn file_sync(&mut self, i: usize, file: FileId, token: PersistToken) {
-        let path = self.open_path(i, file).unwrap_or_default();
-        let data = Bytes::from(self.hosts[i].cache.get(&path).cloned().unwrap_or_default());
-        self.disk_queue(
-            i,
-            DiskStep::Put {
-                token: Some(token),
-                path,
-                data,
-                drop: None,
-            },
-        );
+    pub(crate) fn file_sync(&mut self, file: FileId, token: PersistToken) {
+        let path = self.open_path(file).unwrap_or_default();
+        let data = Bytes::from(self.host.cache.get(&path).cloned().unwrap_or_default());
+        self.disk_queue(DiskStep::Put {
+            token: Some(token),
+            path,
+            data,
+            drop: None,
+        });
     }
 
-    pub(crate) fn file_commit(
-        &mut self,
-        i: usize,
-        file: FileId,
-        token: PersistToken,
-        final_path: String,
-    ) {
-        let h = &mut self.hosts[i];
+    pub(crate) fn file_commit(&mut self, file: FileId, token: PersistToken, final_path: String) {
+        let h = &mut self.host;
         let tmp = h.open.remove(&file.0).unwrap_or_default();
         let data = h.cache.remove(&tmp).unwrap_or_default();
         h.cache.insert(final_path.clone(), data.clone());
-        self.disk_queue(
-            i,
-            DiskStep::Put {
-                token: Some(token),
-                path: final_path,
-                data: Bytes::from(data),
-                drop: Some(tmp),
-            },
-        );
+        self.disk_queue(DiskStep::Put {
+            token: Some(token),
+            path: final_path,
+            data: Bytes::from(data),
+            drop: Some(tmp),
+        });
     }
 
-    pub(crate) fn file_close(&mut self, i: usize, file: FileId, remove: bool) {
-        let Some(path) = self.hosts[i].open.remove(&file.0) else {
+    pub(crate) fn file_close(&mut self, file: FileId, remove: bool) {
+        let Some(path) = self.host.open.remove(&file.0) else {
             return;
         };
         if remove {
-            self.file_remove(i, path);
+            self.file_remove(path);
         }
     }
 
-    pub(crate) fn file_remove(&mut self, i: usize, path: String) {
-        self.hosts[i].cache.remove(&path);
-        self.disk_queue(i, DiskStep::Remove { path });
+    pub(crate) fn file_remove(&mut self, path: String) {
+        self.host.cache.remove(&path);
+        self.disk_queue(DiskStep::Remove { path });
     }
 
     /// `Output::Persist`: the whole file replaced (temporary file and rename): the cache sees
     /// it at once, the platter when the step completes.
-    pub(crate) fn persist_file(
-        &mut self,
-        i: usize,
-        token: PersistToken,
-        path: String,
-        data: Bytes,
-    ) {
-        self.hosts[i].cache.insert(path.clone(), data.to_vec());
-        self.disk_queue(
-            i,
-            DiskStep::Put {
-                token: Some(token),
-                path,
-                data,
-                drop: None,
-            },
-        );
-    }
-
-    /// From now on, and across restarts until [`Sim::repair_disk`], every disk step of node
-    /// `i` with a completion (a nodes.conf write, an AOF or RDB fsync or commit) on a file
-    /// whose path starts with `prefix` (`""`: every file) fails with an I/O error, and what it
-    /// carried never becomes durable. Redis exits when it cannot save nodes.conf and, for the
-    /// AOF, exits under `appendfsync always` and otherwise refuses writes with `-MISCONF`.
-    pub fn fail_disk(&mut self, i: usize, prefix: &str) {
-        self.trace.record(
-            self.now,
-            format_args!("nem"),
-            format_args!("disk n{i} fail {prefix}"),
-        );
-        self.nemesis.disk_errors.insert(i, prefix.to_owned());
-    }
-
-    /// Node `i`'s disk works again ([`Sim::fail_disk`]).
-    pub fn repair_disk(&mut self, i: usize) {
-        self.trace.record(
-            self.now,
-            format_args!("nem"),
-            format_args!("disk n{i} repair"),
-        );
-        self.nemesis.disk_errors.remove(&i);
+    pub(crate) fn persist_file(&mut self, token: PersistToken, path: String, data: Bytes) {
+        self.host.cache.insert(path.clone(), data.to_vec());
+        self.disk_queue(DiskStep::Put {
+            token: Some(token),
+            path,
+            data,
+            drop: None,
+        });
     }
 
     /// A disk step completed (void if the machine crashed since it was issued).
-    pub(crate) fn disk_done(&mut self, i: usize, inc: u32, step: DiskStep) {
+    pub(crate) fn disk_done(&mut self, inc: u32, step: DiskStep) {
         if let DiskStep::Put {
             token: Some(token),
             path,
             ..
         } = &step
         {
-            let broken = self
-                .nemesis
-                .disk_errors
-                .get(&i)
-                .is_some_and(|p| path.starts_with(p.as_str()));
-            if broken && self.hosts[i].inc == inc {
-                return self.disk_failed(i, *token, path.clone());
+            let broken = self.disk_error().is_some_and(|p| path.starts_with(p));
+            if broken && self.host.inc == inc {
+                return self.disk_failed(*token, path.clone());
             }
         }
-        let h = &mut self.hosts[i];
+        let h = &mut self.host;
         if h.inc != inc {
             if let DiskStep::Put {
                 token: Some(token), ..
             } = step
             {
-                self.trace.record(
-                    self.now,
-                    format_args!("n{i}"),
-                    format_args!("pst {} lost", token.0),
-                );
+                self.trace(format!("pst {} lost", token.0));
             }
             return;
         }
@@ -234,24 +167,21 @@ impl Sim {
                 }
                 h.files.insert(path, data);
                 let Some(token) = token else { return };
-                self.trace.record(
-                    self.now,
-                    format_args!("n{i}"),
-                    format_args!("pst {} ok", token.0),
-                );
-                let now = h.now(self.now);
-                if let Some(n) = h.node.as_mut() {
+                self.trace(format!("pst {} ok", token.0));
+                let now = self.host.now(self.now);
+                if let Some(n) = self.host.node.as_mut() {
                     n.handle_persist_done(now, token, Ok(()));
                 }
-                self.votes_durable(i, token);
-                self.drain(i);
+                self.effects
+                    .push((self.now, crate::local::Effect::VotesDurable(token)));
+                self.drain();
             }
         }
     }
 
     /// A step with a completion failed: nothing of it is durable; tell the node.
-    fn disk_failed(&mut self, i: usize, token: PersistToken, path: String) {
-        let h = &mut self.hosts[i];
+    fn disk_failed(&mut self, token: PersistToken, path: String) {
+        let h = &mut self.host;
         if !h.open.values().any(|p| *p == path) {
             // A replaced whole file (not an open stream): the old one stays, cache included.
             match h.files.get(&path) {
@@ -259,27 +189,50 @@ impl Sim {
                 None => h.cache.remove(&path),
             };
         }
-        self.trace.record(
-            self.now,
-            format_args!("n{i}"),
-            format_args!("pst {} err", token.0),
-        );
-        let now = h.now(self.now);
-        if let Some(n) = h.node.as_mut() {
+        self.trace(format!("pst {} err", token.0));
+        let now = self.host.now(self.now);
+        if let Some(n) = self.host.node.as_mut() {
             n.handle_persist_done(now, token, Err("Input/output error".into()));
         }
-        self.drain(i);
+        self.drain();
     }
 
     /// The machine crashed: the page cache and the open files are gone.
-    pub(crate) fn disk_crash(&mut self, i: usize) {
-        let h = &mut self.hosts[i];
+    pub(crate) fn disk_crash(&mut self) {
+        let now = self.now;
+        let h = &mut self.host;
         h.open.clear();
         h.cache = h
             .files
             .iter()
             .map(|(k, v)| (k.clone(), v.to_vec()))
             .collect();
-        h.disk_busy_until = self.now;
+        h.disk_busy_until = now;
+    }
+}
+
+impl Sim {
+    /// From now on, and across restarts until [`Sim::repair_disk`], every disk step of node
+    /// `i` with a completion (a nodes.conf write, an AOF or RDB fsync or commit) on a file
+    /// whose path starts with `prefix` (`""`: every file) fails with an I/O error, and what it
+    /// carried never becomes durable. Redis exits when it cannot save nodes.conf and, for the
+    /// AOF, exits under `appendfsync always` and otherwise refuses writes with `-MISCONF`.
+    pub fn fail_disk(&mut self, i: usize, prefix: &str) {
+        self.trace.record(
+            self.now,
+            format_args!("nem"),
+            format_args!("disk n{i} fail {prefix}"),
+        );
+        self.nemesis.disk_errors.insert(i, prefix.to_owned());
+    }
+
+    /// Node `i`'s disk works again ([`Sim::fail_disk`]).
+    pub fn repair_disk(&mut self, i: usize) {
+        self.trace.record(
+            self.now,
+            format_args!("nem"),
+            format_args!("disk n{i} repair"),
+        );
+        self.nemesis.disk_errors.remove(&i);
     }
 }

@@ -6,7 +6,10 @@ use hashslot_types::Rng;
 /// Every fault knob of a run. Durations are in milliseconds of virtual time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Faults {
-    /// One-way network latency range of a write (uniform), in microseconds.
+    /// One-way network latency range of a write (uniform), in microseconds. Its low end is
+    /// also how far ahead nodes run independently of each other, on several threads if
+    /// asked ([`SimConfig::threads`](crate::SimConfig::threads)); below 1 µs the simulator
+    /// runs one event at a time.
     pub latency_us: (u64, u64),
     /// Probability that a write hits the slow tail: latency ×10.
     pub latency_tail: f64,

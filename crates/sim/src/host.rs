@@ -8,13 +8,14 @@ use hashslot_node::{ClientAddr, Config, LogLevel, Node, Output, ProcessInfo};
 use hashslot_resp::{decode, encode, Frame, Limits};
 use hashslot_types::{ConnId, Instant, LinkId, Now, Rng, UnixMillis};
 
+use crate::local::{Effect, Local};
 use crate::outbound::OutKind;
-use crate::sim::{Ev, Sim, Time, MS};
+use crate::sim::{Sim, Time, MS};
 
 /// Wall-clock time at virtual time 0 (2023-11-14).
 const WALL_BASE_MS: i64 = 1_700_000_000_000;
 /// Probe connections are named with this bit set (the sim's accepted conns never use it).
-const PROBE_CONN: u64 = 1 << 62;
+pub(crate) const PROBE_CONN: u64 = 1 << 62;
 
 /// The address of node `i`'s client port (`bus`: its bus port).
 pub fn node_addr(i: usize, bus: bool) -> SocketAddr {
@@ -55,6 +56,9 @@ pub(crate) struct Host {
     pub probe_buf: Vec<u8>,
     /// Bytes this machine's cluster bus links sent (all incarnations; see `Sim::bus_bytes_sent`).
     pub bus_sent: u64,
+    /// This machine's own draws (disk delays), so that they do not depend on what other
+    /// machines did in the same time window.
+    pub rng: Rng,
 }
 
 impl Host {
@@ -101,6 +105,31 @@ impl Host {
             probe_seq: 0,
             probe_buf: Vec::new(),
             bus_sent: 0,
+            rng: Rng::from_seed(cfg.seed).child(&format!("disk{i}")),
+        }
+    }
+
+    /// A stand-in that holds a host's place while the host runs on another thread.
+    pub fn placeholder() -> Host {
+        Host {
+            node: None,
+            inc: 0,
+            timer_at: None,
+            last_fired: None,
+            files: BTreeMap::new(),
+            cache: BTreeMap::new(),
+            open: BTreeMap::new(),
+            disk_written: 0,
+            disk_busy_until: 0,
+            skew_ms: 0,
+            mono_origin: 0,
+            config: Config::default(),
+            seed: 0,
+            probe_conn: None,
+            probe_seq: 0,
+            probe_buf: Vec::new(),
+            bus_sent: 0,
+            rng: Rng::from_seed(0),
         }
     }
 
@@ -141,188 +170,120 @@ impl Sim {
         self.drain(i);
     }
 
+    /// Run `f` on node `i`'s own state at the current instant ([`Local`]), then carry out the
+    /// effects it left, at once.
+    pub(crate) fn local<R>(&mut self, i: usize, f: impl FnOnce(&mut Local<'_>) -> R) -> R {
+        let disk_error = self.nemesis.disk_errors.get(&i).map(String::as_str);
+        let mut local = Local::new(
+            i,
+            &mut self.hosts[i],
+            self.now,
+            self.now,
+            self.cfg.faults.disk_ms,
+            disk_error,
+        );
+        let r = f(&mut local);
+        let effects = std::mem::take(&mut local.effects);
+        self.apply(i, effects);
+        r
+    }
+
     /// Drain node `i`'s outputs, carrying each out, then re-arm its timer.
     pub(crate) fn drain(&mut self, i: usize) {
-        loop {
-            let Some(out) = self.hosts[i].node.as_mut().and_then(|n| n.poll_output()) else {
-                break;
-            };
-            match out {
-                Output::Send { conn, data } => {
-                    if conn.0 & PROBE_CONN != 0 {
-                        // Replies to a probe connection that was given up are dropped.
-                        if self.hosts[i].probe_conn == Some(conn) {
-                            self.hosts[i].probe_buf.extend_from_slice(&data);
-                        }
-                    } else if let Some(&l) = self.conn_map.get(&(i, conn)) {
-                        let side = self.links[l].side_of_node(i);
-                        self.net_send(l, side, data);
-                    }
-                }
-                Output::Close { conn } => {
-                    if let Some(l) = self.conn_map.remove(&(i, conn)) {
-                        let side = self.links[l].side_of_node(i);
-                        self.net_close(l, side);
-                    }
-                    let inc = self.hosts[i].inc;
-                    self.push(self.now, Ev::ConnClosedLocal { node: i, inc, conn });
-                }
-                Output::BusConnect { link, addr } => self.net_connect(i, link, addr),
-                Output::BusSend { link, data } => match self.bus_map.get(&(i, link)) {
-                    Some(&l) => {
-                        let side = self.links[l].side_of_node(i);
-                        self.net_send(l, side, data);
-                    }
-                    None => self
-                        .violations
-                        .push(format!("n{i} sent on bus link {} it does not hold", link.0)),
-                },
-                Output::BusClose { link } => {
-                    if let Some(l) = self.bus_map.remove(&(i, link)) {
-                        let side = self.links[l].side_of_node(i);
-                        self.net_close(l, side);
-                    }
-                }
-                Output::Persist {
-                    token, path, data, ..
-                } => {
-                    if path == self.hosts[i].config.cluster_config_file {
-                        self.votes_write(i, token);
-                    }
-                    self.persist_file(i, token, path, data)
-                }
-                Output::FileOpen { file, path, append } => self.file_open(i, file, path, append),
-                Output::FileWrite { file, data } => self.file_write(i, file, &data),
-                Output::FileSync { file, token } => self.file_sync(i, file, token),
-                Output::FileCommit {
-                    file,
-                    token,
-                    final_path,
-                } => self.file_commit(i, file, token, final_path),
-                Output::FileClose { file, remove } => self.file_close(i, file, remove),
-                Output::FileRemove { path } => self.file_remove(i, path),
-                Output::ReplConnect { link, host, port } => {
-                    self.out_connect(i, OutKind::Repl, link, &host, port)
-                }
-                Output::ReplSend { link, data } => self.out_send(i, OutKind::Repl, link, data),
-                Output::ReplClose { link } => self.out_close(i, OutKind::Repl, link),
-                Output::MigrateConnect { id, host, port, .. } => {
-                    self.out_connect(i, OutKind::Migrate, id.0, &host, port)
-                }
-                Output::MigrateSend { id, data } => self.out_send(i, OutKind::Migrate, id.0, data),
-                Output::MigrateClose { id } => self.out_close(i, OutKind::Migrate, id.0),
-                Output::Log { level, message } => {
-                    self.votes_log(i, &message);
-                    if level >= LogLevel::Notice {
-                        self.trace.record(
-                            self.now,
-                            format_args!("n{i}"),
-                            format_args!("log {message}"),
-                        );
-                    }
-                }
-                Output::Shutdown => {
-                    self.violations.push(format!("n{i} shut down"));
-                    self.crash(i);
-                    return;
-                }
-                Output::Exit { status } => {
-                    // A fatal error: the process is gone at once, as after a crash.
-                    self.violations
-                        .push(format!("n{i} exited with status {status}"));
-                    self.crash(i);
-                    return;
-                }
-                Output::RewriteConfig { conn, .. } => {
-                    let now = self.hosts[i].now(self.now);
-                    if let Some(n) = self.hosts[i].node.as_mut() {
-                        n.handle_config_rewritten(now, conn, Err("no config file".into()));
-                    }
-                }
-                Output::ChangeDir { conn, path } => {
-                    // The simulated disk is one flat working directory per host (files keyed
-                    // by their path in it) with no other directory: changing into the working
-                    // directory itself succeeds and moves nothing; any other directory does
-                    // not exist, and is refused as a real driver's chdir would refuse it.
-                    let now = self.hosts[i].now(self.now);
-                    if let Some(n) = self.hosts[i].node.as_mut() {
-                        let result = match path.as_str() {
-                            "." | "./" => Ok(n.config().get("dir").unwrap_or_default()),
-                            _ => Err("No such file or directory".to_owned()),
-                        };
-                        n.handle_dir_changed(now, conn, result);
-                    }
-                }
-                _ => {}
+        self.local(i, |l| l.drain());
+    }
+
+    /// Carry out effects node `i`'s run left, each at its own virtual time (nondecreasing,
+    /// and never before the current time's earlier effects).
+    pub(crate) fn apply(&mut self, i: usize, effects: Vec<(Time, Effect)>) {
+        for (t, e) in effects {
+            self.now = t;
+            self.apply_one(i, e);
+        }
+    }
+
+    pub(crate) fn apply_one(&mut self, i: usize, e: Effect) {
+        match e {
+            Effect::Trace(what) => {
+                self.trace
+                    .record(self.now, format_args!("n{i}"), format_args!("{what}"))
+            }
+            Effect::Out { inc, out } => self.carry_out(i, inc, out),
+            Effect::Push(at, ev) => self.push(at, ev),
+            Effect::VotesWrite(token) => self.votes_write(i, token),
+            Effect::VotesDurable(token) => self.votes_durable(i, token),
+            Effect::Violation(v) => self.violations.push(v),
+            Effect::Crashed => self.crashed(i),
+            Effect::OutForget(kind, id) => {
+                self.out_map.remove(&(i, kind, id));
             }
         }
-        self.arm_timer(i);
     }
 
-    fn arm_timer(&mut self, i: usize) {
-        let h = &self.hosts[i];
-        let Some(node) = h.node.as_ref() else {
-            return;
-        };
-        let Some(deadline) = node.poll_timeout() else {
-            return;
-        };
-        // Never earlier than now, and never twice at one instant (a deadline left in the past).
-        let mut at = deadline
-            .as_nanos()
-            .saturating_sub(h.mono_origin)
-            .max(self.now);
-        if h.timer_at == Some(at) {
-            return;
-        }
-        if at == self.now && h.last_fired == Some(self.now) {
-            at += MS;
-            if h.timer_at == Some(at) {
-                return;
+    /// Carry out an output of node `i`'s process of incarnation `inc` that acts on links or
+    /// the network (the others are carried out by [`Local::drain`]).
+    fn carry_out(&mut self, i: usize, inc: u32, out: Output) {
+        match out {
+            Output::Send { conn, data } => {
+                if let Some(&l) = self.conn_map.get(&(i, conn)) {
+                    let side = self.links[l].side_of_node(i);
+                    self.net_send(l, side, data);
+                }
             }
+            Output::Close { conn } => {
+                // The node is told by the `ConnClosedLocal` its run scheduled.
+                if let Some(l) = self.conn_map.remove(&(i, conn)) {
+                    let side = self.links[l].side_of_node(i);
+                    self.net_close(l, side);
+                }
+            }
+            Output::BusConnect { link, addr } => self.net_connect(i, inc, link, addr),
+            Output::BusSend { link, data } => match self.bus_map.get(&(i, link)) {
+                Some(&l) => {
+                    let side = self.links[l].side_of_node(i);
+                    self.net_send(l, side, data);
+                }
+                None => self
+                    .violations
+                    .push(format!("n{i} sent on bus link {} it does not hold", link.0)),
+            },
+            Output::BusClose { link } => {
+                if let Some(l) = self.bus_map.remove(&(i, link)) {
+                    let side = self.links[l].side_of_node(i);
+                    self.net_close(l, side);
+                }
+            }
+            Output::ReplConnect { link, host, port } => {
+                self.out_connect(i, inc, OutKind::Repl, link, &host, port)
+            }
+            Output::ReplSend { link, data } => self.out_send(i, OutKind::Repl, link, data),
+            Output::ReplClose { link } => self.out_close(i, OutKind::Repl, link),
+            Output::MigrateConnect { id, host, port, .. } => {
+                self.out_connect(i, inc, OutKind::Migrate, id.0, &host, port)
+            }
+            Output::MigrateSend { id, data } => self.out_send(i, OutKind::Migrate, id.0, data),
+            Output::MigrateClose { id } => self.out_close(i, OutKind::Migrate, id.0),
+            Output::Log { level, message } => {
+                self.votes_log(i, &message);
+                if level >= LogLevel::Notice {
+                    self.trace.record(
+                        self.now,
+                        format_args!("n{i}"),
+                        format_args!("log {message}"),
+                    );
+                }
+            }
+            _ => {}
         }
-        let inc = h.inc;
-        self.hosts[i].timer_at = Some(at);
-        self.push(at, Ev::Timer { node: i, inc });
-    }
-
-    pub(crate) fn fire_timer(&mut self, i: usize, inc: u32, at: Time) {
-        let h = &mut self.hosts[i];
-        if h.inc != inc || h.timer_at != Some(at) {
-            return;
-        }
-        h.timer_at = None;
-        h.last_fired = Some(at);
-        let now = h.now(self.now);
-        self.trace
-            .record(self.now, format_args!("n{i}"), format_args!("tmo"));
-        if let Some(n) = h.node.as_mut() {
-            n.handle_timeout(now);
-        }
-        self.drain(i);
-    }
-
-    pub(crate) fn conn_closed_local(&mut self, i: usize, inc: u32, conn: ConnId) {
-        let h = &mut self.hosts[i];
-        if h.inc != inc {
-            return;
-        }
-        let now = h.now(self.now);
-        if let Some(n) = h.node.as_mut() {
-            n.handle_closed(now, conn);
-        }
-        self.drain(i);
     }
 
     /// Kill node `i` (kill -9): its links reset, writes not yet completed are lost.
     pub fn crash(&mut self, i: usize) {
-        if self.hosts[i].node.take().is_none() {
-            return;
-        }
-        let h = &mut self.hosts[i];
-        h.inc += 1;
-        h.timer_at = None;
-        self.disk_crash(i);
+        self.local(i, |l| l.crash());
+    }
+
+    /// The shared part of node `i`'s crash (the host's part is [`Local::crash`]).
+    fn crashed(&mut self, i: usize) {
         self.out_crash(i);
         self.votes_crash(i);
         self.nemesis.crashed.push(i);

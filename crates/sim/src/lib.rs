@@ -29,6 +29,18 @@
 //! - [`Sim::view`], [`Sim::cluster_info`], [`Sim::probe`]: read a node's state without
 //!   touching the network.
 //!
+//! # Threads
+//!
+//! Nodes' events can run on several threads ([`SimConfig::threads`], [`Sim::set_threads`];
+//! one by default, `HASHSLOT_SIM_THREADS=<n>` sets the default, see [`default_threads`]) and
+//! the outcome does not depend on it: same trace hash, same history, on 1 thread or 8.
+//! Events run in time windows shorter than the least one-way network latency, so that
+//! nothing one node does in a window can reach another within it: each node runs its own
+//! events of the window on its own machine (its timer, bytes arriving, its disk), and what it
+//! does to links, the network and the checkers is carried out afterwards by one thread, in
+//! order of time, then node. Anything else (a client's turn, the nemesis, a connect being
+//! accepted, a link closing, bytes on a cut or held path) ends the window and runs alone.
+//!
 //! # Talking to nodes
 //!
 //! - [`Sim::command`]`(i, &["SET", "k", "v"], timeout_ms)` sends one command to node `i`
@@ -116,6 +128,7 @@ mod disk;
 mod faults;
 mod host;
 mod liveness;
+mod local;
 mod nemesis;
 mod net;
 mod outbound;
@@ -126,6 +139,7 @@ mod sim;
 mod trace;
 mod view;
 mod votes;
+mod window;
 
 pub use check::{converged, Checker, WriteLoss};
 pub use client::{History, OpRecord, Outcome};
@@ -140,3 +154,4 @@ pub use sim::{Sim, SimConfig, Time};
 pub use trace::Trace;
 pub use view::{NodeLine, View};
 pub use votes::Grant;
+pub use window::{default_threads, WindowStats};

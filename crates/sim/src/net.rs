@@ -52,7 +52,7 @@ pub(crate) enum End {
 }
 
 impl End {
-    fn node(self) -> Option<usize> {
+    pub(crate) fn node(self) -> Option<usize> {
         match self {
             End::Bus { node, .. } | End::Conn { node, .. } | End::Out { node, .. } => Some(node),
             _ => None,
@@ -82,7 +82,7 @@ impl Link {
 
 /// A link id as the trace prints it: `Lo<n>` for node-chosen (outbound) ids, `L<n>` for
 /// the simulator's accepted ones.
-struct Lid(LinkId);
+pub(crate) struct Lid(pub LinkId);
 
 impl std::fmt::Display for Lid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -139,10 +139,9 @@ impl Sim {
     }
 
     /// Node `i` asked to connect its bus link `link` to `addr`.
-    pub(crate) fn net_connect(&mut self, i: usize, link: LinkId, addr: SocketAddr) {
+    pub(crate) fn net_connect(&mut self, i: usize, inc: u32, link: LinkId, addr: SocketAddr) {
         let j = usize::from(addr.port().wrapping_sub(17000));
         let lat = self.latency();
-        let inc = self.hosts[i].inc;
         let refused = j >= self.hosts.len() || j == i || !self.is_up(j);
         let p = self.cfg.faults.connect_fail;
         if refused || (p > 0.0 && unit(&mut self.rng) < p) {
@@ -239,22 +238,6 @@ impl Sim {
         );
         if let Some(n) = self.hosts[i].node.as_mut() {
             n.handle_bus_connected(now, link, ephemeral(l as u64));
-        }
-        self.drain(i);
-    }
-
-    pub(crate) fn connect_failed(&mut self, i: usize, inc: u32, link: LinkId) {
-        if self.hosts[i].inc != inc {
-            return;
-        }
-        let now = self.hosts[i].now(self.now);
-        self.trace.record(
-            self.now,
-            format_args!("n{i}"),
-            format_args!("cfail {}", Lid(link)),
-        );
-        if let Some(n) = self.hosts[i].node.as_mut() {
-            n.handle_bus_closed(now, link);
         }
         self.drain(i);
     }
@@ -392,33 +375,11 @@ impl Sim {
     /// Give `data` to side `r` of link `l`.
     fn hand(&mut self, l: usize, r: usize, data: &[u8]) {
         match self.links[l].ends[r] {
-            End::Bus { node, link } => {
-                let now = self.hosts[node].now(self.now);
-                self.trace.record(
-                    self.now,
-                    format_args!("n{node}"),
-                    format_args!("rd {} {}", Lid(link), data.len()),
-                );
-                if let Some(n) = self.hosts[node].node.as_mut() {
-                    n.handle_bus_read(now, link, data);
-                }
-                self.drain(node);
-            }
-            End::Conn { node, conn } => {
-                let now = self.hosts[node].now(self.now);
-                self.trace.record(
-                    self.now,
-                    format_args!("n{node}"),
-                    format_args!("crd C{} {}", conn.0, data.len()),
-                );
-                if let Some(n) = self.hosts[node].node.as_mut() {
-                    n.handle_read(now, conn, data);
-                }
-                self.drain(node);
+            end @ (End::Bus { node, .. } | End::Conn { node, .. } | End::Out { node, .. }) => {
+                self.local(node, |n| n.read(end, data))
             }
             End::Admin { node } => self.admins[node].buf.extend_from_slice(data),
             End::Client { client } => self.client_data(client, l, data),
-            End::Out { node, kind, id } => self.out_read(node, kind, id, data),
         }
     }
 
@@ -466,7 +427,7 @@ impl Sim {
             End::Client { client } => self.client_closed(client, l),
             End::Out { node, kind, id } => {
                 if self.out_map.get(&(node, kind, id)) == Some(&l) {
-                    self.out_lost(node, kind, id);
+                    self.local(node, |n| n.out_lost(kind, id));
                 }
             }
         }

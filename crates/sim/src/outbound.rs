@@ -27,7 +27,7 @@ pub(crate) enum OutKind {
 }
 
 impl OutKind {
-    fn tag(self) -> &'static str {
+    pub(crate) fn tag(self) -> &'static str {
         match self {
             OutKind::Repl => "R",
             OutKind::Migrate => "M",
@@ -44,9 +44,16 @@ fn target(sim: &Sim, host: &str, port: u16) -> Option<usize> {
 
 impl Sim {
     /// Node `i` asked for outbound connection `id` of `kind` to `host:port`.
-    pub(crate) fn out_connect(&mut self, i: usize, kind: OutKind, id: u64, host: &str, port: u16) {
+    pub(crate) fn out_connect(
+        &mut self,
+        i: usize,
+        inc: u32,
+        kind: OutKind,
+        id: u64,
+        host: &str,
+        port: u16,
+    ) {
         let lat = self.latency();
-        let inc = self.hosts[i].inc;
         self.trace.record(
             self.now,
             format_args!("n{i}"),
@@ -117,48 +124,6 @@ impl Sim {
             match kind {
                 OutKind::Repl => n.handle_repl_connected(now, id),
                 OutKind::Migrate => n.handle_migrate_connected(now, MigrateId(id)),
-            }
-        }
-        self.drain(i);
-    }
-
-    /// The connection failed to open, or was lost: tell the node (unless it crashed since).
-    pub(crate) fn out_failed(&mut self, i: usize, inc: u32, kind: OutKind, id: u64) {
-        if self.hosts[i].inc != inc {
-            return;
-        }
-        self.out_lost(i, kind, id);
-    }
-
-    pub(crate) fn out_lost(&mut self, i: usize, kind: OutKind, id: u64) {
-        self.out_map.remove(&(i, kind, id));
-        let now = self.hosts[i].now(self.now);
-        self.trace.record(
-            self.now,
-            format_args!("n{i}"),
-            format_args!("ocls {}{id}", kind.tag()),
-        );
-        if let Some(n) = self.hosts[i].node.as_mut() {
-            match kind {
-                OutKind::Repl => n.handle_repl_closed(now, id),
-                OutKind::Migrate => n.handle_migrate_closed(now, MigrateId(id)),
-            }
-        }
-        self.drain(i);
-    }
-
-    /// Bytes arrived on an outbound connection.
-    pub(crate) fn out_read(&mut self, i: usize, kind: OutKind, id: u64, data: &[u8]) {
-        let now = self.hosts[i].now(self.now);
-        self.trace.record(
-            self.now,
-            format_args!("n{i}"),
-            format_args!("ord {}{id} {}", kind.tag(), data.len()),
-        );
-        if let Some(n) = self.hosts[i].node.as_mut() {
-            match kind {
-                OutKind::Repl => n.handle_repl_read(now, id, data),
-                OutKind::Migrate => n.handle_migrate_read(now, MigrateId(id), data),
             }
         }
         self.drain(i);

@@ -265,6 +265,10 @@ pub struct Swarm {
     /// test that proves the sweep catches it.
     #[doc(hidden)]
     pub inject_vote_twice_bug: bool,
+    /// [`SimConfig::threads`] (0: automatic). The outcome does not depend on it.
+    pub threads: usize,
+    /// [`SimConfig::min_shared_events`] (0: the default).
+    pub min_shared_events: usize,
 }
 
 impl Default for Swarm {
@@ -283,6 +287,8 @@ impl Default for Swarm {
             preformed: false,
             adjust_faults: None,
             inject_vote_twice_bug: false,
+            threads: 0,
+            min_shared_events: 0,
         }
     }
 }
@@ -335,6 +341,8 @@ impl Swarm {
             SimConfig::new(seed, n, self.node_timeout_ms)
         };
         cfg.keep_trace = self.keep_trace;
+        cfg.threads = self.threads;
+        cfg.min_shared_events = self.min_shared_events;
         if let (true, Some(adjust)) = (self.faults, self.adjust_faults) {
             adjust(&mut cfg.faults);
         }

@@ -9,6 +9,7 @@ use hashslot_types::{ConnId, LinkId, Rng};
 use crate::client::{Admin, Client, History};
 use crate::faults::{between, Faults};
 use crate::host::Host;
+use crate::local::NodeEv;
 use crate::net::{Link, PathState};
 use crate::trace::Trace;
 
@@ -34,6 +35,16 @@ pub struct SimConfig {
     /// Extra configuration directives for every node, applied after the simulator's own
     /// (`port`, `cluster-enabled`…), e.g. `("appendonly", "yes")`.
     pub node_config: Vec<(String, String)>,
+    /// Threads that run nodes' events (0: [`default_threads`](crate::default_threads), one
+    /// unless `HASHSLOT_SIM_THREADS` says otherwise). The outcome and the trace do not depend
+    /// on it: nodes run in time windows shorter than the least network latency, and what they
+    /// do to each other is carried out by one thread in a fixed order (see
+    /// [`Sim::set_threads`]).
+    pub threads: usize,
+    /// A time window with fewer node events than this runs on the calling thread alone, the
+    /// others idle (0: the default, 6): handing work to another thread costs more than a few
+    /// events. Tests set 1 so that even small clusters exercise the threads.
+    pub min_shared_events: usize,
 }
 
 impl SimConfig {
@@ -46,6 +57,8 @@ impl SimConfig {
             faults: Faults::none(),
             keep_trace: false,
             node_config: Vec::new(),
+            threads: 0,
+            min_shared_events: 0,
         }
     }
 
@@ -114,10 +127,10 @@ pub(crate) enum Ev {
 }
 
 #[derive(Debug)]
-struct Queued {
-    at: Time,
-    seq: u64,
-    ev: Ev,
+pub(crate) struct Queued {
+    pub at: Time,
+    pub seq: u64,
+    pub ev: Ev,
 }
 
 impl PartialEq for Queued {
@@ -144,10 +157,17 @@ impl Ord for Queued {
 pub struct Sim {
     pub(crate) cfg: SimConfig,
     pub(crate) now: Time,
-    queue: BinaryHeap<Reverse<Queued>>,
+    pub(crate) queue: BinaryHeap<Reverse<Queued>>,
     seq: u64,
     pub(crate) rng: Rng,
-    pub(crate) hosts: Vec<Host>,
+    /// Boxed, so that a host moves to a worker thread and back without copying.
+    pub(crate) hosts: Vec<Box<Host>>,
+    /// Stand-ins for hosts away on worker threads.
+    pub(crate) spare: Vec<Box<Host>>,
+    /// Threads that run nodes' events (see [`SimConfig::threads`]).
+    pub(crate) threads: usize,
+    /// How the events ran (see [`Sim::window_stats`]).
+    pub(crate) stats: crate::window::WindowStats,
     pub(crate) links: Vec<Link>,
     /// (node, bus link) → link index, for links the node holds open.
     pub(crate) bus_map: BTreeMap<(usize, LinkId), usize>,
@@ -191,8 +211,12 @@ impl Sim {
         let root = Rng::from_seed(cfg.seed);
         let mut rng = root.child("sim");
         let hosts = (0..cfg.nodes)
-            .map(|i| Host::new(i, &cfg, &mut rng))
+            .map(|i| Box::new(Host::new(i, &cfg, &mut rng)))
             .collect();
+        let threads = match cfg.threads {
+            0 => crate::window::default_threads(cfg.nodes),
+            n => n,
+        };
         Sim {
             trace: Trace::new(cfg.keep_trace),
             admins: (0..cfg.nodes).map(|_| Admin::default()).collect(),
@@ -202,6 +226,9 @@ impl Sim {
             seq: 0,
             rng,
             hosts,
+            spare: Vec::new(),
+            threads,
+            stats: Default::default(),
             links: Vec::new(),
             bus_map: BTreeMap::new(),
             conn_map: BTreeMap::new(),
@@ -232,6 +259,28 @@ impl Sim {
     /// The trace so far.
     pub fn trace(&self) -> &Trace {
         &self.trace
+    }
+
+    /// Threads that run nodes' events (see [`SimConfig::threads`]).
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Run nodes' events on `n` threads from now on (at least 1). The outcome and the trace
+    /// are the same whatever `n`: it only changes how fast the simulation runs.
+    pub fn set_threads(&mut self, n: usize) {
+        self.threads = n.max(1);
+    }
+
+    /// Time windows whose events ran on more than one thread so far (0 on one thread).
+    pub fn shared_windows(&self) -> u64 {
+        self.stats.shared
+    }
+
+    /// How the events ran so far: windows, shared windows, and how much of the work the
+    /// threads could share ([`WindowStats`](crate::WindowStats)).
+    pub fn window_stats(&self) -> crate::WindowStats {
+        self.stats
     }
 
     /// Events processed so far.
@@ -302,25 +351,19 @@ impl Sim {
         };
         self.now = q.at;
         self.steps += 1;
-        match q.ev {
-            Ev::Timer { node, inc } => self.fire_timer(node, inc, q.at),
-            Ev::Deliver { link, dir, data } => self.deliver(link, dir, data),
-            Ev::Flush { link, dir } => self.flush(link, dir),
-            Ev::Closed { link, side } => self.closed(link, side),
-            Ev::Accept { link } => self.accept(link),
-            Ev::Connected { link } => self.connected(link),
-            Ev::ConnectFailed { node, inc, link } => self.connect_failed(node, inc, link),
-            Ev::Disk { node, inc, step } => self.disk_done(node, inc, step),
-            Ev::OutFailed {
-                node,
-                inc,
-                kind,
-                id,
-            } => self.out_failed(node, inc, kind, id),
-            Ev::ConnClosedLocal { node, inc, conn } => self.conn_closed_local(node, inc, conn),
-            Ev::ClientTick { client } => self.client_tick(client),
-            Ev::Nemesis => self.nemesis_act(),
-            Ev::Undo(u) => self.undo(u),
+        match node_ev(q.ev) {
+            Ok((node, ev)) => self.local(node, |l| l.handle(q.at, ev)),
+            Err(ev) => match ev {
+                Ev::Deliver { link, dir, data } => self.deliver(link, dir, data),
+                Ev::Flush { link, dir } => self.flush(link, dir),
+                Ev::Closed { link, side } => self.closed(link, side),
+                Ev::Accept { link } => self.accept(link),
+                Ev::Connected { link } => self.connected(link),
+                Ev::ClientTick { client } => self.client_tick(client),
+                Ev::Nemesis => self.nemesis_act(),
+                Ev::Undo(u) => self.undo(u),
+                ev => unreachable!("node event {ev:?}"),
+            },
         }
         true
     }
@@ -333,9 +376,7 @@ impl Sim {
 
     /// Run every event scheduled up to `end`, then set the clock to `end`.
     pub(crate) fn run_to(&mut self, end: Time) {
-        while self.queue.peek().is_some_and(|Reverse(q)| q.at <= end) {
-            self.step();
-        }
+        self.run_windows(end);
         self.now = self.now.max(end);
     }
 
@@ -359,4 +400,21 @@ impl Sim {
             self.run_to(next);
         }
     }
+}
+
+/// `ev` as an event of one node's own (see [`NodeEv`]), or back when it is not one.
+pub(crate) fn node_ev(ev: Ev) -> Result<(usize, NodeEv), Ev> {
+    Ok(match ev {
+        Ev::Timer { node, inc } => (node, NodeEv::Timer { inc }),
+        Ev::Disk { node, inc, step } => (node, NodeEv::Disk { inc, step }),
+        Ev::ConnClosedLocal { node, inc, conn } => (node, NodeEv::ConnClosedLocal { inc, conn }),
+        Ev::ConnectFailed { node, inc, link } => (node, NodeEv::ConnectFailed { inc, link }),
+        Ev::OutFailed {
+            node,
+            inc,
+            kind,
+            id,
+        } => (node, NodeEv::OutFailed { inc, kind, id }),
+        ev => return Err(ev),
+    })
 }

@@ -1,0 +1,428 @@
+//! Running nodes on several threads, exactly deterministically: conservative time windows.
+//!
+//! Every way one node (or anything) affects another node goes through the network, and a
+//! message sent at `t` arrives at `t + L` at the earliest, `L` being the least one-way latency
+//! the fault settings can draw (`Faults::latency_us.0`, or `Faults::tcp_give_up_ms.0` if
+//! less; resets, closes and connects take at least that too). So the events due in
+//! `[t, t + L)` at different nodes cannot affect each other: each node runs its own events of
+//! the window, in (time, sequence) order, with what it schedules for itself inside the window
+//! (timer, disk steps, local closes), on its own host only ([`Local`]). What they do to shared
+//! state comes back as effects, carried out after the window by one thread in a fixed order
+//! (time, node, the node's own order), which is where the network draws its latencies: the
+//! outcome depends on the seed only, never on the number of threads or on which thread ran
+//! first.
+//!
+//! A window ends early at the first event that is not one node's own (a workload client's
+//! turn, the nemesis, a connect being accepted, a link closing, bytes on a cut or held
+//! path…): that event runs alone, as before, with the whole simulator at hand. The same
+//! windows are used whatever the thread count, so one thread and eight give the same trace.
+//!
+//! The threads: [`SimConfig::threads`](crate::SimConfig::threads) (0: automatic, see
+//! [`default_threads`]). Hosts move to a worker thread and back in boxes (no copying), and a
+//! window with few events runs on the calling thread alone, since handing work over costs more
+//! than it saves.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex};
+
+use crate::host::Host;
+use crate::local::{Effect, Local, LocalQ, NodeEv};
+use crate::net::End;
+use crate::sim::{Ev, Queued, Sim, Time};
+
+/// A window with fewer events than this runs on the calling thread alone.
+pub(crate) const MIN_EVENTS_TO_SHARE: usize = 6;
+/// Windows shorter than this (a latency range starting at 0 or nearly) are not worth it: the
+/// simulator runs one event at a time.
+const MIN_LOOKAHEAD: Time = 1_000;
+
+/// The thread count used when [`SimConfig::threads`](crate::SimConfig::threads) is 0:
+/// `HASHSLOT_SIM_THREADS` when set (for tests and benchmarks), else 1.
+///
+/// One thread by default: on a shared 2-core machine, two threads were not measured faster
+/// (the windows of a 1,000-node cluster hold about 7 node events each, and handing half of
+/// them to another thread costs about what it saves). Set more threads where cores are idle,
+/// and measure with `cargo run --release --example sim_scale`, which reports how much of the
+/// work could run in parallel ([`WindowStats`]).
+pub fn default_threads(_nodes: usize) -> usize {
+    std::env::var("HASHSLOT_SIM_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .map_or(1, |n| n.max(1))
+}
+
+/// How the events ran so far: how much of the work the threads could share.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WindowStats {
+    /// Time windows run (events run alone, outside windows, not counted).
+    pub windows: u64,
+    /// Windows whose events were handed to more than one thread.
+    pub shared: u64,
+    /// Node events run in windows (with those the nodes scheduled for themselves).
+    pub events: u64,
+    /// The same, counting for each shared window only its busiest thread's events: with
+    /// events of equal cost, `events / critical` bounds what the threads can speed up.
+    pub critical: u64,
+}
+
+/// Where an event runs.
+enum Class {
+    /// At node `i` only.
+    Node(usize),
+    /// Nowhere: bytes for a side already closed or a dead direction.
+    Void,
+    /// It needs the whole simulator.
+    Shared,
+}
+
+/// One node's share of a window.
+struct Task {
+    i: usize,
+    host: Box<Host>,
+    events: Vec<LocalQ>,
+    /// `events.len()` before the run.
+    events_run: u64,
+    disk_error: Option<String>,
+    effects: Vec<(Time, Effect)>,
+    extra_steps: u64,
+}
+
+/// The tasks one thread runs.
+struct Batch {
+    tasks: Vec<Task>,
+    start: Time,
+    end: Time,
+    disk_ms: (u64, u64),
+}
+
+impl Batch {
+    fn run(&mut self) {
+        for t in &mut self.tasks {
+            let events = std::mem::take(&mut t.events);
+            let mut local = Local::new(
+                t.i,
+                &mut t.host,
+                self.start,
+                self.end,
+                self.disk_ms,
+                t.disk_error.as_deref(),
+            );
+            local.run(events);
+            t.extra_steps = local.extra_steps;
+            t.effects = std::mem::take(&mut local.effects);
+        }
+    }
+}
+
+/// Spins before a thread waiting for work (or for a result) sleeps: a short wait is common
+/// (the threads share a window's work), and a spin costs far less than waking a sleeping
+/// thread. Kept short: on a busy machine a long spin burns the time another thread needs.
+const SPINS: u32 = 500;
+
+/// A one-place mailbox between two threads: the receiver spins a while, then sleeps.
+struct Slot<T> {
+    full: AtomicBool,
+    value: Mutex<Option<T>>,
+    wake: Condvar,
+}
+
+impl<T> Slot<T> {
+    fn new() -> Slot<T> {
+        Slot {
+            full: AtomicBool::new(false),
+            value: Mutex::new(None),
+            wake: Condvar::new(),
+        }
+    }
+
+    fn put(&self, v: T) {
+        let mut g = self.value.lock().unwrap_or_else(|e| e.into_inner());
+        *g = Some(v);
+        self.full.store(true, Ordering::Release);
+        drop(g);
+        self.wake.notify_one();
+    }
+
+    fn take(&self) -> T {
+        for _ in 0..SPINS {
+            if self.full.load(Ordering::Acquire) {
+                break;
+            }
+            std::hint::spin_loop();
+        }
+        let mut g = self.value.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(v) = g.take() {
+                self.full.store(false, Ordering::Release);
+                return v;
+            }
+            g = self.wake.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// What a worker is handed: work, or the end of the run.
+enum Job {
+    Run(Batch),
+    Stop,
+}
+
+/// One worker thread's mailboxes. A worker that panics leaves `None` as its result.
+struct Worker {
+    jobs: Slot<Job>,
+    done: Slot<Option<Batch>>,
+}
+
+/// Worker threads.
+struct Pool<'a> {
+    workers: &'a [Worker],
+}
+
+/// A worker thread's loop.
+fn work(w: &Worker) {
+    /// Says "no result" if the batch panics, so that the calling thread does not wait forever.
+    struct Guard<'a>(&'a Worker, bool);
+    impl Drop for Guard<'_> {
+        fn drop(&mut self) {
+            if !self.1 {
+                self.0.done.put(None);
+            }
+        }
+    }
+    loop {
+        match w.jobs.take() {
+            Job::Stop => return,
+            Job::Run(mut b) => {
+                let mut g = Guard(w, false);
+                b.run();
+                g.1 = true;
+                w.done.put(Some(b));
+            }
+        }
+    }
+}
+
+impl Sim {
+    /// The least delay of anything one node does to another (see the module docs): a byte's
+    /// latency, or TCP giving up on a cut link.
+    fn lookahead(&self) -> Time {
+        let f = &self.cfg.faults;
+        (f.latency_us.0 * 1_000).min(f.tcp_give_up_ms.0 * crate::sim::MS)
+    }
+
+    /// Run every event due by `end` (inclusive), in windows, on `self.threads` threads.
+    pub(crate) fn run_windows(&mut self, end: Time) {
+        let lookahead = self.lookahead();
+        if lookahead < MIN_LOOKAHEAD {
+            while self.queue.peek().is_some_and(|q| q.0.at <= end) {
+                self.step();
+            }
+            return;
+        }
+        if self.threads <= 1 {
+            while self.window(end, lookahead, None) {}
+            return;
+        }
+        let workers: Vec<Worker> = (1..self.threads)
+            .map(|_| Worker {
+                jobs: Slot::new(),
+                done: Slot::new(),
+            })
+            .collect();
+        std::thread::scope(|s| {
+            for w in &workers {
+                s.spawn(move || work(w));
+            }
+            let pool = Pool { workers: &workers };
+            // Stop the workers even if a node panics on this thread, or the scope never ends.
+            struct Stop<'a>(&'a [Worker]);
+            impl Drop for Stop<'_> {
+                fn drop(&mut self) {
+                    for w in self.0 {
+                        w.jobs.put(Job::Stop);
+                    }
+                }
+            }
+            let _stop = Stop(&workers);
+            while self.window(end, lookahead, Some(&pool)) {}
+        });
+    }
+
+    fn classify(&self, q: &Queued) -> Class {
+        match &q.ev {
+            Ev::Timer { node, .. }
+            | Ev::Disk { node, .. }
+            | Ev::ConnClosedLocal { node, .. }
+            | Ev::ConnectFailed { node, .. }
+            | Ev::OutFailed { node, .. } => Class::Node(*node),
+            Ev::Deliver { link, dir, .. } => {
+                let (l, dir) = (&self.links[*link], *dir);
+                let r = 1 - dir;
+                if !l.open[r] || l.dead[dir] {
+                    return Class::Void;
+                }
+                match l.ends[r] {
+                    End::Bus { node, .. } | End::Conn { node, .. } | End::Out { node, .. }
+                        if l.held[dir].is_empty()
+                            && self.path(l.ends[dir].node(), Some(node)).is_none() =>
+                    {
+                        Class::Node(node)
+                    }
+                    _ => Class::Shared,
+                }
+            }
+            _ => Class::Shared,
+        }
+    }
+
+    /// Run one window of events due by `end`; false when there is none.
+    fn window(&mut self, end: Time, lookahead: Time, pool: Option<&Pool<'_>>) -> bool {
+        let Some(start) = self.queue.peek().map(|q| q.0.at).filter(|&t| t <= end) else {
+            return false;
+        };
+        let wend = (start + lookahead).min(end + 1);
+        let mut cut = wend;
+        let mut jobs: BTreeMap<usize, Vec<LocalQ>> = BTreeMap::new();
+        let mut count = 0usize;
+        let mut last = start;
+        let mut voided = false;
+        while let Some(q) = self.queue.peek().map(|q| &q.0).filter(|q| q.at < wend) {
+            match self.classify(q) {
+                Class::Shared => {
+                    cut = q.at;
+                    break;
+                }
+                Class::Void => {
+                    let q = self.queue.pop().expect("peeked").0;
+                    self.steps += 1;
+                    last = q.at;
+                    voided = true;
+                }
+                Class::Node(i) => {
+                    let q = self.queue.pop().expect("peeked").0;
+                    self.steps += 1;
+                    last = q.at;
+                    count += 1;
+                    let ev = match q.ev {
+                        Ev::Deliver { link, dir, data } => NodeEv::Read {
+                            end: self.links[link].ends[1 - dir],
+                            data,
+                        },
+                        ev => crate::sim::node_ev(ev).expect("a node's event").1,
+                    };
+                    jobs.entry(i).or_default().push(LocalQ {
+                        at: q.at,
+                        seq: q.seq,
+                        ev,
+                    });
+                }
+            }
+        }
+        if jobs.is_empty() {
+            if !voided {
+                // The first event needs the whole simulator.
+                self.step();
+            }
+            self.now = self.now.max(last);
+            return true;
+        }
+        self.stats.windows += 1;
+        let disk_ms = self.cfg.faults.disk_ms;
+        let mut done: Vec<(usize, Vec<(Time, Effect)>)> = Vec::with_capacity(jobs.len());
+        let min = match self.cfg.min_shared_events {
+            0 => MIN_EVENTS_TO_SHARE,
+            n => n,
+        };
+        let shared = pool.filter(|_| jobs.len() > 1 && count >= min);
+        let mut inline: Vec<(usize, Vec<LocalQ>)> = Vec::new();
+        let mut pending = vec![false; pool.map_or(0, |p| p.workers.len())];
+        if let Some(pool) = shared {
+            // Deal the nodes out by event count; the calling thread takes share 0.
+            let shares = pool.workers.len() + 1;
+            let mut load = vec![0usize; shares];
+            let mut batches: Vec<Vec<Task>> = (1..shares).map(|_| Vec::new()).collect();
+            let mut by_size: Vec<(usize, Vec<LocalQ>)> = jobs.into_iter().collect();
+            by_size.sort_by_key(|(i, evs)| (std::cmp::Reverse(evs.len()), *i));
+            for (i, events) in by_size {
+                let k = (0..shares).min_by_key(|&k| load[k]).expect("one share");
+                load[k] += events.len();
+                if k == 0 {
+                    inline.push((i, events));
+                    continue;
+                }
+                let stand_in = self
+                    .spare
+                    .pop()
+                    .unwrap_or_else(|| Box::new(Host::placeholder()));
+                let host = std::mem::replace(&mut self.hosts[i], stand_in);
+                batches[k - 1].push(Task {
+                    i,
+                    host,
+                    events_run: events.len() as u64,
+                    events,
+                    disk_error: self.nemesis.disk_errors.get(&i).cloned(),
+                    effects: Vec::new(),
+                    extra_steps: 0,
+                });
+            }
+            self.stats.shared += 1;
+            for (k, tasks) in batches.into_iter().enumerate() {
+                if tasks.is_empty() {
+                    continue;
+                }
+                let batch = Batch {
+                    tasks,
+                    start,
+                    end: cut,
+                    disk_ms,
+                };
+                pool.workers[k].jobs.put(Job::Run(batch));
+                pending[k] = true;
+            }
+        } else {
+            inline = jobs.into_iter().collect();
+        }
+        // Events run by this thread, then by each worker (for `WindowStats`).
+        let mut loads = vec![0u64; pending.len() + 1];
+        for (i, events) in inline {
+            let disk_error = self.nemesis.disk_errors.get(&i).map(String::as_str);
+            let mut local = Local::new(i, &mut self.hosts[i], start, cut, disk_ms, disk_error);
+            loads[0] += events.len() as u64;
+            local.run(events);
+            loads[0] += local.extra_steps;
+            self.steps += local.extra_steps;
+            let effects = std::mem::take(&mut local.effects);
+            done.push((i, effects));
+        }
+        if let Some(pool) = shared {
+            for (k, w) in pool.workers.iter().enumerate() {
+                if !pending[k] {
+                    continue;
+                }
+                let batch = w.done.take().expect("a simulator worker thread panicked");
+                for t in batch.tasks {
+                    loads[k + 1] += t.events_run + t.extra_steps;
+                    let stand_in = std::mem::replace(&mut self.hosts[t.i], t.host);
+                    self.spare.push(stand_in);
+                    self.steps += t.extra_steps;
+                    done.push((t.i, t.effects));
+                }
+            }
+        }
+        self.stats.events += loads.iter().sum::<u64>();
+        self.stats.critical += loads.iter().max().copied().unwrap_or(0);
+        // Every node's effects in its own order, the nodes interleaved by time, then index.
+        let mut all: Vec<(Time, usize, Effect)> = Vec::new();
+        for (i, effects) in done {
+            all.extend(effects.into_iter().map(|(t, e)| (t, i, e)));
+        }
+        all.sort_by_key(|&(t, i, _)| (t, i));
+        for (t, i, e) in all {
+            self.now = self.now.max(t);
+            self.apply_one(i, e);
+        }
+        self.now = self.now.max(last);
+        true
+    }
+}
