@@ -82,6 +82,23 @@ pub fn decode(buf: &[u8]) -> Result<Option<(Message, usize)>, BusError> {
 
 /// [`decode`] with explicit limits.
 pub fn decode_with(buf: &[u8], limits: &Limits) -> Result<Option<(Message, usize)>, BusError> {
+    Ok(decode_inner(buf, limits, false)?.map(|(m, used, _)| (m, used)))
+}
+
+/// [`decode_with`] leaving a ping-like message's gossip entries undecoded (an empty vector);
+/// the flag says whether it was such a message (see `section::decode_lazy_with`).
+pub(crate) fn decode_split(
+    buf: &[u8],
+    limits: &Limits,
+) -> Result<Option<(Message, usize, bool)>, BusError> {
+    decode_inner(buf, limits, true)
+}
+
+fn decode_inner(
+    buf: &[u8],
+    limits: &Limits,
+    lazy_gossip: bool,
+) -> Result<Option<(Message, usize, bool)>, BusError> {
     let Some(prefix) = peek_header_with(buf, limits)? else {
         return Ok(None);
     };
@@ -106,12 +123,13 @@ pub fn decode_with(buf: &[u8], limits: &Limits) -> Result<Option<(Message, usize
         return Err(BusError::BadVersion { ver, totlen });
     }
     let mut header = decode_header(msg);
-    let payload = decode_payload(msg, totlen, header.mflags)?;
+    let payload = decode_payload(msg, totlen, header.mflags, lazy_gossip)?;
     if !matches!(payload, Payload::Unknown { .. }) {
         // Framing, consumed above: the extensions themselves say whether there were any.
         header.mflags = header.mflags.difference(MessageFlags::EXT_DATA);
     }
-    Ok(Some((Message { header, payload }, prefix.len())))
+    let lazy = lazy_gossip && payload.ping_body().is_some();
+    Ok(Some((Message { header, payload }, prefix.len(), lazy)))
 }
 
 fn decode_header(msg: &[u8]) -> Header {
@@ -134,7 +152,12 @@ fn decode_header(msg: &[u8]) -> Header {
     }
 }
 
-fn decode_payload(msg: &[u8], totlen: u32, mflags: MessageFlags) -> Result<Payload, BusError> {
+fn decode_payload(
+    msg: &[u8],
+    totlen: u32,
+    mflags: MessageFlags,
+    lazy_gossip: bool,
+) -> Result<Payload, BusError> {
     let msg_type = MsgType(u16_at(msg, off::TYPE));
     let len = u64::from(totlen);
     let expect = |expected: u64| {
@@ -159,8 +182,12 @@ fn decode_payload(msg: &[u8], totlen: u32, mflags: MessageFlags) -> Result<Paylo
                     expected: gossip_end as u64,
                 });
             }
-            let gossip = (0..count).map(|i| decode_gossip(msg, HEADER_LEN + GOSSIP_ENTRY_LEN * i));
-            let gossip = gossip.collect();
+            let gossip = match lazy_gossip {
+                true => Vec::new(),
+                false => (0..count)
+                    .map(|i| decode_gossip(msg, HEADER_LEN + GOSSIP_ENTRY_LEN * i))
+                    .collect(),
+            };
             let mut extensions = Vec::new();
             let mut end = gossip_end;
             // Redis walks the extensions only when EXT_DATA is set; without it the `extensions`

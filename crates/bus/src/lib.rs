@@ -75,6 +75,7 @@ mod ext;
 mod flags;
 mod ip;
 mod message;
+mod section;
 mod wire;
 
 pub use consts::{
@@ -89,3 +90,4 @@ pub use ext::{PingExt, MAX_PING_EXT_LEN};
 pub use flags::{ClusterState, MessageFlags, NodeFlags};
 pub use ip::{NetIp, NET_IP_MAX_LEN};
 pub use message::{GossipEntry, Header, Message, Payload};
+pub use section::{decode_lazy_with, GossipRef, GossipSection};

@@ -13,115 +13,149 @@ impl Cluster {
         self.iteration += 1;
         let timeout = self.config.timeout();
         let handshake_timeout = timeout.max(1000);
-        let me = self.myself;
 
-        // Reconnects and handshake timeouts. Both walks read each node's dense hot record
-        // and visit the node itself only when something is to be done.
+        // Reconnects and handshake timeouts (`links_visit`), then, after the random ping of
+        // every 10th run, the ping schedule and PFAIL (`liveness_visit`), as Redis's two walks.
+        // Both visits read each node's dense hot record and the node itself only when
+        // something is to be done. On the other 9 runs of 10 nothing runs between the walks,
+        // so one walk does both (in a big cluster a walk streams a 128-byte record per node:
+        // this halves that traffic). A node's first visit decides nothing about another node;
+        // the only difference from two walks is what a ping sent during the walk may pick for
+        // its gossip section while a later node's reconnect or handshake timeout has not run
+        // yet. The PFAIL count the first walk took is kept by the table (`pfail_count`).
         self.nodes.sync();
-        self.stats_pfail_nodes = 0;
-        for r in self.nodes.refs() {
-            let Some(h) = self.nodes.hot(r) else { continue };
-            if h.flags.intersects(NodeFlags::MYSELF | NodeFlags::NOADDR) {
-                continue;
-            }
-            if h.has(NodeFlags::PFAIL) {
-                self.stats_pfail_nodes += 1;
-            }
-            if h.has(NodeFlags::HANDSHAKE) && self.now_ms - self.nodes[r].ctime > handshake_timeout
-            {
-                let name = h.name;
-                self.log(
-                    LogLevel::Verbose,
-                    format!("Handshake with node {name} timed out"),
-                );
-                self.del_node(r);
-                continue;
-            }
-            if !h.has_link() && !self.connect_node(r) && h.ping_sent().is_none() {
-                // Not connectable (no ip): failure detection still needs a pending ping.
-                self.nodes.set_ping_sent(r, Some(self.now_ms));
-            }
-        }
-
-        // Every 10th run: ping the node with the oldest pong among 5 random ones.
-        if self.iteration % 10 == 0 {
-            let mut min: Option<(NodeRef, Option<i64>)> = None;
-            for _ in 0..5 {
-                let live = self.nodes.live();
-                let r = live[self.rng.below(live.len() as u64) as usize];
-                let Some(h) = self.nodes.hot(r) else { continue };
-                if !h.has_link()
-                    || h.ping_sent().is_some()
-                    || h.flags.intersects(NodeFlags::MYSELF | NodeFlags::HANDSHAKE)
-                {
-                    continue;
-                }
-                if min.is_none_or_older(h.pong_received()) {
-                    min = Some((r, h.pong_received()));
-                }
-            }
-            if let Some((r, _)) = min {
-                if let Some(link) = self.nodes[r].link {
-                    self.send_ping(link, MsgType::PING);
-                }
-            }
-        }
-
+        self.stats_pfail_nodes = self.nodes.pfail_count();
         let mut update_state = false;
         let mut newly_pfail = Vec::new();
-        self.nodes.sync();
-        for r in self.nodes.refs() {
-            let Some(h) = self.nodes.hot(r) else { continue };
-            if h.flags
-                .intersects(NodeFlags::MYSELF | NodeFlags::NOADDR | NodeFlags::HANDSHAKE)
-            {
-                continue;
-            }
-            // A healthy node with a recent pong and no pending ping: nothing to do (the
-            // common case, decided from the hot record alone).
-            let ping_sent = h.ping_sent();
-            if ping_sent.is_none()
-                && (!h.has_link() || self.since(h.pong_received()) <= timeout / 2)
-            {
-                continue;
-            }
-            // A link that got no answer for half the timeout is closed and reopened.
-            if let (Some(link), true) = (self.nodes[r].link, ping_sent.is_some()) {
-                if self.since(ping_sent) > timeout / 2
-                    && self.since(self.nodes[r].data_received) > timeout / 2
-                    && self.links.get(&link).map_or(0, |l| self.now_ms - l.ctime) > timeout
-                {
-                    self.free_link(link);
+        let ctx = CronCtx {
+            timeout,
+            handshake_timeout,
+        };
+        if self.iteration % 10 != 0 {
+            for r in self.nodes.refs() {
+                if self.links_visit(r, &ctx) {
+                    self.liveness_visit(r, &ctx, &mut update_state, &mut newly_pfail);
                 }
             }
-            let n = &self.nodes[r];
-            if let (Some(link), None) = (n.link, ping_sent) {
-                if self.since(h.pong_received()) > timeout / 2 {
-                    self.send_ping(link, MsgType::PING);
-                    continue;
-                }
+        } else {
+            for r in self.nodes.refs() {
+                self.links_visit(r, &ctx);
             }
-            let Some(ping_sent) = ping_sent else {
-                continue;
-            };
-            if is_unreachable(self.now_ms, timeout, ping_sent, n.data_received) && !n.is_failing() {
-                let name = n.name;
-                self.nodes[r].set(NodeFlags::PFAIL);
-                // Counted now (not at the next run) so the gossip sent below carries it.
-                self.stats_pfail_nodes += 1;
-                self.log(LogLevel::Debug, format!("*** NODE {name} possibly failing"));
-                update_state = true;
-                newly_pfail.push(r);
+            self.ping_oldest_of_five();
+            self.nodes.sync();
+            for r in self.nodes.refs() {
+                self.liveness_visit(r, &ctx, &mut update_state, &mut newly_pfail);
             }
         }
         for r in newly_pfail {
             self.spread_pfail(r);
         }
-        let _ = me;
         if update_state || !self.state_ok {
             self.update_state(now);
         }
         self.failover_cron(now);
+    }
+
+    /// The first walk's visit of `r`: handshake timeout, reconnect. `false` when `r` was
+    /// deleted.
+    fn links_visit(&mut self, r: NodeRef, ctx: &CronCtx) -> bool {
+        let Some(h) = self.nodes.hot(r) else {
+            return false;
+        };
+        if h.flags.intersects(NodeFlags::MYSELF | NodeFlags::NOADDR) {
+            return true;
+        }
+        if h.has(NodeFlags::HANDSHAKE) && self.now_ms - self.nodes[r].ctime > ctx.handshake_timeout
+        {
+            let name = h.name;
+            self.log(
+                LogLevel::Verbose,
+                format!("Handshake with node {name} timed out"),
+            );
+            self.del_node(r);
+            return false;
+        }
+        if !h.has_link() && !self.connect_node(r) && h.ping_sent().is_none() {
+            // Not connectable (no ip): failure detection still needs a pending ping.
+            self.nodes.set_ping_sent(r, Some(self.now_ms));
+        }
+        true
+    }
+
+    /// Every 10th run: ping the node with the oldest pong among 5 random ones.
+    fn ping_oldest_of_five(&mut self) {
+        let mut min: Option<(NodeRef, Option<i64>)> = None;
+        for _ in 0..5 {
+            let live = self.nodes.live();
+            let r = live[self.rng.below(live.len() as u64) as usize];
+            let Some(h) = self.nodes.hot(r) else { continue };
+            if !h.has_link()
+                || h.ping_sent().is_some()
+                || h.flags.intersects(NodeFlags::MYSELF | NodeFlags::HANDSHAKE)
+            {
+                continue;
+            }
+            if min.is_none_or_older(h.pong_received()) {
+                min = Some((r, h.pong_received()));
+            }
+        }
+        if let Some((r, _)) = min {
+            if let Some(link) = self.nodes[r].link {
+                self.send_ping(link, MsgType::PING);
+            }
+        }
+    }
+
+    /// The second walk's visit of `r`: ping a node whose pong is old, drop a link that does
+    /// not answer, flag PFAIL.
+    fn liveness_visit(
+        &mut self,
+        r: NodeRef,
+        ctx: &CronCtx,
+        update_state: &mut bool,
+        newly_pfail: &mut Vec<NodeRef>,
+    ) {
+        let timeout = ctx.timeout;
+        let Some(h) = self.nodes.hot(r) else { return };
+        if h.flags
+            .intersects(NodeFlags::MYSELF | NodeFlags::NOADDR | NodeFlags::HANDSHAKE)
+        {
+            return;
+        }
+        // A healthy node with a recent pong and no pending ping: nothing to do (the
+        // common case, decided from the hot record alone).
+        let ping_sent = h.ping_sent();
+        if ping_sent.is_none() && (!h.has_link() || self.since(h.pong_received()) <= timeout / 2) {
+            return;
+        }
+        // A link that got no answer for half the timeout is closed and reopened.
+        if let (Some(link), true) = (self.nodes[r].link, ping_sent.is_some()) {
+            if self.since(ping_sent) > timeout / 2
+                && self.since(self.nodes[r].data_received) > timeout / 2
+                && self.links.get(&link).map_or(0, |l| self.now_ms - l.ctime) > timeout
+            {
+                self.free_link(link);
+            }
+        }
+        let n = &self.nodes[r];
+        if let (Some(link), None) = (n.link, ping_sent) {
+            if self.since(h.pong_received()) > timeout / 2 {
+                self.send_ping(link, MsgType::PING);
+                return;
+            }
+        }
+        let Some(ping_sent) = ping_sent else {
+            return;
+        };
+        if is_unreachable(self.now_ms, timeout, ping_sent, n.data_received) && !n.is_failing() {
+            let name = n.name;
+            self.nodes[r].set(NodeFlags::PFAIL);
+            // Counted now (not at the next run) so the gossip sent below carries it.
+            self.stats_pfail_nodes += 1;
+            self.log(LogLevel::Debug, format!("*** NODE {name} possibly failing"));
+            *update_state = true;
+            newly_pfail.push(r);
+        }
     }
 
     /// A node just became PFAIL here. Improvement over Redis, which waits for the next gossip
@@ -152,6 +186,12 @@ impl Cluster {
             self.send_ping(link, MsgType::PONG);
         }
     }
+}
+
+/// The cron's timeouts, for the walks' visits.
+struct CronCtx {
+    timeout: i64,
+    handshake_timeout: i64,
 }
 
 /// Whether `n` has been unreachable for more than the node timeout: the pending ping (or the

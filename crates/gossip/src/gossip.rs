@@ -4,11 +4,12 @@
 //! Ref: cluster spec §1.2, §1.10, §3.2.
 
 use hashslot_bus::{
-    ClusterState, GossipEntry, Header, Message, MessageFlags, MsgType, NetIp, NodeFlags, Payload,
-    PingExt,
+    ClusterState, GossipEntry, GossipSection, Header, Message, MessageFlags, MsgType, NetIp,
+    NodeFlags, Payload, PingExt,
 };
 use hashslot_slots::NodeRef;
 use hashslot_types::{LinkId, ReplOffset};
+use smallvec::SmallVec;
 
 use crate::node::{ClusterNode, FailReport, Hot};
 use crate::{Cluster, LogLevel};
@@ -90,6 +91,15 @@ impl Cluster {
         };
         let mut gossip: Vec<GossipEntry> = Vec::with_capacity(wanted + pfail_wanted);
         let mut picked = Picked::with_capacity(self.nodes.slab_len());
+        // The picks are drawn ahead on a copy of the rng and their records loaded together
+        // (independent loads the processor overlaps); the loop below draws the same numbers
+        // again from the real rng, so what is picked and what the rng consumes are unchanged.
+        let mut ahead = self.rng.clone();
+        let live = self.nodes.live();
+        self.nodes.touch_records(
+            (0..tries.min(wanted + wanted / 2))
+                .filter_map(|_| live.get(ahead.below(total as u64) as usize).copied()),
+        );
         for _ in 0..tries {
             if freshnodes == 0 || gossip.len() >= wanted {
                 break;
@@ -227,23 +237,25 @@ impl Cluster {
     ///
     /// An entry about a known, healthy node (the common case) is decided from the node's hot
     /// record alone: its flags, whether it holds failure reports, and its ping and pong times.
-    pub(crate) fn process_gossip(&mut self, sender: Option<NodeRef>, gossip: &[GossipEntry]) {
+    pub(crate) fn process_gossip(&mut self, sender: Option<NodeRef>, gossip: GossipSection<'_>) {
         let sender_is_master = sender.is_some_and(|s| self.nodes[s].is_master());
         self.nodes.sync();
-        // Every name is looked up first, in a tight loop of independent lookups: the processor
-        // overlaps their cache misses (index line, hot record) instead of taking them one
-        // entry at a time behind the processing of the previous entry, which then finds the
-        // records in the cache. Processing never removes or renames a node, so a found handle
-        // stays right; a name not found is looked up again (an earlier entry of the same
-        // section may have added it).
-        let found: Vec<Option<NodeRef>> = gossip
+        // Every name is looked up first, after its index line and record were loaded in loops
+        // of independent loads (`touch_lookups`): the processor overlaps those cache misses
+        // instead of taking two in a row per entry. Processing never removes or renames a
+        // node, so a found handle stays right; a name not found is looked up again (an
+        // earlier entry of the same section may have added it).
+        self.nodes
+            .touch_lookups(gossip.iter().map(|g| g.nodename()));
+        let found: SmallVec<[Option<NodeRef>; 128]> = gossip
             .iter()
-            .map(|g| self.nodes.lookup(&g.nodename))
+            .map(|g| self.nodes.lookup(&g.nodename()))
             .collect();
         for (g, found) in gossip.iter().zip(found) {
-            let flags = g.flags;
+            let flags = g.flags();
+            let nodename = g.nodename();
             let reported_failing = flags.intersects(NodeFlags::FAIL | NodeFlags::PFAIL);
-            match found.or_else(|| self.nodes.lookup(&g.nodename)) {
+            match found.or_else(|| self.nodes.lookup(&nodename)) {
                 Some(r) => {
                     let Some(mut h) = self.nodes.hot(r) else {
                         continue;
@@ -256,7 +268,7 @@ impl Cluster {
                                         LogLevel::Verbose,
                                         format!(
                                             "Node {} reported node {} as not reachable.",
-                                            self.nodes[s].name, g.nodename
+                                            self.nodes[s].name, nodename
                                         ),
                                     );
                                 }
@@ -269,7 +281,7 @@ impl Cluster {
                                         LogLevel::Verbose,
                                         format!(
                                             "Node {} reported node {} is back online.",
-                                            self.nodes[s].name, g.nodename
+                                            self.nodes[s].name, nodename
                                         ),
                                     );
                                 }
@@ -282,7 +294,7 @@ impl Cluster {
                         && h.ping_sent().is_none()
                         && (!h.has_fail_reports() || self.failure_reports_count(r) == 0)
                     {
-                        let wall = i64::from(g.pong_received) * 1000;
+                        let wall = i64::from(g.pong_received()) * 1000;
                         let mono = wall - self.wall_offset;
                         if wall <= self.now_ms + self.wall_offset + 500
                             && h.pong_received().is_none_or_less(mono)
@@ -299,17 +311,19 @@ impl Cluster {
                         continue;
                     }
                     let n = &self.nodes[r];
-                    let gip = g.ip.to_string();
-                    if !n.ip().eq_ignore_ascii_case(&gip) || n.port != g.port || n.cport != g.cport
+                    let gip = g.ip().to_string();
+                    if !n.ip().eq_ignore_ascii_case(&gip)
+                        || n.port != g.port()
+                        || n.cport != g.cport()
                     {
                         if let Some(l) = n.link {
                             self.free_link(l);
                         }
                         let n = &mut self.nodes[r];
                         n.set_ip(gip);
-                        n.port = g.port;
-                        n.pport = g.pport;
-                        n.cport = g.cport;
+                        n.port = g.port();
+                        n.pport = g.pport();
+                        n.cport = g.cport();
                         n.clear(NodeFlags::NOADDR);
                     }
                 }
@@ -317,13 +331,13 @@ impl Cluster {
                     // Ref: only a known sender introduces new nodes, never a banned one.
                     if sender.is_some()
                         && !flags.contains(NodeFlags::NOADDR)
-                        && !self.blacklisted(&g.nodename)
+                        && !self.blacklisted(&nodename)
                     {
-                        let mut n = ClusterNode::new(g.nodename, flags, self.now_ms);
-                        n.set_ip(g.ip.to_string());
-                        n.port = g.port;
-                        n.pport = g.pport;
-                        n.cport = g.cport;
+                        let mut n = ClusterNode::new(nodename, flags, self.now_ms);
+                        n.set_ip(g.ip().to_string());
+                        n.port = g.port();
+                        n.pport = g.pport();
+                        n.cport = g.cport();
                         // Our own view starts clean: MYSELF never comes from another node.
                         n.clear(NodeFlags::MYSELF);
                         self.nodes.insert(n);

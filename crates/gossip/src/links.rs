@@ -6,7 +6,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::net::{IpAddr, SocketAddr};
 
 use bytes::Bytes;
-use hashslot_bus::{decode, Disposition, MsgType, NodeFlags};
+use hashslot_bus::{decode_lazy_with, Disposition, Limits, MsgType, NodeFlags};
 use hashslot_slots::NodeRef;
 use hashslot_types::{LinkId, Now};
 
@@ -89,12 +89,54 @@ impl Link {
 
 /// An ip as Redis prints it: IPv4-mapped IPv6 addresses as plain IPv4.
 pub(crate) fn ip_text(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => v6.to_string(),
-        },
-        IpAddr::V4(v4) => v4.to_string(),
+    let mut t = IpText::default();
+    t.write_ip(ip);
+    t.as_str().to_owned()
+}
+
+/// [`ip_text`] written into a buffer on the stack (an IPv6 text is at most 45 bytes).
+#[derive(Debug)]
+pub(crate) struct IpText {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Default for IpText {
+    fn default() -> Self {
+        IpText {
+            buf: [0; 64],
+            len: 0,
+        }
+    }
+}
+
+impl IpText {
+    /// Write `ip` as [`ip_text`] does.
+    pub(crate) fn write_ip(&mut self, ip: IpAddr) {
+        use std::fmt::Write;
+        self.len = 0;
+        let _ = match ip {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => write!(self, "{v4}"),
+                None => write!(self, "{v6}"),
+            },
+            IpAddr::V4(v4) => write!(self, "{v4}"),
+        };
+    }
+
+    /// The text written.
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Write for IpText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let dst = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
@@ -177,10 +219,11 @@ impl Cluster {
         let mut pos = 0;
         let mut alive = true;
         while alive {
-            match decode(&buf[pos..]) {
-                Ok(Some((msg, used))) => {
+            // The gossip entries stay in `buf`, read in place by `process_gossip`.
+            match decode_lazy_with(&buf[pos..], &Limits::default()) {
+                Ok(Some((msg, gossip, used))) => {
                     pos += used;
-                    alive = self.process_packet(now, link, msg);
+                    alive = self.process_packet(now, link, msg, gossip);
                 }
                 Ok(None) => break,
                 Err(e) => {

@@ -57,6 +57,19 @@ impl NameIndex {
         }
     }
 
+    /// The slab index in the home slot of `hash` when that slot's hash filter matches (the
+    /// usual place of a hit), without confirming the name: what [`NodeTable::touch_lookups`]
+    /// loads ahead of the real lookups.
+    ///
+    /// [`NodeTable::touch_lookups`]: crate::node::NodeTable::touch_lookups
+    #[inline]
+    pub(crate) fn home(&self, hash: u64) -> Option<u32> {
+        let mask = self.entries.len().checked_sub(1)?;
+        let h = hash as u32;
+        let e = self.entries[h as usize & mask];
+        (e.at != 0 && e.hash == h).then(|| e.at - 1)
+    }
+
     /// Map the name whose hash is `hash` to slab index `at`, replacing what it pointed to;
     /// `is(i)` says whether slab index `i` holds that name.
     pub(crate) fn insert(&mut self, hash: u64, at: u32, is: impl Fn(u32) -> bool) {

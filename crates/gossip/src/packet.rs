@@ -2,7 +2,7 @@
 //!
 //! Ref: cluster spec §1.9 "Processing order of a valid packet".
 
-use hashslot_bus::{Message, MsgType, NodeFlags, Payload, PingExt};
+use hashslot_bus::{GossipSection, Message, MsgType, NodeFlags, Payload, PingExt};
 use hashslot_slots::NodeRef;
 use hashslot_types::{LinkId, Now};
 
@@ -12,7 +12,14 @@ use crate::{Cluster, Event, LogLevel};
 
 impl Cluster {
     /// Process `msg` received on `link`; returns `false` when the link was freed.
-    pub(crate) fn process_packet(&mut self, now: Now, link: LinkId, msg: Message) -> bool {
+    /// A PING, PONG or MEET comes with its gossip entries apart, still in the received bytes.
+    pub(crate) fn process_packet(
+        &mut self,
+        now: Now,
+        link: LinkId,
+        msg: Message,
+        gossip: GossipSection<'_>,
+    ) -> bool {
         let t = msg.msg_type();
         self.count_received(t);
         let Some(l) = self.links.get(&link) else {
@@ -81,16 +88,14 @@ impl Cluster {
                 n.cport = hdr.cport;
                 self.nodes.insert(n);
                 self.todo.save = true;
-                if let Some((gossip, _)) = msg.payload.ping_body() {
-                    self.process_gossip(None, gossip);
-                }
+                self.process_gossip(None, gossip);
             }
             self.send_ping(link, MsgType::PONG);
         }
 
         match &msg.payload {
             Payload::Ping { .. } | Payload::Pong { .. } | Payload::Meet { .. } => {
-                self.process_ping_like(now, link, sender, &msg)
+                self.process_ping_like(now, link, sender, &msg, gossip)
             }
             Payload::Fail { nodename } => {
                 match sender {
@@ -195,6 +200,19 @@ impl Cluster {
             .unwrap_or_default()
     }
 
+    /// Whether [`Cluster::peer_ip`] of `msg` on `link` is `ip`, without allocating.
+    fn peer_ip_is(&self, link: LinkId, msg: &Message, ip: &str) -> bool {
+        if !msg.header.myip.is_empty() {
+            return msg.header.myip.as_bytes() == ip.as_bytes();
+        }
+        let peer = self.links.get(&link).and_then(|l| l.peer);
+        let mut text = crate::links::IpText::default();
+        if let Some(p) = peer {
+            text.write_ip(p.ip());
+        }
+        text.as_str() == ip
+    }
+
     /// Step 5 of `clusterProcessPacket` for PING, PONG and MEET.
     fn process_ping_like(
         &mut self,
@@ -202,6 +220,7 @@ impl Cluster {
         link: LinkId,
         sender: Option<NodeRef>,
         msg: &Message,
+        gossip: GossipSection<'_>,
     ) -> bool {
         let _ = now;
         let t = msg.msg_type();
@@ -266,11 +285,15 @@ impl Cluster {
             }
         }
 
-        // b. NOFAILOVER.
+        // b. NOFAILOVER (the node is borrowed mutably only when it changes: a mutable borrow
+        // makes its hot record stale).
         if let Some(s) = sender {
-            let n = &mut self.nodes[s];
-            n.clear(NodeFlags::NOFAILOVER);
-            n.set(NodeFlags(hdr.flags.0 & NodeFlags::NOFAILOVER.0));
+            let nofailover = hdr.flags.contains(NodeFlags::NOFAILOVER);
+            if self.nodes[s].has(NodeFlags::NOFAILOVER) != nofailover {
+                let n = &mut self.nodes[s];
+                n.clear(NodeFlags::NOFAILOVER);
+                n.set(NodeFlags(hdr.flags.0 & NodeFlags::NOFAILOVER.0));
+            }
         }
 
         // c. A PING on another link may carry a new address.
@@ -374,7 +397,7 @@ impl Cluster {
         }
 
         // h. Gossip and extensions.
-        if let Some((gossip, exts)) = msg.payload.ping_body() {
+        if let Some((_, exts)) = msg.payload.ping_body() {
             self.process_gossip(Some(s), gossip);
             let mut hostname = String::new();
             for e in exts {
@@ -406,12 +429,18 @@ impl Cluster {
         if self.nodes[r].link == Some(link) || r == self.myself {
             return false;
         }
-        let ip = self.peer_ip(link, msg);
         let h = &msg.header;
         let n = &self.nodes[r];
-        if n.port == h.port && n.cport == h.cport && n.pport == h.pport && n.ip() == ip {
+        // Every PING on an inbound link comes here: compare the address without building its
+        // text when the ports already match and the ip is the same text.
+        if n.port == h.port
+            && n.cport == h.cport
+            && n.pport == h.pport
+            && self.peer_ip_is(link, msg, n.ip())
+        {
             return false;
         }
+        let ip = self.peer_ip(link, msg);
         let n = &mut self.nodes[r];
         n.set_ip(ip);
         n.port = h.port;

@@ -289,11 +289,14 @@ impl Sim {
         self.nemesis.crashed.push(i);
         self.trace
             .record(self.now, format_args!("n{i}"), format_args!("crash"));
-        let bus: Vec<(LinkId, usize)> = self
+        // In link id order (the map is a hash map: looked up per message, walked only here).
+        let mut bus: Vec<(LinkId, usize)> = self
             .bus_map
-            .range((i, LinkId(0))..=(i, LinkId(u64::MAX)))
+            .iter()
+            .filter(|(&(n, _), _)| n == i)
             .map(|(&(_, k), &l)| (k, l))
             .collect();
+        bus.sort_unstable();
         for (k, l) in bus {
             self.bus_map.remove(&(i, k));
             let side = self.links[l].side_of_node(i);
