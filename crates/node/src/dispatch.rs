@@ -179,9 +179,11 @@ impl Node {
     pub(crate) fn execute(&mut self, now: Now, client: &mut Client, args: &[&[u8]]) {
         let start = client.out.len();
         client.argv_mem = args.iter().map(|a| a.len()).sum();
+        self.tracking_before_command(client);
         self.process_command(now, client, args);
         client.argv_mem = 0;
         apply_reply_mode(client, start);
+        self.tracking_after_command(client, args);
         self.serve_ready_keys(now);
     }
 
@@ -223,6 +225,9 @@ impl Node {
             Some(ErrorReply::msg(
                 "ERR Command not allowed inside a transaction",
             ))
+        } else if let Some(err) = self.acl_refusal(now, client, idx, args) {
+            // Ref: processCommand: ACL permissions, before cluster redirection.
+            Some(err)
         } else if client.subs.any()
             && client.proto == Proto::Resp2
             && !ALLOWED_SUBSCRIBED.contains(&entry.name)
@@ -287,12 +292,17 @@ impl Node {
     /// Run table entry `idx` and keep its statistics (Redis's `call`). EXEC runs each queued
     /// command through here.
     pub(crate) fn call(&mut self, now: Now, client: &mut Client, idx: usize, args: &[&[u8]]) {
+        // Ref: multi.c execCommand: each queued command is checked against the ACL again.
+        if client.in_exec && self.acl_exec_refused(now, client, idx, args) {
+            return;
+        }
         let start = client.out.len();
         let entry = &self.table.entries[idx];
         if !client.in_exec {
             // Inside EXEC the client keeps showing `cmd=exec`, as in Redis.
             client.last_cmd = entry.name;
         }
+        let (timer, was_sleeping) = (self.call_started(), self.sleep.is_some());
         match entry.exec {
             Exec::Node(h) => h(self, now, client, args),
             Exec::Keyspace(_) => {
@@ -307,12 +317,14 @@ impl Node {
             }
         }
         let failed = self.count_reply_error(client, start);
+        self.tracking_after_call(client, idx, args);
         self.feed_monitors(now, client, idx, args);
         self.stats.total_commands_processed += 1;
         self.cmd_stats[idx].calls += 1;
         if failed {
             self.cmd_stats[idx].failed_calls += 1;
         }
+        self.after_call(now, client, idx, args, timer, was_sleeping);
         if self.table.entries[idx].name != "asking" {
             client.asking = false;
         }
@@ -334,6 +346,7 @@ impl Node {
             unreachable!("run_keyspace on a node command");
         };
         let start = client.out.len();
+        let serve_timer = retrying.then(|| self.call_started());
         if self.table.entries[idx].flags & flags::WRITE != 0 {
             self.before_write(now, client.db, idx, args);
         }
@@ -380,6 +393,9 @@ impl Node {
                 self.park_client(now, client, idx, args, b);
                 outcome.blocked = true;
             }
+        }
+        if let (Some(t), false) = (serve_timer, outcome.blocked) {
+            self.blocked_served(now, client, t);
         }
         outcome
     }

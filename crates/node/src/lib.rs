@@ -45,6 +45,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod acl;
 mod blocking;
 mod bus_io;
 mod cluster;
@@ -55,6 +56,7 @@ mod config_dir;
 mod cron;
 mod dispatch;
 mod keyspace_ext;
+mod latency;
 mod migrate;
 mod monitor;
 mod multi;
@@ -66,9 +68,12 @@ mod propagation;
 mod pubsub;
 mod replication;
 mod session;
+mod slowlog;
 mod stats;
+mod stopwatch;
 mod table;
 mod timers;
+mod tracking;
 
 pub use bus_io::ClusterConfigError;
 pub use cluster::{ClusterView, NodeView};
@@ -78,6 +83,7 @@ pub use migrate::MigrateId;
 pub use node::{ClientAddr, Node, ProcessInfo, ProcessStats};
 pub use output::{FileId, LogLevel, Output, PersistToken};
 pub use persistence::{LoadError, LoadReport};
+pub use stopwatch::Stopwatch;
 
 /// The Redis version INFO and HELLO report (`redis_version:`), so that clients and tools that
 /// check it behave as with the Redis release whose behaviour hashslot follows.

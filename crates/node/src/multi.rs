@@ -282,6 +282,7 @@ impl crate::Node {
             // A DEL for each to the AOF and replicas, before the command that found them
             // expired is propagated (as Redis deletes them during the key lookup).
             self.propagate_expired(now, i, &keys);
+            self.tracking_keys_deleted(&keys);
             if self.watches.is_empty() {
                 continue;
             }
@@ -303,6 +304,7 @@ impl crate::Node {
         pre: PreFlush,
     ) {
         let name = self.table.entries[idx].name;
+        self.tracking_after_write(idx, args);
         match name {
             "flushdb" | "flushall" => {
                 for (d, k, existed) in pre {

@@ -133,8 +133,14 @@ pub struct Node {
     pub(crate) persistence: crate::persistence::Persistence,
     /// The replication role and its machine (see `replication`).
     pub(crate) repl: crate::replication::Replication,
+    /// ACL users and the ACL log (see `acl`).
+    pub(crate) acl: crate::acl::Acl,
     /// A DEBUG SLEEP in progress (see [`Sleep`]).
     pub(crate) sleep: Option<Box<Sleep>>,
+    /// Client-side caching: key and prefix tables, tracking clients (see `tracking`).
+    pub(crate) tracking: crate::tracking::Tracking,
+    /// Command durations: SLOWLOG, LATENCY, commandstats `usec` (see `latency`).
+    pub(crate) timing: crate::latency::Timing,
 }
 
 /// Most input bytes a DEBUG SLEEP holds. Redis holds nothing itself: unread bytes wait in the
@@ -213,9 +219,11 @@ impl Node {
         timers.set(Timer::Cron, now.mono + cron_period(config.hz));
         let cluster = crate::cluster::ClusterMode::new(&config, root.child("cluster"), now);
         let repl = crate::replication::Replication::new(&config, root.child("repl"), now);
+        let acl = crate::acl::Acl::new(config.requirepass.as_deref(), root.child("acl"));
         let mut node = Node {
             run_id: random_hex(&mut ids),
             ks_rng: root.child("keyspace"),
+            timing: crate::latency::Timing::new(&config),
             config,
             process,
             proc_stats: ProcessStats::default(),
@@ -244,9 +252,13 @@ impl Node {
             migrate: Default::default(),
             persistence: crate::persistence::Persistence::new(now),
             repl,
+            acl,
             sleep: None,
+            tracking: crate::tracking::Tracking::new(root.child("tracking")),
         };
         node.repl_drain(now, None);
+        // The configuration's `user` lines, after `requirepass` (see `acl::startup`).
+        node.acl_load_config_users();
         // Keys deleted by expiry touch WATCHes (see `Node::drain_expired`).
         for db in &mut node.dbs {
             db.set_track_expired(true);
@@ -277,9 +289,7 @@ impl Node {
             self.outputs.push_back(Output::Close { conn });
             return;
         }
-        if self.config.protected_mode
-            && self.config.requirepass.is_none()
-            && !is_loopback(&addr.peer)
+        if self.config.protected_mode && self.acl.default_user().nopass && !is_loopback(&addr.peer)
         {
             // Ref: networking.c clientAcceptHandler (7.0.15): whatever `bind` says, a node in
             // protected mode without a password refuses non-loopback peers.
@@ -292,7 +302,7 @@ impl Node {
         self.stats.total_connections_received += 1;
         let id = self.next_client_id;
         self.next_client_id += 1;
-        let auth = self.config.requirepass.is_none();
+        let auth = !self.acl.default_needs_auth();
         let client = Client::new(conn, id, addr, now.mono, auth);
         let limits = self.limits_for(&client);
         self.sessions.insert(conn, Session::new(client, limits));
@@ -317,6 +327,7 @@ impl Node {
             self.watches.unwatch_all(conn);
             self.forget_blocked(conn);
             self.forget_subscriptions(&mut sess.client);
+            self.tracking_closed(&mut sess.client);
         }
         self.repl_conn_closed(now, conn);
     }
@@ -410,6 +421,8 @@ impl Node {
 
     /// The next thing for the driver to do.
     pub fn poll_output(&mut self) -> Option<Output> {
+        // Redis's beforeSleep: BCAST invalidations, tracking table limit (see `tracking`).
+        self.tracking_before_sleep();
         self.outputs.pop_front()
     }
 
@@ -442,16 +455,19 @@ impl Node {
         }
     }
 
-    /// Redis's `authRequired`: a password is set and the client has not authenticated.
+    /// Redis's `authRequired`: the default user needs a password (or is off) and the client
+    /// has not authenticated.
     pub(crate) fn auth_required(&self, client: &Client) -> bool {
-        self.config.requirepass.is_some() && !client.authenticated
+        self.acl.default_needs_auth() && !client.authenticated
     }
 
     /// Apply a CONFIG SET to live state (the cron period, every client's parser limits).
     pub(crate) fn config_changed(&mut self, now: Now, old_hz: u32) {
         self.encoding_limits = EncodingLimits::from_config(|n| self.config.get(n));
+        self.acl_config_changed();
         self.repl_config_changed();
         self.aof_config_changed(now);
+        self.timing_config_changed();
         if self.config.hz != old_hz {
             self.timers
                 .set(Timer::Cron, now.mono + cron_period(self.config.hz));

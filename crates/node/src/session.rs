@@ -97,6 +97,12 @@ pub(crate) struct Client {
     pub subs: ClientSubs,
     /// MONITOR: every command run is shown to this client.
     pub monitor: bool,
+    /// Client-side caching: CLIENT TRACKING flags and settings (see `tracking`).
+    pub tracking: crate::tracking::ClientTracking,
+    /// The ACL user the client runs as (`default` until AUTH names another; see `acl`).
+    pub user: Vec<u8>,
+    /// A parked command's first call, for the slow log when it is served (see `latency`).
+    pub blocked_call: Option<Box<crate::latency::BlockedCall>>,
 }
 
 impl Client {
@@ -127,6 +133,9 @@ impl Client {
             blocked_on_keys: false,
             subs: ClientSubs::default(),
             monitor: false,
+            tracking: Default::default(),
+            user: crate::acl::DEFAULT_USER.to_vec(),
+            blocked_call: None,
         }
     }
 
@@ -166,6 +175,16 @@ impl Client {
         if self.blocked_on_keys {
             f.push('b');
         }
+        // Ref: catClientInfoString: tracking `t`, broken redirect `R`, broadcasting `B`.
+        for (on, c) in [
+            (self.tracking.on, 't'),
+            (self.tracking.broken_redir, 'R'),
+            (self.tracking.bcast, 'B'),
+        ] {
+            if on {
+                f.push(c);
+            }
+        }
         if self.close_after_reply {
             f.push('c');
         }
@@ -201,7 +220,7 @@ impl Client {
             out,
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
              ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} \
-             oll=0 omem=0 tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+             oll=0 omem=0 tot-mem={} events=r cmd={} user={} redir={} resp={}",
             self.id,
             self.addr.peer,
             self.addr.local,
@@ -226,10 +245,11 @@ impl Client {
             self.last_cmd,
             // Redis's master client has no user (`c->user` NULL, full rights).
             if self.is_master_client() {
-                "(superuser)"
+                std::borrow::Cow::Borrowed("(superuser)")
             } else {
-                "default"
+                String::from_utf8_lossy(&self.user)
             },
+            self.tracking.redir_field(),
             match self.proto {
                 Proto::Resp2 => 2,
                 Proto::Resp3 => 3,

@@ -197,6 +197,13 @@ impl Clock {
         }
     }
 
+    /// The node's command stopwatch (see `hashslot_node::Stopwatch`): monotonic microseconds
+    /// from this clock's origin, read around each command Redis's `call()` times.
+    pub fn stopwatch(&self) -> hashslot_node::Stopwatch {
+        let origin = self.origin;
+        hashslot_node::Stopwatch::new(move || origin.elapsed().as_micros() as u64)
+    }
+
     /// Both clocks, read once.
     pub fn now(&self) -> Now {
         let mono = Instant::from_nanos(self.origin.elapsed().as_nanos() as u64);

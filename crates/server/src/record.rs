@@ -101,10 +101,15 @@ impl Recording {
                 }
             }
         };
-        Recording {
-            node: Node::new(config, seed, now, process),
-            rec,
+        let mut node = Node::new(config, seed, now, process);
+        // Commands are timed with the real monotonic clock (SLOWLOG, LATENCY, commandstats),
+        // except in a recorded run: its replay runs with the simulator's frozen stopwatch, so
+        // the recorded node times commands the same way (0 µs) and replies showing durations
+        // replay byte for byte.
+        if rec.is_none() {
+            node.set_stopwatch(crate::driven::Clock::new().stopwatch());
         }
+        Recording { node, rec }
     }
 
     /// The node.

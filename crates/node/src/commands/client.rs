@@ -134,6 +134,51 @@ pub(super) static SUBCOMMANDS: &[Spec] = &[
         "Resume processing of clients that were paused",
         unpause,
     ),
+    // Client-side caching (see `crate::tracking`).
+    cmd(
+        "client|tracking",
+        -3,
+        F,
+        SLOW_CONN,
+        "connection",
+        "6.0.0",
+        "O(1). Some options may introduce additional complexity.",
+        "Enable or disable server assisted client side caching support",
+        crate::tracking::tracking,
+    ),
+    cmd(
+        "client|caching",
+        3,
+        F,
+        SLOW_CONN,
+        "connection",
+        "6.0.0",
+        "O(1)",
+        "Instruct the server about tracking or not keys in the next request",
+        crate::tracking::caching,
+    ),
+    cmd(
+        "client|getredir",
+        2,
+        F,
+        SLOW_CONN,
+        "connection",
+        "6.0.0",
+        "O(1)",
+        "Get tracking notifications redirection client ID if any",
+        crate::tracking::getredir,
+    ),
+    cmd(
+        "client|trackinginfo",
+        2,
+        F,
+        SLOW_CONN,
+        "connection",
+        "6.2.0",
+        "O(1)",
+        "Return information about server assisted client side caching for the current connection",
+        crate::tracking::trackinginfo,
+    ),
     cmd(
         "client|help",
         2,
@@ -336,6 +381,8 @@ struct Filter {
     laddr: Option<Vec<u8>>,
     /// `TYPE`: the type asked for (see `type_matches`).
     typ: Option<ClientType>,
+    /// `USER`: the user the client runs as (the name was checked to exist).
+    user: Option<Vec<u8>>,
     skipme: bool,
 }
 
@@ -351,6 +398,11 @@ impl Filter {
                 .as_ref()
                 .map_or(true, |a| *a == cl.addr.local.to_string().into_bytes())
             && self.typ.map_or(true, |t| type_of(node, cl) == t)
+            // Ref: Redis's master client has no user, so a USER filter never matches it.
+            && self
+                .user
+                .as_ref()
+                .map_or(true, |u| !cl.is_master_client() && *u == cl.user)
     }
 }
 
@@ -365,11 +417,13 @@ fn kill(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
         f.addr = Some(args[2].to_vec());
         f.skipme = false;
     } else {
-        if args.len() % 2 != 0 {
-            return c.reply().error(&ErrorReply::Syntax);
-        }
+        // Options are read in order: an option without a value is a syntax error only when
+        // it is reached (an unknown user before it is reported first, as in Redis).
         for pair in args[2..].chunks(2) {
-            let (opt, val) = (pair[0].to_ascii_lowercase(), pair[1]);
+            let [opt, val] = pair else {
+                return c.reply().error(&ErrorReply::Syntax);
+            };
+            let (opt, val) = (opt.to_ascii_lowercase(), *val);
             match &opt[..] {
                 b"id" => match parse_i64(val).filter(|&n| n >= 1) {
                     Some(n) => f.id = Some(n as u64),
@@ -385,11 +439,11 @@ fn kill(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
                 },
                 b"addr" => f.addr = Some(val.to_vec()),
                 b"laddr" => f.laddr = Some(val.to_vec()),
-                b"user" if val != b"default" => {
-                    let text = format!("ERR No such user '{}'", String::from_utf8_lossy(val));
+                b"user" if node.acl.user(val).is_none() => {
+                    let text = format!("ERR No such user '{}'", crate::acl::c_text(val));
                     return c.reply().error(&ErrorReply::msg(text));
                 }
-                b"user" => {}
+                b"user" => f.user = Some(val.to_vec()),
                 b"skipme" if val.eq_ignore_ascii_case(b"yes") => f.skipme = true,
                 b"skipme" if val.eq_ignore_ascii_case(b"no") => f.skipme = false,
                 _ => return c.reply().error(&ErrorReply::Syntax),
@@ -436,7 +490,7 @@ fn kill(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
 }
 
 /// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`. Ref: networking.c clientCommand.
-fn unblock(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
+fn unblock(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     if args.len() > 4 {
         // Ref: networking.c clientCommand falls through to addReplySubcommandSyntaxError.
         let text = format!(
@@ -469,6 +523,10 @@ fn unblock(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
         .map(|(k, _)| *k);
     let err = ErrorReply::msg("UNBLOCKED client unblocked via CLIENT UNBLOCK");
     let done = target.is_some_and(|conn| node.unblock_with(conn, error.then_some(&err)));
+    if let (true, Some(conn)) = (done, target) {
+        // Ref: clientCommand UNBLOCK: the released command's stats and slow log entry.
+        node.unblocked_by_client(now, conn);
+    }
     node.rearm_blocked_timer();
     c.reply().int(i64::from(done));
 }
@@ -505,6 +563,10 @@ fn help(_: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
         c,
         "CLIENT",
         &[
+            "CACHING (YES|NO)",
+            "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+            "GETREDIR",
+            "    Return the client ID we are redirecting to when tracking is enabled.",
             "GETNAME",
             "    Return the name of the current connection.",
             "ID",
@@ -531,6 +593,11 @@ fn help(_: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
             "    Assign the name <name> to the current connection.",
             "UNBLOCK <clientid> [TIMEOUT|ERROR]",
             "    Unblock the specified blocked client.",
+            "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+            "         [OPTIN] [OPTOUT] [NOLOOP]",
+            "    Control server assisted client side caching.",
+            "TRACKINGINFO",
+            "    Report tracking status for the current connection.",
         ],
     );
 }

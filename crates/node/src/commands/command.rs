@@ -1,4 +1,4 @@
-//! COMMAND and its subcommands: COUNT, INFO, DOCS, LIST, GETKEYS, HELP, in Redis 7.0's reply
+//! COMMAND and its subcommands: COUNT, INFO, DOCS, LIST, GETKEYS, GETKEYSANDFLAGS, HELP, in Redis 7.0's reply
 //! shapes (redis-cli 7 reads COMMAND DOCS at start for its hints).
 
 use hashslot_keyspace::flags::{self, LOADING, STALE};
@@ -70,6 +70,17 @@ pub(super) static SUBCOMMANDS: &[Spec] = &[
         "O(N) where N is the number of arguments to the command",
         "Extract keys given a full Redis command",
         getkeys,
+    ),
+    cmd(
+        "command|getkeysandflags",
+        -4,
+        F,
+        SLOW_CONN,
+        "server",
+        "7.0.0",
+        "O(N) where N is the number of arguments to the command",
+        "Extract keys and access flags given a full Redis command",
+        getkeysandflags,
     ),
     cmd(
         "command|help",
@@ -477,7 +488,20 @@ fn list(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
 }
 
 fn getkeys(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
-    let t = node.table;
+    getkeys_impl(node.table, c, args, false);
+}
+
+/// `COMMAND GETKEYSANDFLAGS <full-command>`: each key with its key-spec flags (`RW`, `access`,
+/// `update`…), as Redis 7.0 reports them.
+fn getkeysandflags(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
+    getkeys_impl(node.table, c, args, true);
+}
+
+/// Ref: server.c getKeysSubcommandImpl and db.c getKeysFromCommandWithSpecs: key specs first
+/// (unless one has variable flags), the command's own key finder when they fail. A key found by
+/// a spec carries that spec's flags; one found by a key finder carries what Redis's finder
+/// sets (see [`finder_flags`]).
+fn getkeys_impl(t: &Table, c: &mut Client, args: &[&[u8]], with_flags: bool) {
     let cmd_args = &args[2..];
     let idx = match t.lookup(cmd_args) {
         crate::table::Lookup::Found(i) => i,
@@ -487,8 +511,6 @@ fn getkeys(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
                 .error(&ErrorReply::msg("ERR Invalid command specified"))
         }
     };
-    // Ref: server.c getKeysSubcommandImpl and db.c getKeysFromCommandWithSpecs: key specs
-    // first (unless one has variable flags), the command's own key finder when they fail.
     let e = &t.entries[idx];
     let specs: &[KeySpec] = meta::redis_meta(e.name).map_or(&[], |m| m.key_specs);
     let has_keyspec = specs.iter().any(|s| s.flags & meta::ks::NOT_KEY == 0);
@@ -507,16 +529,18 @@ fn getkeys(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
         ));
     }
     let by_specs = if has_keyspec && !has_varflags {
-        meta::key_positions_by_specs(specs, cmd_args)
+        keys_by_specs(specs, cmd_args)
     } else {
         None
     };
-    let keys = match by_specs {
+    let keys: Vec<(usize, u16)> = match by_specs {
         Some(k) => k,
-        None if derived || e.get_keys.is_some() => {
+        // SET and BITFIELD (variable flags) have a legacy range and Redis a key finder.
+        None if derived || e.get_keys.is_some() || has_varflags => {
             let mut k = Vec::new();
             t.key_positions(idx, cmd_args, &mut k);
-            k
+            let flags = finder_flags(e.name, cmd_args, &k);
+            k.into_iter().zip(flags).collect()
         }
         None => Vec::new(),
     };
@@ -531,9 +555,83 @@ fn getkeys(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
     }
     let mut r = c.reply();
     r.array_len(keys.len());
-    for k in keys {
-        r.bulk(cmd_args[k]);
+    for (k, f) in keys {
+        if with_flags {
+            r.array_len(2);
+            r.bulk(cmd_args[k]);
+            write_flag_set(f, meta::ks::NAMES, &mut r);
+        } else {
+            r.bulk(cmd_args[k]);
+        }
     }
+}
+
+/// Redis's `getKeysUsingKeySpecs`: the keys of every spec (not `not_key`), in spec order, each
+/// with its spec's flags; `None` when a spec cannot be followed (Redis then falls back to the
+/// command's key finder).
+fn keys_by_specs(specs: &[KeySpec], argv: &[&[u8]]) -> Option<Vec<(usize, u16)>> {
+    let mut out = Vec::new();
+    for spec in specs {
+        if spec.flags & meta::ks::NOT_KEY != 0 {
+            continue;
+        }
+        let found = meta::key_positions_by_specs(std::slice::from_ref(spec), argv)?;
+        out.extend(found.into_iter().map(|p| (p, spec.flags)));
+    }
+    Some(out)
+}
+
+/// The flags Redis 7.0.15's own key finders (db.c `*GetKeys`) give the keys at `pos`: only
+/// the finders of commands whose specs are incomplete or have variable flags set any; the
+/// others (and legacy ranges) report none.
+fn finder_flags(name: &str, argv: &[&[u8]], pos: &[usize]) -> Vec<u16> {
+    use meta::ks::{ACCESS, DELETE, OW, RO, RW, UPDATE};
+    let flags: Vec<u16> = match name {
+        // setGetKeys: a `GET` argument makes it a read too.
+        "set" => {
+            let get = argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"get"));
+            vec![if get {
+                RW | ACCESS | UPDATE
+            } else {
+                OW | UPDATE
+            }]
+        }
+        // bitfieldGetKeys: read-only unless a SET/INCRBY (or a syntax error) comes first.
+        "bitfield" => {
+            let mut readonly = true;
+            let mut i = 2;
+            while i < argv.len() {
+                let rem = argv.len() - i - 1;
+                let a = argv[i];
+                if a.eq_ignore_ascii_case(b"get") && rem >= 2 {
+                    i += 3;
+                } else if (a.eq_ignore_ascii_case(b"set") || a.eq_ignore_ascii_case(b"incrby"))
+                    && rem >= 3
+                {
+                    readonly = false;
+                    break;
+                } else if a.eq_ignore_ascii_case(b"overflow") && rem >= 1 {
+                    i += 2;
+                } else {
+                    readonly = false;
+                    break;
+                }
+            }
+            vec![if readonly {
+                RO | ACCESS
+            } else {
+                RW | ACCESS | UPDATE
+            }]
+        }
+        // sortGetKeys: the sorted key is read; a STORE destination is overwritten.
+        "sort" => vec![RO | ACCESS, OW | UPDATE],
+        "sort_ro" => vec![RO | ACCESS],
+        "migrate" => vec![RW | ACCESS | DELETE; pos.len()],
+        _ => Vec::new(),
+    };
+    (0..pos.len())
+        .map(|i| flags.get(i).copied().unwrap_or(0))
+        .collect()
 }
 
 fn help(_: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
@@ -545,14 +643,20 @@ fn help(_: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
             "    Return details about all Redis commands.",
             "COUNT",
             "    Return the total number of commands in this Redis server.",
-            "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+            "LIST",
             "    Return a list of all commands in this Redis server.",
             "INFO [<command-name> ...]",
-            "    Return details about the given commands, or all when none is given.",
+            "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
             "DOCS [<command-name> ...]",
-            "    Return documentation details about the given commands, or all when none is given.",
+            "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
             "GETKEYS <full-command>",
             "    Return the keys from a full Redis command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full Redis command.",
         ],
     );
 }

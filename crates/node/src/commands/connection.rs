@@ -70,7 +70,8 @@ pub(super) fn reset(node: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
     c.asking = false;
     c.no_evict = false;
     c.reply_mode = ReplyMode::default();
-    c.authenticated = node.config.requirepass.is_none();
+    // Back to the default user (Redis's `clientSetDefaultAuth`).
+    node.acl_set_default_auth(c);
     // Ref: networking.c clearClientConnectionState: RESET ends MONITOR.
     if std::mem::take(&mut c.monitor) {
         node.forget_monitor(c.conn);
@@ -78,53 +79,32 @@ pub(super) fn reset(node: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
     c.reply().simple(b"RESET");
 }
 
-/// Whether `user`/`pass` authenticate as the default user (the only user we have).
-fn password_ok(node: &Node, user: &[u8], pass: &[u8]) -> bool {
-    if user != b"default" {
-        return false;
-    }
-    match &node.config.requirepass {
-        // A default user without a password accepts any.
-        None => true,
-        Some(want) => constant_time_eq(want, pass),
-    }
-}
-
-/// Compare without leaking where the first difference is (Redis's `time_independent_strcmp`).
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for i in 0..a.len().max(b.len()) {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= usize::from(x ^ y);
-    }
-    diff == 0
-}
-
-pub(super) fn auth(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
+/// Ref: acl.c authCommand (7.0): `AUTH <password>` for the default user, or
+/// `AUTH <username> <password>`.
+pub(super) fn auth(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     let (user, pass): (&[u8], &[u8]) = match args {
         [_, pass] => {
-            if node.config.requirepass.is_none() {
+            if node.acl.default_user().nopass {
                 return c.reply().error(&ErrorReply::msg(
                     "ERR AUTH <password> called without any password configured for the \
                      default user. Are you sure your configuration is correct?",
                 ));
             }
-            (b"default", pass)
+            (crate::acl::DEFAULT_USER, pass)
         }
         [_, user, pass] => (user, pass),
         _ => return c.reply().error(&ErrorReply::Syntax),
     };
-    if password_ok(node, user, pass) {
-        c.authenticated = true;
+    if node.acl_authenticate(now, c, args[0], user, pass) {
         c.reply().ok();
     } else {
         c.reply().error(&ErrorReply::msg(WRONGPASS));
     }
 }
 
-/// Ref: networking.c helloCommand (7.0).
-pub(super) fn hello(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
+/// Ref: networking.c helloCommand (7.0): options run in order (a SETNAME before a failed
+/// AUTH stays), then the client must be authenticated.
+pub(super) fn hello(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     let mut proto = None;
     if let Some(v) = args.get(1) {
         match parse_i64(v) {
@@ -142,42 +122,34 @@ pub(super) fn hello(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
             }
         }
     }
-    let (mut auth, mut name) = (None, None);
     let mut j = 2;
     while j < args.len() {
         let more = args.len() - 1 - j;
         let opt = args[j];
         if opt.eq_ignore_ascii_case(b"auth") && more >= 2 {
-            auth = Some((args[j + 1], args[j + 2]));
+            if !node.acl_authenticate(now, c, args[0], args[j + 1], args[j + 2]) {
+                return c.reply().error(&ErrorReply::msg(WRONGPASS));
+            }
             j += 3;
         } else if opt.eq_ignore_ascii_case(b"setname") && more >= 1 {
-            name = Some(args[j + 1]);
+            if !super::client::set_name(c, args[j + 1]) {
+                return;
+            }
             j += 2;
         } else {
             let text = format!(
                 "ERR Syntax error in HELLO option '{}'",
-                String::from_utf8_lossy(opt)
+                crate::acl::c_text(opt)
             );
             return c.reply().error(&ErrorReply::msg(text));
         }
     }
-    if let Some((user, pass)) = auth {
-        if !password_ok(node, user, pass) {
-            return c.reply().error(&ErrorReply::msg(WRONGPASS));
-        }
-        c.authenticated = true;
-    }
-    if node.auth_required(c) {
+    if !c.authenticated {
         return c.reply().error(&ErrorReply::msg(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the \
              HELLO AUTH <user> <pass> option can be used to authenticate the client and select \
              the RESP protocol version at the same time",
         ));
-    }
-    if let Some(n) = name {
-        if !super::client::set_name(c, n) {
-            return;
-        }
     }
     if let Some(p) = proto {
         c.proto = p;

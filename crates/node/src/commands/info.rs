@@ -108,7 +108,8 @@ impl Node {
                     u8::from(self.config.cluster_enabled)
                 ),
                 "keyspace" => self.info_keyspace(now, &mut s),
-                _ => {} // modules, latencystats: nothing to report.
+                "latencystats" => self.info_latencystats(&mut s),
+                _ => {} // modules: nothing to report.
             }
         }
         s
@@ -181,7 +182,7 @@ impl Node {
         field!(s, "client_recent_max_input_buffer:{max_in}");
         field!(s, "client_recent_max_output_buffer:{max_out}");
         field!(s, "blocked_clients:{}", self.blocking.len());
-        field!(s, "tracking_clients:0");
+        field!(s, "tracking_clients:{}", self.tracking.clients());
         field!(s, "clients_in_timeout_table:{}", self.blocking.timed());
     }
 
@@ -308,13 +309,14 @@ impl Node {
             "active_defrag_key_misses:0",
             "total_active_defrag_time:0",
             "current_active_defrag_time:0",
-            "tracking_total_keys:0",
-            "tracking_total_items:0",
-            "tracking_total_prefixes:0",
-            "unexpected_error_replies:0",
         ] {
             field!(s, "{f}");
         }
+        let t = &self.tracking;
+        field!(s, "tracking_total_keys:{}", t.total_keys());
+        field!(s, "tracking_total_items:{}", t.total_items());
+        field!(s, "tracking_total_prefixes:{}", t.total_prefixes());
+        field!(s, "unexpected_error_replies:0");
         field!(s, "total_error_replies:{}", st.total_error_replies);
         field!(s, "dump_payload_sanitizations:0");
         field!(s, "total_reads_processed:{}", st.total_reads_processed);
@@ -340,15 +342,22 @@ impl Node {
         field!(s, "used_cpu_user_main_thread:{:.6}", p.cpu_user);
     }
 
-    /// `cmdstat_<name>`: we measure no time inside the node, so `usec` is 0.
+    /// `cmdstat_<name>`: `usec` is what the stopwatch measured (0 without one, see `stopwatch`).
     fn info_commandstats(&self, s: &mut String) {
-        for (e, st) in self.table.entries.iter().zip(&self.cmd_stats) {
+        for (i, (e, st)) in self.table.entries.iter().zip(&self.cmd_stats).enumerate() {
             if st.calls + st.rejected_calls + st.failed_calls == 0 {
                 continue;
             }
+            let usec = self.cmd_usec(i);
+            // Ref: genRedisInfoStringCommandStats: a float division printed with %.2f.
+            let per_call = if st.calls == 0 {
+                0.0
+            } else {
+                usec as f32 / st.calls as f32
+            };
             field!(
                 s,
-                "cmdstat_{}:calls={},usec=0,usec_per_call=0.00,rejected_calls={},failed_calls={}",
+                "cmdstat_{}:calls={},usec={usec},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}",
                 e.name,
                 st.calls,
                 st.rejected_calls,

@@ -9,6 +9,7 @@ use hashslot_types::Now;
 use crate::session::Client;
 use crate::Node;
 
+mod acl;
 mod client;
 mod cluster;
 mod cluster_migrateslots;
@@ -18,6 +19,7 @@ mod connection;
 mod debug;
 mod dump;
 mod info;
+mod latency;
 mod lolwut;
 mod memory;
 mod migrate;
@@ -27,6 +29,7 @@ mod persistence;
 mod pubsub;
 mod replication;
 mod server;
+mod slowlog;
 
 /// A node command: it may read and change the whole node beside the client that sent it. The
 /// arity was checked; the handler writes exactly one reply (or none, for SHUTDOWN).
@@ -183,6 +186,9 @@ pub(crate) static TABLE: &[Spec] = &[
     replication::ROLE,
     container("memory", -2, &["@slow"], "server", "4.0.0", "A container for memory diagnostics commands", memory::SUBCOMMANDS, None),
     lolwut::LOLWUT,
+    container("acl", -2, &["@slow"], "server", "6.0.0", "A container for Access List Control commands ", acl::SUBCOMMANDS, None),
+    container("slowlog", -2, &["@slow"], "server", "2.2.12", "A container for slow log commands", slowlog::SUBCOMMANDS, None),
+    container("latency", -2, &["@slow"], "server", "2.8.13", "A container for latency diagnostics commands", latency::SUBCOMMANDS, None),
 ];
 
 /// Redis's `string2ll`: an optional `-`, then digits without leading zeros, fitting in i64.

@@ -728,6 +728,8 @@ impl Node {
                     LogLevel::Notice,
                     "MASTER <-> REPLICA sync: Loading DB in memory".to_owned(),
                 );
+                // Ref: readSyncBulkPayload: emptyData signals the flush to tracking clients.
+                self.tracking_flushed();
                 let ok = match self.load_rdb_bytes(now, &payload) {
                     Ok(_) => true,
                     Err(e) => {
