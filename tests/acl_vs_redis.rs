@@ -277,6 +277,27 @@ const SCRIPT: &[&str] = &[
     "1 ACL NOSUCH",
     "1 ACL WHOAMI x",
     "2 ACL LIST",
+    // CLIENT KILL USER: an unknown user (reported before a later option's syntax error), the
+    // user's clients only, with another filter, and SKIPME.
+    "1 CLIENT KILL USER nosuch",
+    "1 CLIENT KILL USER nosuch SKIPME",
+    "1 CLIENT KILL USER killme SKIPME",
+    "1 CLIENT KILL ID 0 USER nosuch",
+    "1 CLIENT KILL USER",
+    "1 ACL SETUSER killme on nopass +@all ~* &*",
+    "16 AUTH killme x",
+    "17 AUTH killme x",
+    "18 PING",
+    "1 CLIENT KILL USER killme TYPE pubsub",
+    "1 CLIENT KILL user killme type normal",
+    "16 CLOSED",
+    "17 CLOSED",
+    "18 PING",
+    "19 AUTH killme x",
+    "19 CLIENT KILL USER killme",
+    "19 CLIENT KILL USER killme SKIPME no",
+    "19 CLOSED",
+    "18 PING",
 ];
 
 /// Keep only these CLIENT INFO fields: ids, addresses, ages and buffer sizes differ.

@@ -165,6 +165,12 @@ pub struct Ctx<'a> {
     /// creating or growing a collection use. Redis's defaults from [`Ctx::new`]; a node copies
     /// its configured values here.
     pub limits: EncodingLimits,
+    /// Whether lazy expiry keeps the dataset static: a key a read finds expired reads as
+    /// missing but is not deleted (no `expired_keys`, no `expired` event, nothing for
+    /// [`Db::take_expired_keys`] to propagate). Redis does this while clients are paused
+    /// (db.c `expireIfNeeded`); a node sets it then. Writes still delete what they find
+    /// expired, so a new value never lands beside a hidden one. `false` from [`Ctx::new`].
+    pub keep_expired: bool,
 }
 
 /// What a blocking command waits for.
@@ -202,6 +208,7 @@ impl<'a> Ctx<'a> {
             block: None,
             retrying_blocked: false,
             limits: EncodingLimits::REDIS_DEFAULT,
+            keep_expired: false,
         }
     }
 

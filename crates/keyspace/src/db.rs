@@ -348,6 +348,26 @@ impl Db {
         }
     }
 
+    /// Lazy expiry as a command sees it (Redis's `expireIfNeeded`): whether `key` is logically
+    /// expired at `now`, so that the command treats it as missing. An expired key is deleted as
+    /// [`Db::expire_if_needed`] does and counted in `stats.expired_keys`, unless `keep`: while
+    /// clients are paused Redis keeps the dataset static, so the key is only hidden (nothing
+    /// deleted, counted, logged for propagation or notified) and expires once the pause ends.
+    pub fn expire_lazily(
+        &mut self,
+        key: &[u8],
+        now: UnixMillis,
+        keep: bool,
+        stats: &mut crate::KeyspaceStats,
+    ) -> bool {
+        if keep {
+            return self.is_expired(key, now);
+        }
+        let gone = self.expire_if_needed(key, now);
+        stats.expired_keys += u64::from(gone);
+        gone
+    }
+
     // ----- mutation primitives -----
 
     /// Remove the entry at `pos` from its table and the indexes, leaving its object (if any)

@@ -9,6 +9,10 @@ use crate::value::Object;
 use crate::Db;
 use hashslot_types::UnixMillis;
 
+/// How many random draws [`Db::random_unexpired_key`] makes before it stops drawing (Redis's
+/// `maxtries` in `dbRandomKey`).
+const RANDOM_DRAWS: usize = 100;
+
 /// An entry taken out of (or copied from) a database, ready to be put in another one.
 #[derive(Debug)]
 pub(crate) struct Exported {
@@ -83,6 +87,31 @@ impl Db {
                 return Some(entry::key(table.get(i)).to_vec());
             }
         }
+    }
+
+    /// RANDOMKEY's pick while expired keys are kept (a client pause): a random key not expired
+    /// at `now`, or `None` when empty. Draws are redrawn while expired, at most
+    /// [`RANDOM_DRAWS`] times; then, when every key has a TTL, the last draw is returned even
+    /// though it expired (as Redis 7.2 bounds its loop; 7.0 spins forever), and otherwise a walk
+    /// from a random key finds one without a TTL, so the cost stays bounded by the dataset.
+    pub fn random_unexpired_key(&self, rng: &mut Rng, now: UnixMillis) -> Option<Vec<u8>> {
+        let mut last = None;
+        for _ in 0..RANDOM_DRAWS {
+            let key = self.random_key(rng)?;
+            if !self.is_expired(&key, now) {
+                return Some(key);
+            }
+            last = Some(key);
+        }
+        if self.expires_len() == self.len() {
+            return last;
+        }
+        let start = rng.below(self.len() as u64) as usize;
+        let live = |k: &&[u8]| !self.is_expired(k, now);
+        let found = self.keys().skip(start).find(live);
+        found
+            .or_else(|| self.keys().take(start).find(live))
+            .map(<[u8]>::to_vec)
     }
 
     /// Every key, in slot order, expired or not (KEYS filters them).

@@ -364,6 +364,7 @@ impl Node {
         ctx.may_block = !client.in_exec;
         ctx.retrying_blocked = retrying;
         ctx.limits = self.encoding_limits;
+        ctx.keep_expired = self.repl.pauses.keep_dataset(now, client.conn);
         h(&mut ctx, args);
         let dirty = ctx.dirty;
         let block = ctx.block.take();

@@ -53,6 +53,27 @@ pub enum Output {
         /// The config file (`ProcessInfo::config_file`).
         path: String,
     },
+    /// ACL LOAD: read the whole ACL file at `path` (`aclfile` as configured: relative to the
+    /// working directory), then report its bytes, or the OS error text from opening it, with
+    /// `Node::handle_acl_file_read(now, conn, result)`. The client's later requests wait.
+    LoadAclFile {
+        /// The client that asked.
+        conn: ConnId,
+        /// The ACL file.
+        path: String,
+    },
+    /// ACL SAVE: replace the ACL file at `path` with `data` as Redis does (write a temporary
+    /// file `<path>.tmp-<pid>-<ms>` beside it, rename it over `path`; no fsync), then report
+    /// with `Node::handle_acl_file_saved(now, conn, result)`, `Err` carrying the log line that
+    /// names the failed step and the OS error. The client's later requests wait.
+    SaveAclFile {
+        /// The client that asked.
+        conn: ConnId,
+        /// The ACL file.
+        path: String,
+        /// The whole new content.
+        data: Bytes,
+    },
     /// CONFIG SET dir: change the process's working directory to `path` (as given: relative
     /// to the current one), as Redis's `chdir()`; then report the new absolute directory (or
     /// the OS error text) with `Node::handle_dir_changed(now, conn, result)`. The client's later

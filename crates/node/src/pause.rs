@@ -64,6 +64,17 @@ impl Pauses {
         Some((ty, end))
     }
 
+    /// Whether lazy expiry must keep the dataset static for a command of connection `conn` at
+    /// `now` (the keyspace `Ctx::keep_expired` mode): while a pause is in force a key a read
+    /// finds expired reads as missing but is not deleted, so no DEL reaches the AOF or replicas,
+    /// no `expired` event or tracking invalidation goes out, WATCH and blocked clients see no
+    /// change and `expired_keys` stays; the key expires normally once the pause is over. The
+    /// master link's commands on a replica are exempt: the master's stream applies as sent.
+    /// Ref: db.c expireIfNeeded and networking.c checkClientPauseTimeoutAndReturnIfPaused (7.0).
+    pub(crate) fn keep_dataset(&self, now: Now, conn: ConnId) -> bool {
+        conn != crate::replication::MASTER_CLIENT_CONN && self.in_force(now.mono).is_some()
+    }
+
     /// The earliest end still to come: when held requests may have to run again.
     pub(crate) fn next_end(&self) -> Option<Instant> {
         self.by_purpose.iter().flatten().map(|&(e, _)| e).min()
@@ -141,5 +152,32 @@ impl Node {
                 .multi
                 .as_ref()
                 .is_some_and(|m| m.queued.iter().any(|q| replicates(q.idx)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hashslot_types::UnixMillis;
+
+    fn at(ms: u64) -> Now {
+        Now::new(Instant::from_nanos(ms * 1_000_000), UnixMillis(ms as i64))
+    }
+
+    /// A manual failover's write pause keeps the dataset static like CLIENT PAUSE does, until
+    /// it ends; the master link is never held to it.
+    #[test]
+    fn keep_dataset_follows_any_pause_in_force() {
+        let mut p = Pauses::default();
+        let client = ConnId(1);
+        assert!(!p.keep_dataset(at(0), client));
+        p.pause(PausePurpose::Failover, at(100).mono, PauseType::Write);
+        assert!(p.keep_dataset(at(50), client));
+        assert!(!p.keep_dataset(at(50), crate::replication::MASTER_CLIENT_CONN));
+        assert!(!p.keep_dataset(at(100), client));
+        p.pause(PausePurpose::ClientCommand, at(300).mono, PauseType::All);
+        assert!(p.keep_dataset(at(200), client));
+        assert!(p.unpause(PausePurpose::ClientCommand));
+        assert!(!p.keep_dataset(at(200), client));
     }
 }

@@ -43,6 +43,13 @@ pub trait Driven {
     /// absolute directory when it changed.
     fn change_dir(&mut self, now: Now, conn: ConnId, path: &str) -> Option<String>;
 
+    /// Carry out `Output::LoadAclFile` for `conn`: read the file at `path`, then report.
+    /// Default (a stand-in without ACLs): nothing.
+    fn load_acl_file(&mut self, _now: Now, _conn: ConnId, _path: &str) {}
+    /// Carry out `Output::SaveAclFile` for `conn`: replace the file at `path`, then report.
+    /// Default (a stand-in without ACLs): nothing.
+    fn save_acl_file(&mut self, _now: Now, _conn: ConnId, _path: &str, _data: &[u8]) {}
+
     // The cluster bus. Defaults: what a stand-in without a bus needs.
     /// `bind-source-addr`: the local address outbound bus links are bound to, if any.
     fn bind_source_addr(&self) -> Option<std::net::IpAddr> {
@@ -135,6 +142,14 @@ impl Driven for Node {
         let dir = result.as_ref().ok().cloned();
         self.handle_dir_changed(now, conn, result);
         dir
+    }
+    fn load_acl_file(&mut self, now: Now, conn: ConnId, path: &str) {
+        let result = crate::acl_file::read(path);
+        self.handle_acl_file_read(now, conn, result);
+    }
+    fn save_acl_file(&mut self, now: Now, conn: ConnId, path: &str, data: &[u8]) {
+        let result = crate::acl_file::save(path, data);
+        self.handle_acl_file_saved(now, conn, result);
     }
     fn cluster_node_timeout(&self) -> u64 {
         self.config().cluster_node_timeout

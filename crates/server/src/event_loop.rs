@@ -694,6 +694,15 @@ impl<N: Driven> EventLoop<N> {
                     let now = self.clock.now();
                     self.node.rewrite_config(now, conn, &path);
                 }
+                Output::LoadAclFile { conn, path } => {
+                    // Blocking, in the loop, as Redis's ACL LOAD reads inside the command.
+                    let now = self.clock.now();
+                    self.node.load_acl_file(now, conn, &path);
+                }
+                Output::SaveAclFile { conn, path, data } => {
+                    let now = self.clock.now();
+                    self.node.save_acl_file(now, conn, &path, &data);
+                }
                 Output::ChangeDir { conn, path } => {
                     // One chdir in the loop, as in Redis's CONFIG SET. Paths already handed to
                     // the writers are absolute (see `cwd`), so they stay where they were.

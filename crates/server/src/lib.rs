@@ -15,6 +15,7 @@
 // The driver is where clocks are read; the sans-IO ban applies to every other crate.
 #![allow(clippy::disallowed_methods)]
 
+mod acl_file;
 mod args;
 mod conf;
 mod conn;

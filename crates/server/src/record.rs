@@ -167,6 +167,12 @@ impl Recording {
         result
     }
 
+    /// See [`Node::load_acl_file_at_startup`]. Not recorded yet (the record format has no
+    /// input for it): a recorded run started with `aclfile` does not replay.
+    pub fn load_acl_file_at_startup(&mut self, read: &mut ReadFile<'_>) -> Result<(), String> {
+        self.node.load_acl_file_at_startup(read)
+    }
+
     /// Record `input` (built only when recording) before the node is given it.
     #[inline]
     fn record<'a>(&mut self, input: impl FnOnce() -> Input<'a>) {
@@ -292,6 +298,15 @@ impl Driven for Recording {
         let dir = result.as_ref().ok().cloned();
         self.node.handle_dir_changed(now, conn, result);
         dir
+    }
+    fn load_acl_file(&mut self, now: Now, conn: ConnId, path: &str) {
+        // Not recorded yet (the record format has no input for it): a recorded run that uses
+        // ACL LOAD does not replay.
+        Driven::load_acl_file(&mut self.node, now, conn, path)
+    }
+    fn save_acl_file(&mut self, now: Now, conn: ConnId, path: &str, data: &[u8]) {
+        // Not recorded yet, as `load_acl_file`.
+        Driven::save_acl_file(&mut self.node, now, conn, path, data)
     }
     fn bind_source_addr(&self) -> Option<std::net::IpAddr> {
         Driven::bind_source_addr(&self.node)

@@ -168,6 +168,11 @@ pub fn run(program: &str, args: RunArgs) -> i32 {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(sys::strerror(&e)),
     };
+    // Redis's ACLLoadUsersAtStartup: after the configuration's users, before the data.
+    if let Err(e) = node.load_acl_file_at_startup(&mut read) {
+        logger.log(LogLevel::Warning, &e);
+        return 1;
+    }
     match node.load_data(clock.now(), &mut read) {
         Ok(_) => {}
         Err(e) => {

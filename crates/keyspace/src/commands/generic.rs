@@ -4,7 +4,8 @@
 use hashslot_resp::ErrorReply;
 
 use super::{
-    c_int_arg, eq_ic, err, ev, int_arg, lookup_read, lookup_write, sync_notify, value, NOTOUCH,
+    c_int_arg, eq_ic, err, ev, expire_lazily, int_arg, lookup_read, lookup_write, sync_notify,
+    value, NOTOUCH,
 };
 use crate::util::parse_cursor;
 use crate::{glob_match, Ctx};
@@ -233,6 +234,15 @@ pub(crate) fn swapdb_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
 /// RANDOMKEY
 pub(crate) fn randomkey_command(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) {
     let now = ctx.now.wall;
+    if ctx.keep_expired {
+        // Expired picks cannot be deleted now, so drawing again until a live key comes up
+        // could spin (Redis 7.0 does, when every key is expired): a bounded pick instead.
+        match ctx.dbs[ctx.db_index].random_unexpired_key(ctx.rng, now) {
+            Some(key) => ctx.reply.bulk(&key),
+            None => ctx.reply.null(),
+        }
+        return;
+    }
     loop {
         sync_notify(ctx);
         let db = &mut ctx.dbs[ctx.db_index];
@@ -338,7 +348,6 @@ pub(crate) fn scan_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
     }
     let mut keys = Vec::new();
     let next = ctx.dbs[ctx.db_index].scan(cursor, count as usize, &mut keys);
-    let now = ctx.now.wall;
     keys.retain(|key| {
         if pattern.is_some_and(|p| !glob_match(p, key, false)) {
             return false;
@@ -353,11 +362,7 @@ pub(crate) fn scan_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
                 return false;
             }
         }
-        if ctx.dbs[ctx.db_index].expire_if_needed(key, now) {
-            ctx.stats.expired_keys += 1;
-            return false;
-        }
-        true
+        !expire_lazily(ctx, key)
     });
     ctx.reply.array_len(2);
     ctx.reply.bulk(next.to_string().as_bytes());

@@ -76,9 +76,21 @@ pub(crate) fn lookup_read(ctx: &mut Ctx<'_>, key: &[u8], flags: u8) -> Option<Fo
     found
 }
 
-/// Redis's `lookupKeyWrite`: expire lazily and touch, no hit/miss counting.
+/// Redis's `lookupKeyWrite`: expire lazily and touch, no hit/miss counting. A write deletes an
+/// expired key even under `keep_expired` (it changes the dataset anyway), so the new value never
+/// lands beside a hidden expired entry.
 pub(crate) fn lookup_write(ctx: &mut Ctx<'_>, key: &[u8]) -> Option<Found> {
-    lookup(ctx, key, true)
+    let keep = std::mem::replace(&mut ctx.keep_expired, false);
+    let found = lookup(ctx, key, true);
+    ctx.keep_expired = keep;
+    found
+}
+
+/// Lazy expiry of `key` in the selected database under the context's `keep_expired` mode:
+/// whether it is expired (see [`Db::expire_lazily`]).
+pub(crate) fn expire_lazily(ctx: &mut Ctx<'_>, key: &[u8]) -> bool {
+    let (now, keep) = (ctx.now.wall, ctx.keep_expired);
+    ctx.dbs[ctx.db_index].expire_lazily(key, now, keep, ctx.stats)
 }
 
 /// Hand the selected database this command's `notify-keyspace-events` flags, so that a key it
@@ -91,11 +103,10 @@ pub(crate) fn sync_notify(ctx: &mut Ctx<'_>) {
 fn lookup(ctx: &mut Ctx<'_>, key: &[u8], touch: bool) -> Option<Found> {
     let now = ctx.now.wall;
     sync_notify(ctx);
-    let db = &mut ctx.dbs[ctx.db_index];
-    if db.expire_if_needed(key, now) {
-        ctx.stats.expired_keys += 1;
+    if expire_lazily(ctx, key) {
         return None;
     }
+    let db = &mut ctx.dbs[ctx.db_index];
     let (loc, pos) = db.find(key)?;
     if touch {
         crate::entry::set_lru(db.entry_at_mut(loc, pos), now.as_secs() as u32);

@@ -186,6 +186,12 @@ impl Node {
     /// Close every connection authenticated as the deleted user `name` (Redis's
     /// `ACLFreeUserAndKillClients`); `current` is closed after its reply.
     pub(crate) fn acl_kill_user_clients(&mut self, name: &[u8], current: &mut Client) {
+        self.acl_close_user_clients(name, Some(current));
+    }
+
+    /// Close every client running as `name`; `current` (the client whose command does this,
+    /// out of the session table while it runs) is closed after its reply.
+    pub(crate) fn acl_close_user_clients(&mut self, name: &[u8], current: Option<&mut Client>) {
         let victims: Vec<ConnId> = self
             .sessions
             .iter()
@@ -195,7 +201,7 @@ impl Node {
         for conn in victims {
             self.acl_close(conn);
         }
-        if current.user == name {
+        if let Some(current) = current.filter(|c| c.user == name) {
             self.acl_set_default_auth(current);
             current.authenticated = false;
             current.close_after_reply = true;

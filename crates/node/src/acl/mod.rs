@@ -9,6 +9,7 @@ mod categories;
 mod check;
 mod describe;
 mod enforce;
+mod file;
 mod log;
 mod rules;
 mod selector;
@@ -21,7 +22,8 @@ use std::collections::BTreeMap;
 
 pub(crate) use categories::{category_by_name, entry_masks, CATEGORIES};
 pub(crate) use check::{check, Denied};
-pub(crate) use describe::{channels_text, command_rules, flag_names, keys_text, user_rules};
+pub(crate) use describe::{channels_text, command_rules, flag_names, keys_text};
+pub(crate) use file::user_line;
 pub(crate) use log::AclLog;
 pub(crate) use rules::has_spaces;
 pub(crate) use selector::Selector;

@@ -113,6 +113,10 @@ impl Node {
         if users.is_empty() {
             return;
         }
+        if self.aclfile().is_some() {
+            // Refused before any user is loaded: see `load_acl_file_at_startup`.
+            return;
+        }
         let all = self.config.get("acl-pubsub-default").as_deref() == Some("allchannels");
         match self.acl.load_config_users(&users, all) {
             Ok(notices) => {

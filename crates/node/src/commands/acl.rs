@@ -265,11 +265,7 @@ fn list(node: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
     let mut r = c.reply();
     r.array_len(node.acl.users().count());
     for u in node.acl.users() {
-        let mut line = b"user ".to_vec();
-        line.extend_from_slice(&u.name);
-        line.push(b' ');
-        line.extend_from_slice(&acl::user_rules(u));
-        r.bulk(&line);
+        r.bulk(&acl::user_line(u));
     }
 }
 
@@ -281,20 +277,22 @@ fn whoami(_: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
     c.reply().bulk(&name);
 }
 
-/// ACL LOAD and ACL SAVE: without `aclfile`, Redis's refusal. This node does not read or
-/// write ACL files (no `aclfile` support yet), and says so rather than pretend.
-fn load_save(node: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
-    if node.config.get("aclfile").unwrap_or_default().is_empty() {
+/// ACL LOAD and ACL SAVE: Redis's refusal without `aclfile`; else the driver reads or writes
+/// the file and `acl::file` finishes the command.
+fn load_save(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {
+    let Some(path) = node.aclfile() else {
         return c.reply().error(&ErrorReply::msg(
             "ERR This Redis instance is not configured to use an ACL file. You may want to \
              specify users via the ACL SETUSER command and then issue a CONFIG REWRITE \
              (assuming you have a Redis configuration file set) in order to store users in the \
              Redis configuration.",
         ));
+    };
+    if args[1].eq_ignore_ascii_case(b"load") {
+        node.acl_load_start(c, path);
+    } else {
+        node.acl_save_start(c, path);
     }
-    c.reply().error(&ErrorReply::msg(
-        "ERR ACL LOAD and ACL SAVE with an aclfile are not supported by this node",
-    ));
 }
 
 fn cat(node: &mut Node, _: Now, c: &mut Client, args: &[&[u8]]) {

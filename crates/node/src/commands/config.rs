@@ -164,6 +164,19 @@ fn rewrite(node: &mut Node, _: Now, c: &mut Client, _: &[&[u8]]) {
             "ERR The server is running without a config file",
         ));
     }
+    // Ref: config.c rewriteConfigUserOption writes the users as they are now; the driver
+    // rewrites from `Config`, so the users are copied there (`user` lines' arguments, split on
+    // the spaces ACL LIST puts between rules) before it is asked.
+    node.config.users = node
+        .acl
+        .users()
+        .map(|u| {
+            crate::acl::user_line(u)[b"user ".len()..]
+                .split(|&b| b == b' ')
+                .map(<[u8]>::to_vec)
+                .collect()
+        })
+        .collect();
     c.blocked = true;
     node.outputs.push_back(Output::RewriteConfig {
         conn: c.conn,

@@ -64,9 +64,15 @@ pub(super) const RESTORE_ASKING: Spec = keyed(
 );
 
 fn dump(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
+    // A key found expired is deleted (and counted in `expired_keys`), except while clients
+    // are paused, when it is only hidden (see `Pauses::keep_dataset`).
+    let keep = node.repl.pauses.keep_dataset(now, c.conn);
     let db = &mut node.dbs[c.db];
-    db.expire_if_needed(args[1], now.wall);
-    let payload = db.peek(args[1]).map(hashslot_persist::dump_payload);
+    let expired = db.expire_lazily(args[1], now.wall, keep, &mut node.ks_stats);
+    let payload = match expired {
+        true => None,
+        false => db.peek(args[1]).map(hashslot_persist::dump_payload),
+    };
     node.drain_expired(now);
     match payload {
         None => c.reply().null(),

@@ -149,7 +149,26 @@ pub(super) fn rewrite(cfg: &Config, original: &str) -> String {
             Kind::Special(s) => special(cfg, &mut st, s, name, value, force),
         }
     }
+    users(cfg, &mut st);
     st.finish()
+}
+
+/// Redis's `rewriteConfigUserOption`: with an `aclfile` the users live there, so every old
+/// `user` line goes; otherwise one `user` line per user (`Config::users`, which CONFIG
+/// REWRITE fills with the users in force), replacing the old lines in place.
+fn users(cfg: &Config, st: &mut State) {
+    let aclfile = cfg.get("aclfile").unwrap_or_default();
+    if aclfile.is_empty() {
+        for args in &cfg.users {
+            let mut line = b"user".to_vec();
+            for a in args {
+                line.push(b' ');
+                line.extend_from_slice(a);
+            }
+            st.line("user", String::from_utf8_lossy(&line).into_owned(), true);
+        }
+    }
+    st.mark("user");
 }
 
 fn special(cfg: &Config, st: &mut State, s: Special, name: &str, value: String, force: bool) {

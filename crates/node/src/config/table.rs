@@ -348,7 +348,7 @@ pub(crate) static PARAMS: &[Param] = &[
     b("aof-disable-auto-gc", None, M, false),
     b("replica-ignore-disk-write-errors", None, M, false),
     // String
-    s("aclfile", None, I, ""),
+    act(s("aclfile", None, I, "")),
     s("unixsocket", None, I, ""),
     act(s("pidfile", None, I, "")),
     s("replica-announce-ip", Some("slave-announce-ip"), M, ""),
