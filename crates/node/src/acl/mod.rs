@@ -14,7 +14,6 @@ mod log;
 mod rules;
 mod selector;
 mod sha256;
-mod splitargs;
 mod startup;
 mod user;
 

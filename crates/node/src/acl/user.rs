@@ -111,7 +111,7 @@ impl User {
             let inner = &op[1..op.len() - 1];
             // Ref: acl.c aclCreateSelectorFromOpSet: unbalanced quotes split into no words,
             // which makes an empty selector, not an error.
-            let args = super::splitargs::split_args(inner).unwrap_or_default();
+            let args = crate::config::split_args(inner).unwrap_or_default();
             for a in args {
                 s.apply(&a)?;
             }

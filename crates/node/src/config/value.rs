@@ -114,7 +114,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     let mut out = Vec::new();
     let mut p = 0;
     loop {
-        while p < line.len() && line[p].is_ascii_whitespace() {
+        while p < line.len() && is_c_space(line[p]) {
             p += 1;
         }
         if p >= line.len() {
@@ -149,7 +149,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                         });
                     }
                     Some(b'"') => {
-                        if line.get(p + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
+                        if line.get(p + 1).is_some_and(|&c| !is_c_space(c)) {
                             return None;
                         }
                         p += 1;
@@ -165,7 +165,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                         cur.push(b'\'');
                     }
                     Some(b'\'') => {
-                        if line.get(p + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
+                        if line.get(p + 1).is_some_and(|&c| !is_c_space(c)) {
                             return None;
                         }
                         p += 1;
@@ -185,6 +185,12 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
         }
         out.push(cur);
     }
+}
+
+/// C's `isspace`, which `sdssplitargs` splits at (Rust's `is_ascii_whitespace` leaves out the
+/// vertical tab).
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
 /// CONFIG SET's split of a multi-argument value: on single spaces (`sdssplitlen`), so doubled
@@ -260,5 +266,32 @@ mod tests {
             split_spaces(b"1 2  3"),
             vec![b"1".to_vec(), b"2".to_vec(), vec![], b"3".to_vec()]
         );
+    }
+}
+
+#[cfg(test)]
+mod split_args_tests {
+    use super::split_args;
+
+    #[test]
+    fn split_args_words_and_quotes_as_sdssplitargs() {
+        let v = |s: &[u8]| {
+            split_args(s).map(|w| {
+                w.into_iter()
+                    .map(|x| String::from_utf8(x).unwrap())
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(v(b"  ~a  +get "), Some(vec!["~a".into(), "+get".into()]));
+        assert_eq!(v(b"\"a b\" 'c d'"), Some(vec!["a b".into(), "c d".into()]));
+        assert_eq!(v(b"\"\\x41\\n\""), Some(vec!["A\n".into()]));
+        assert_eq!(v(b"'it\\'s'"), Some(vec!["it's".into()]));
+        assert_eq!(v(b"\"open"), None);
+        assert_eq!(v(b"\"a\"b"), None);
+        assert_eq!(v(b""), Some(vec![]));
+        // Blanks before a word are C's isspace (vertical tab too); inside a word only space,
+        // \n, \r, \t and NUL end it, as in sdssplitargs.
+        assert_eq!(v(b"\x0ba"), Some(vec!["a".into()]));
+        assert_eq!(v(b"a\x0bb"), Some(vec!["a\x0bb".into()]));
     }
 }
