@@ -10,11 +10,16 @@
 //! ```text
 //! cargo run --release --example sim_scale                 # 6, 100 and 1,000 nodes
 //! cargo run --release --example sim_scale -- 500 15000 7  # 500 masters, node timeout, seed
-//! HASHSLOT_SIM_THREADS=2 cargo run --release --example sim_scale -- 500  # on two threads
+//! HASHSLOT_SIM_THREADS=1 cargo run --release --example sim_scale -- 500  # on one thread
 //! ```
 //!
-//! `HASHSLOT_SIM_THREADS=<n>` runs the simulator's nodes on `n` threads (one by default,
-//! `hashslot_sim::default_threads`); the outcome is the same whatever the thread count. "Speed by CPU time" adds up every thread's time: with two threads it is
+//! `HASHSLOT_SIM_MIN_SHARED=<n>` shares windows of at least `n` node events between the
+//! threads (`SimConfig::min_shared_events`).
+//!
+//! `HASHSLOT_SIM_THREADS=<n>` runs the simulator's nodes on `n` threads (by default one, two
+//! from 500 nodes on two cores or more: `hashslot_sim::default_threads`); the outcome is the
+//! same whatever the thread count. "Speed by CPU time" adds up every thread's time: with two
+//! threads it is
 //! the cost of the run, while the wall-clock speed is what parallelism buys.
 //!
 //! How "marks it FAIL" is observed: every 50 virtual ms, each live node's own entry for the
@@ -209,7 +214,16 @@ fn is_master(sim: &Sim, i: usize) -> bool {
 fn run(masters: usize, timeout: u64, seed: u64) -> Result<Outcome, String> {
     let n = masters * 2;
     let started = Instant::now();
-    let mut sim = Sim::preformed(SimConfig::new(seed, n, timeout), masters, 1, 600_000)
+    let mut cfg = SimConfig::new(seed, n, timeout);
+    // `HASHSLOT_SIM_MIN_SHARED=<n>`: windows of at least `n` node events are shared between
+    // threads (`SimConfig::min_shared_events`; 0 or unset: the simulator's default).
+    if let Some(m) = std::env::var("HASHSLOT_SIM_MIN_SHARED")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+    {
+        cfg.min_shared_events = m;
+    }
+    let mut sim = Sim::preformed(cfg, masters, 1, 600_000)
         .map_err(|f| format!("cluster did not form: {}", f.message))?;
     let form_wall = started.elapsed();
     let form_virtual_ms = sim.now_ms();

@@ -32,7 +32,8 @@
 //! # Threads
 //!
 //! Nodes' events can run on several threads ([`SimConfig::threads`], [`Sim::set_threads`];
-//! one by default, `HASHSLOT_SIM_THREADS=<n>` sets the default, see [`default_threads`]) and
+//! one by default, two from 500 nodes on a machine with two cores or more;
+//! `HASHSLOT_SIM_THREADS=<n>` sets the default, see [`default_threads`]) and
 //! the outcome does not depend on it: same trace hash, same history, on 1 thread or 8.
 //! Events run in time windows shorter than the least one-way network latency, so that
 //! nothing one node does in a window can reach another within it: each node runs its own
@@ -154,4 +155,4 @@ pub use sim::{Sim, SimConfig, Time};
 pub use trace::Trace;
 pub use view::{NodeLine, View};
 pub use votes::Grant;
-pub use window::{default_threads, WindowStats};
+pub use window::{default_threads, WindowStats, PARALLEL_MIN_NODES};

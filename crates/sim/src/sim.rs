@@ -35,8 +35,8 @@ pub struct SimConfig {
     /// Extra configuration directives for every node, applied after the simulator's own
     /// (`port`, `cluster-enabled`…), e.g. `("appendonly", "yes")`.
     pub node_config: Vec<(String, String)>,
-    /// Threads that run nodes' events (0: [`default_threads`](crate::default_threads), one
-    /// unless `HASHSLOT_SIM_THREADS` says otherwise). The outcome and the trace do not depend
+    /// Threads that run nodes' events (0: [`default_threads`](crate::default_threads): one,
+    /// two for clusters of 500 nodes or more, unless `HASHSLOT_SIM_THREADS` says otherwise). The outcome and the trace do not depend
     /// on it: nodes run in time windows shorter than the least network latency, and what they
     /// do to each other is carried out by one thread in a fixed order (see
     /// [`Sim::set_threads`]).
