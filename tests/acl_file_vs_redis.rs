@@ -117,32 +117,8 @@ fn aclfile_load_and_save_behave_as_redis() {
 fn failed_start(flavor: Flavor, extra: &[&str], marker: &str) -> (Option<i32>, Option<String>) {
     let dir = support::unique_dir("aclfile-start");
     let log = dir.join("stdout.log");
-    let mut child = std::process::Command::new(flavor.program())
-        .current_dir(&dir)
-        .args([
-            "--port",
-            &support::free_port().to_string(),
-            "--bind",
-            "127.0.0.1",
-        ])
-        .args(["--save", "", "--appendonly", "no"])
-        .args(extra)
-        .stdout(std::fs::File::create(&log).unwrap())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s.code();
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20)); // polling interval
-    };
+    let stdout = std::process::Stdio::from(std::fs::File::create(&log).unwrap());
+    let status = support::exit_status_of_start(&flavor.program(), &dir, extra, stdout);
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = std::fs::remove_dir_all(&dir);
     let found = text

@@ -574,32 +574,8 @@ fn config_user_lines_behave_as_redis() {
 /// Exit status of `flavor` started with a broken `user` line (it must exit by itself).
 fn exit_status(flavor: Flavor, extra: &[&str]) -> Option<i32> {
     let dir = support::unique_dir("acl-bad-user");
-    let mut child = std::process::Command::new(flavor.program())
-        .current_dir(&dir)
-        .args([
-            "--port",
-            &support::free_port().to_string(),
-            "--bind",
-            "127.0.0.1",
-        ])
-        .args(["--save", "", "--appendonly", "no"])
-        .args(extra)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s.code();
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status =
+        support::exit_status_of_start(&flavor.program(), &dir, extra, std::process::Stdio::null());
     let _ = std::fs::remove_dir_all(&dir);
     status
 }

@@ -265,6 +265,38 @@ impl Drop for Server {
     }
 }
 
+/// Start `program` in `dir` on a free loopback port without persistence, with `extra`
+/// arguments that must make it exit by itself (a bad configuration): its exit status, or
+/// `None` if it still ran after 20 s (it is killed then). Its stdout goes to `stdout`.
+pub fn exit_status_of_start(
+    program: &Path,
+    dir: &Path,
+    extra: &[&str],
+    stdout: Stdio,
+) -> Option<i32> {
+    let mut child = Command::new(program)
+        .current_dir(dir)
+        .args(["--port", &free_port().to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .args(extra)
+        .stdout(stdout)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            return s.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20)); // polling interval
+    }
+}
+
 /// VmRSS of `pid` in KiB.
 pub fn vm_rss_kb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
