@@ -16,13 +16,18 @@ impl Cluster {
 
         // Reconnects and handshake timeouts (`links_visit`), then, after the random ping of
         // every 10th run, the ping schedule and PFAIL (`liveness_visit`), as Redis's two walks.
-        // Both visits read each node's dense hot record and the node itself only when
-        // something is to be done. On the other 9 runs of 10 nothing runs between the walks,
-        // so one walk does both (in a big cluster a walk streams a 128-byte record per node:
-        // this halves that traffic). A node's first visit decides nothing about another node;
-        // the only difference from two walks is what a ping sent during the walk may pick for
-        // its gossip section while a later node's reconnect or handshake timeout has not run
-        // yet. The PFAIL count the first walk took is kept by the table (`pfail_count`).
+        // Redis visits every node; a node whose visit would do nothing (a link, no pending
+        // ping, a pong younger than half the timeout: nearly all of them in a big cluster) is
+        // skipped here, since the node table schedules when each node may next need one
+        // (`cron_due`, see `cron_schedule`): the nodes visited, and their order, are those
+        // whose visits do something in Redis's walks. A visit changes only the node visited,
+        // so the set does not change during a walk. On the other 9 runs of 10 nothing runs
+        // between the walks, so one walk does both. A node's first visit decides nothing
+        // about another node; the only difference from two walks is what a ping sent during
+        // the walk may pick for its gossip section while a later node's reconnect or
+        // handshake timeout has not run yet. The PFAIL count the first walk took is kept by
+        // the table (`pfail_count`).
+        self.nodes.set_cron_half_timeout(timeout / 2);
         self.nodes.sync();
         self.stats_pfail_nodes = self.nodes.pfail_count();
         let mut update_state = false;
@@ -32,18 +37,17 @@ impl Cluster {
             handshake_timeout,
         };
         if self.iteration % 10 != 0 {
-            for r in self.nodes.refs() {
+            for r in self.nodes.cron_due(self.now_ms) {
                 if self.links_visit(r, &ctx) {
                     self.liveness_visit(r, &ctx, &mut update_state, &mut newly_pfail);
                 }
             }
         } else {
-            for r in self.nodes.refs() {
+            for r in self.nodes.cron_due(self.now_ms) {
                 self.links_visit(r, &ctx);
             }
             self.ping_oldest_of_five();
-            self.nodes.sync();
-            for r in self.nodes.refs() {
+            for r in self.nodes.cron_due(self.now_ms) {
                 self.liveness_visit(r, &ctx, &mut update_state, &mut newly_pfail);
             }
         }

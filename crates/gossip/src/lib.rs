@@ -68,6 +68,7 @@ mod admin;
 mod cluster;
 mod config;
 mod cron;
+mod cron_schedule;
 mod epoch;
 mod failover_cron;
 mod failover_glue;

@@ -9,6 +9,7 @@ use hashslot_bus::{NetIp, NodeFlags};
 use hashslot_slots::NodeRef;
 use hashslot_types::{Epoch, LinkId, NodeId, ReplOffset};
 
+use crate::cron_schedule::{wake_at, CronSchedule};
 use crate::name_index::{name_hash, NameIndex};
 
 /// A failure report: `node` (a master) said, at `time`, that the subject is PFAIL or FAIL.
@@ -290,6 +291,22 @@ pub(crate) struct NodeTable {
     /// Live nodes whose mirrored flags (as of the last `sync` of each) are PFAIL without
     /// MYSELF or NOADDR: the cron's `stats_pfail_nodes` without a walk (see `pfail_count`).
     pfail: usize,
+    /// When each record may next need a cron visit (see `cron_schedule`).
+    schedule: CronSchedule,
+}
+
+/// When the node of record `h` may next need a cron visit (`cron_schedule::wake_at`).
+fn record_wake(h: &Hot, half_timeout: i64) -> i64 {
+    if h.bits & LIVE == 0 {
+        return i64::MAX;
+    }
+    wake_at(
+        h.flags,
+        h.has_link(),
+        h.ping_sent(),
+        h.pong_received(),
+        half_timeout,
+    )
 }
 
 /// Whether a node with these flags counts in `NodeTable::pfail`.
@@ -304,6 +321,7 @@ impl NodeTable {
         let name = node.name;
         let hot = Hot::new(&node);
         self.pfail += usize::from(counts_as_pfail(hot.flags));
+        self.schedule.add(at, self.wake(&hot));
         self.hot.push(hot);
         self.slab.push(Some(node));
         self.live.push(r);
@@ -319,6 +337,7 @@ impl NodeTable {
         // The count follows the record's flags (those of the last sync), stale or not.
         self.pfail -= usize::from(counts_as_pfail(self.hot[at as usize].flags));
         self.hot[at as usize].bits = 0;
+        self.schedule.drop_record(at);
         if let Ok(pos) = self.live.binary_search_by_key(&at, |l| l.index()) {
             self.live.remove(pos);
         }
@@ -383,6 +402,8 @@ impl NodeTable {
                 self.pfail -= usize::from(counts_as_pfail(self.hot[at].flags));
                 self.pfail += usize::from(counts_as_pfail(n.flags));
                 self.hot[at] = self.hot[at].mirrored_from(n);
+                let wake = record_wake(&self.hot[at], self.schedule.half_timeout());
+                self.schedule.earlier(at as u32, wake);
             }
         }
     }
@@ -403,14 +424,70 @@ impl NodeTable {
     pub(crate) fn set_ping_sent(&mut self, r: NodeRef, t: Option<i64>) {
         if let Some(h) = self.live_hot_mut(r) {
             h.ping_sent = t.unwrap_or(NEVER);
+            // A pending ping makes the node wake at every cron run; clearing one can only
+            // make it wake later (its old entry then comes early and is put back).
+            if t.is_some() {
+                let h = *h;
+                self.schedule.earlier(r.index(), self.wake(&h));
+            }
         }
     }
 
     /// Set (or clear) the last PONG time of `r`.
     pub(crate) fn set_pong_received(&mut self, r: NodeRef, t: Option<i64>) {
         if let Some(h) = self.live_hot_mut(r) {
+            let newer = t.is_some_and(|t| h.pong_received != NEVER && t >= h.pong_received);
             h.pong_received = t.unwrap_or(NEVER);
+            // A newer pong (the common case, on the gossip path) only makes the node wake
+            // later: its schedule entry is left alone (see `cron_schedule`).
+            if !newer {
+                let h = *h;
+                self.schedule.earlier(r.index(), self.wake(&h));
+            }
         }
+    }
+
+    /// When the record `h` may next need a cron visit.
+    fn wake(&self, h: &Hot) -> i64 {
+        record_wake(h, self.schedule.half_timeout())
+    }
+
+    /// Set half the node timeout that decides when a healthy node needs a cron visit (its
+    /// PONG is older than that); a change schedules every node again.
+    pub(crate) fn set_cron_half_timeout(&mut self, half: i64) {
+        if !self.schedule.set_half_timeout(half) {
+            return;
+        }
+        self.schedule.reset();
+        for i in 0..self.live.len() {
+            let at = self.live[i].index();
+            let h = self.hot[at as usize];
+            self.schedule.earlier(at, self.wake(&h));
+        }
+    }
+
+    /// After a [`NodeTable::sync`] (done here): the nodes the cron must visit at `now`, in
+    /// table order: exactly those whose visit would not be empty (see `cron_schedule`). Each
+    /// returned node stays scheduled for the next run until a change says otherwise.
+    pub(crate) fn cron_due(&mut self, now: i64) -> Vec<NodeRef> {
+        self.sync();
+        let mut due = self.schedule.take_due(now);
+        due.retain(|&at| {
+            let w = self.wake(&self.hot[at as usize]);
+            self.schedule.earlier(at, w);
+            w <= now
+        });
+        #[cfg(debug_assertions)]
+        {
+            let walk: Vec<u32> = self
+                .live
+                .iter()
+                .map(|r| r.index())
+                .filter(|&at| self.wake(&self.hot[at as usize]) <= now)
+                .collect();
+            debug_assert_eq!(due, walk, "the cron schedule missed or added a node");
+        }
+        due.into_iter().map(NodeRef::new).collect()
     }
 
     fn live_hot_mut(&mut self, r: NodeRef) -> Option<&mut Hot> {
@@ -643,10 +720,11 @@ mod tests {
             let first = b"0123"[rng.below(4) as usize];
             colliding(first, b"abcdef"[rng.below(6) as usize])
         };
+        let mut now = 0i64;
         for step in 0..5_000 {
             let live: Vec<NodeRef> = t.live().to_vec();
             let any = |rng: &mut hashslot_types::Rng| live[rng.below(live.len() as u64) as usize];
-            match rng.below(8) {
+            match rng.below(9) {
                 0 | 1 => {
                     let name = pick_name(&mut rng);
                     let r = t.insert(ClusterNode::new(name, NodeFlags::MASTER, 0));
@@ -695,6 +773,23 @@ mod tests {
                     t.set_ping_sent(r, ping);
                     t.set_pong_received(r, pong);
                     times.insert(r, (ping, pong));
+                }
+                7 => {
+                    // The cron's schedule against a walk of every record; sometimes with a
+                    // new timeout (everything rescheduled).
+                    if rng.below(8) == 0 {
+                        t.set_cron_half_timeout(rng.below(400) as i64);
+                    }
+                    now += rng.below(200) as i64;
+                    t.sync();
+                    let half = t.schedule.half_timeout();
+                    let walk: Vec<NodeRef> = t
+                        .live()
+                        .iter()
+                        .copied()
+                        .filter(|&r| record_wake(&t.hot[r.index() as usize], half) <= now)
+                        .collect();
+                    assert_eq!(t.cron_due(now), walk, "step {step}");
                 }
                 6 => {
                     t.sync();

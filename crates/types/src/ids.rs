@@ -3,8 +3,30 @@
 use std::fmt;
 
 /// A cluster node id: 40 lowercase hexadecimal ASCII characters, as Redis's `CLUSTER_NAMELEN`.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Eq, PartialOrd, Ord)]
 pub struct NodeId([u8; 40]);
+
+impl PartialEq for NodeId {
+    /// Byte for byte, as five words compared inline. In a big cluster every received gossip
+    /// entry compares its name with a node's, and the derived comparison of a 40-byte array
+    /// calls `memcmp`, whose call and length dispatch cost more than this whole comparison.
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        let word = |b: &[u8; 40], i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[i * 8..i * 8 + 8]);
+            u64::from_ne_bytes(w)
+        };
+        (0..5).fold(0u64, |d, i| d | (word(&self.0, i) ^ word(&other.0, i))) == 0
+    }
+}
+
+impl std::hash::Hash for NodeId {
+    /// The bytes, as the derived hash of the array would (equal ids hash equally).
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 impl NodeId {
     /// Length of a node id in bytes.
