@@ -171,6 +171,18 @@ pub struct Ctx<'a> {
     /// (db.c `expireIfNeeded`); a node sets it then. Writes still delete what they find
     /// expired, so a new value never lands beside a hidden one. `false` from [`Ctx::new`].
     pub keep_expired: bool,
+    /// Whether the node is a replica (Redis's `server.masterhost`): expiry belongs to the
+    /// master, which sends a `DEL` for each key it expires. A key a read finds expired reads
+    /// as missing but stays (as under [`Ctx::keep_expired`]) until that `DEL` arrives, and
+    /// `EXPIRE`/`GETEX` with a time already past set it rather than delete the key
+    /// (expire.c `checkAlreadyExpired`). Writes of the replica's own clients (a writable
+    /// replica) still delete what they find expired. `false` from [`Ctx::new`].
+    pub replica: bool,
+    /// Whether the command comes from the master's replication stream on a replica: keys are
+    /// never considered expired then, so the stream applies exactly as the master ran it
+    /// (db.c `expireIfNeeded` returns "not expired" for `server.master`). `false` from
+    /// [`Ctx::new`].
+    pub from_master: bool,
 }
 
 /// What a blocking command waits for.
@@ -209,6 +221,8 @@ impl<'a> Ctx<'a> {
             retrying_blocked: false,
             limits: EncodingLimits::REDIS_DEFAULT,
             keep_expired: false,
+            replica: false,
+            from_master: false,
         }
     }
 

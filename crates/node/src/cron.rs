@@ -12,6 +12,8 @@ pub(crate) const ACTIVE_EXPIRE_BUDGET: usize = 20_000;
 impl Node {
     pub(crate) fn cron(&mut self, now: Now) {
         self.stats.sample(now.mono);
+        // Ref: replicationCron -> updateFailoverStatus (standalone FAILOVER).
+        self.failover_cron(now);
         // Ref: server.c databasesCron: no active expiry while DEBUG SET-ACTIVE-EXPIRE 0, nor
         // (expire.c activeExpireCycle) while clients are paused: the dataset stays as it is.
         if self.active_expire_enabled && self.repl.pauses.in_force(now.mono).is_none() {
@@ -29,6 +31,10 @@ impl Node {
     /// Ref: expire.c activeExpireCycle: databases are visited round robin from where the last
     /// tick stopped, so a db full of due keys cannot starve the others.
     fn active_expire(&mut self, now: Now) {
+        // Ref: server.c databasesCron: a replica leaves expiry to its master's DELs.
+        if self.replica_expire_cycle(now) {
+            return;
+        }
         let mut budget = ACTIVE_EXPIRE_BUDGET;
         let n = self.dbs.len();
         for _ in 0..n {

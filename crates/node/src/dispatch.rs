@@ -180,7 +180,9 @@ impl Node {
         let start = client.out.len();
         client.argv_mem = args.iter().map(|a| a.len()).sum();
         self.tracking_before_command(client);
+        self.propagation_unit_begin(args);
         self.process_command(now, client, args);
+        self.propagation_unit_end(now, client.conn);
         client.argv_mem = 0;
         apply_reply_mode(client, start);
         self.tracking_after_command(client, args);
@@ -262,6 +264,11 @@ impl Node {
                 client.reply().simple(b"QUEUED");
                 return;
             }
+        }
+        // Ref: replicaofCommand, syncCommand: what a standalone FAILOVER round changes.
+        let name = self.table.entries[idx].name;
+        if let Some(err) = self.failover_refusal(now, client, name, args) {
+            return self.reject(client, Some(idx), &err);
         }
         self.call(now, client, idx, args);
     }
@@ -349,6 +356,7 @@ impl Node {
         let serve_timer = retrying.then(|| self.call_started());
         if self.table.entries[idx].flags & flags::WRITE != 0 {
             self.before_write(now, client.db, idx, args);
+            self.tracking_before_write(now, client.db, idx, args);
         }
         let pre = self.watched_before_flush(client.db, idx);
         let reply = Reply::new(&mut client.out, client.proto);
@@ -365,6 +373,7 @@ impl Node {
         ctx.retrying_blocked = retrying;
         ctx.limits = self.encoding_limits;
         ctx.keep_expired = self.repl.pauses.keep_dataset(now, client.conn);
+        crate::keyspace_ext::set_replica_expiry(&mut ctx, self.repl.is_replica(), client.conn);
         h(&mut ctx, args);
         let dirty = ctx.dirty;
         let block = ctx.block.take();

@@ -67,6 +67,7 @@ mod persistence;
 mod propagation;
 mod pubsub;
 mod replication;
+mod scripting;
 mod session;
 mod slowlog;
 mod stats;

@@ -115,6 +115,8 @@ pub struct Node {
     /// `DEBUG SET-ACTIVE-EXPIRE` (Redis's `active_expire_enabled`): when `false` the cron
     /// deletes no expired key; lookups still expire lazily.
     pub(crate) active_expire_enabled: bool,
+    /// Keys a writable replica's own clients gave a TTL, which its cron expires itself.
+    pub(crate) replica_keys_with_expire: crate::keyspace_ext::ReplicaKeysWithExpire,
     /// SHUTDOWN was accepted: no more commands run.
     pub(crate) shutting_down: bool,
     /// `Output::Shutdown` is still to be emitted, after the replies of the current batch.
@@ -141,6 +143,8 @@ pub struct Node {
     pub(crate) tracking: crate::tracking::Tracking,
     /// Command durations: SLOWLOG, LATENCY, commandstats `usec` (see `latency`).
     pub(crate) timing: crate::latency::Timing,
+    /// Lua scripting: the interpreter, the EVAL script cache, FUNCTION libraries.
+    pub(crate) scripting: Box<crate::scripting::Scripting>,
 }
 
 /// Most input bytes a DEBUG SLEEP holds. Redis holds nothing itself: unread bytes wait in the
@@ -224,6 +228,7 @@ impl Node {
             run_id: random_hex(&mut ids),
             ks_rng: root.child("keyspace"),
             timing: crate::latency::Timing::new(&config),
+            scripting: Box::default(),
             config,
             process,
             proc_stats: ProcessStats::default(),
@@ -243,6 +248,7 @@ impl Node {
             used_memory_peak: 0,
             expire_db_cursor: 0,
             active_expire_enabled: true,
+            replica_keys_with_expire: Default::default(),
             shutting_down: false,
             shutdown_pending: false,
             watches: Watches::default(),

@@ -13,38 +13,53 @@
 //!   itself) and an AOF replayed after the TTL agree with the master. Ref: db.c
 //!   `deleteExpiredKeyAndPropagate` / `propagateDeletion` (7.0 writes `DEL` with
 //!   `lazyfree-lazy-expire no`, our only mode).
-//! - The writes of one EXEC are wrapped in `MULTI` … `EXEC`, `MULTI` going out just before the
-//!   first write and `EXEC` after the last, and nothing when the transaction wrote nothing, so
-//!   a replica applies them at once and an AOF cut inside them loses all of them. Ref: multi.c
-//!   `execCommand` / `execCommandPropagateMulti`, server.c `propagatePendingCommands`.
+//! - What one client command propagates (its lazy-expiry `DEL`s, in the order it found the
+//!   keys, then the command itself; for EXEC or a script, all of that for each command it ran)
+//!   is collected and written when the command ends, wrapped in `MULTI` … `EXEC` when there is
+//!   more than one, so a replica applies them at once and an AOF cut inside them loses all of
+//!   them. A single one goes out bare (an EXEC with one write too), and so does each `DEL` of
+//!   SCAN or RANDOMKEY run directly (they may expire any number of keys) and of the active
+//!   expiry cycle. Ref: server.c `call` / `afterCommand` / `propagatePendingCommands`
+//!   (`also_propagate`, `CMD_TOUCHES_ARBITRARY_KEYS`), expire.c `activeExpireCycle`
+//!   (`propagate_no_multi`).
 //!
 //! Ref: `expire.c` `expireGenericCommand`, `t_string.c` `setGenericCommand`, `t_set.c`
 //! `spopWithCountCommand` (7.0 propagates these rewritten forms).
 
 use hashslot_keyspace::Db;
-use hashslot_types::Now;
+use hashslot_types::{ConnId, Now};
 
 use crate::Node;
 
-/// The MULTI/EXEC state of the EXEC being run, if any.
+/// What the command being run has to propagate (Redis's `server.also_propagate`).
 #[derive(Debug, Default)]
 pub(crate) struct TxnPropagation {
-    /// EXEC is running its queued commands.
-    in_exec: bool,
-    /// `MULTI` went out for this EXEC; the db of the last command fed since (its `EXEC`
-    /// follows there, so no `SELECT` comes between).
-    multi_db: Option<usize>,
+    /// Open units: a client command (see [`Node::propagation_unit_begin`]), or an EXEC or
+    /// script run outside one. Propagation is collected while one is open.
+    depth: u32,
+    /// The open unit is an EXEC's begun by [`Node::propagate_exec_begin`] outside a command.
+    exec_owned: bool,
+    /// The command touches arbitrary keys (SCAN, RANDOMKEY): its `DEL`s are never wrapped.
+    no_multi: bool,
+    /// The commands collected so far, each with its db.
+    pending: Vec<(usize, Vec<Vec<u8>>)>,
 }
 
 impl Node {
     /// A write that changed the dataset just ran on `db` with `args` and replied `reply`:
-    /// rewrite it once and feed the AOF and the replication stream, each when it listens.
+    /// rewrite it once for the AOF and the replication stream, each when it listens.
     pub(crate) fn propagate(&mut self, now: Now, db: usize, args: &[&[u8]], reply: &[u8]) {
+        // On a replica, a write inside a client command (never the master's stream, which
+        // runs outside any) is a writable replica's own: the keys it left a TTL on are its to
+        // expire.
+        if self.persistence.txn.depth > 0 && self.repl.is_replica() {
+            self.remember_replica_keys_with_expire(db, args);
+        }
         if !self.propagation_listens() {
             return;
         }
         let cmds = for_propagation(&self.dbs[db], args, reply);
-        self.feed_both(now, db, &cmds);
+        self.feed_both(now, db, cmds);
     }
 
     /// Keys of `db` just deleted because their TTL passed: a `DEL` for each.
@@ -52,27 +67,54 @@ impl Node {
         if keys.is_empty() || !self.propagation_listens() {
             return;
         }
-        let cmds: Vec<Vec<Vec<u8>>> = keys
+        let cmds = keys
             .iter()
             .map(|k| vec![b"DEL".to_vec(), k.clone()])
             .collect();
-        self.feed_both(now, db, &cmds);
+        self.feed_both(now, db, cmds);
     }
 
-    /// EXEC starts running its queued commands: the first write propagated from now on is
-    /// preceded by `MULTI`.
+    /// A client command (`args`) starts: what it propagates is collected until
+    /// [`Node::propagation_unit_end`]. Units nest (only the outermost one writes).
+    pub(crate) fn propagation_unit_begin(&mut self, args: &[&[u8]]) {
+        let txn = &mut self.persistence.txn;
+        if txn.depth == 0 {
+            txn.no_multi = args.first().is_some_and(|name| {
+                name.eq_ignore_ascii_case(b"scan") || name.eq_ignore_ascii_case(b"randomkey")
+            });
+        }
+        txn.depth += 1;
+    }
+
+    /// The client command on `conn` ended: write what it collected (the outermost unit only),
+    /// and let WAIT measure from the stream offset after it.
+    pub(crate) fn propagation_unit_end(&mut self, now: Now, conn: ConnId) {
+        let txn = &mut self.persistence.txn;
+        txn.depth = txn.depth.saturating_sub(1);
+        if txn.depth == 0 && self.flush_pending(now) {
+            self.repl_note_write(conn);
+        }
+    }
+
+    /// EXEC (or a script) starts running its commands. Inside a client command this changes
+    /// nothing (the command's unit collects them); outside one it opens a unit of its own.
     pub(crate) fn propagate_exec_begin(&mut self) {
-        self.persistence.txn = TxnPropagation {
-            in_exec: true,
-            multi_db: None,
-        };
+        let txn = &mut self.persistence.txn;
+        if txn.depth == 0 {
+            txn.depth = 1;
+            txn.exec_owned = true;
+            txn.no_multi = false;
+        }
     }
 
-    /// EXEC ran its queue: close the `MULTI` with `EXEC` if one went out.
+    /// EXEC (or a script) ran its commands: writes them if it opened its own unit.
     pub(crate) fn propagate_exec_end(&mut self, now: Now) {
-        let txn = std::mem::take(&mut self.persistence.txn);
-        if let Some(db) = txn.multi_db {
-            self.feed_sinks(now, db, &[vec![b"EXEC".to_vec()]]);
+        let txn = &mut self.persistence.txn;
+        if std::mem::take(&mut txn.exec_owned) {
+            txn.depth = txn.depth.saturating_sub(1);
+            if txn.depth == 0 {
+                self.flush_pending(now);
+            }
         }
     }
 
@@ -81,20 +123,49 @@ impl Node {
         self.aof_accepts_feed() || self.repl_accepts_feed()
     }
 
-    /// Feed `cmds`, opening the transaction's `MULTI` first when this is its first write.
-    fn feed_both(&mut self, now: Now, db: usize, cmds: &[Vec<Vec<u8>>]) {
+    /// Collect `cmds` in the open unit, or write them at once (bare) when none is open: the
+    /// active expiry cycle, a blocked client served, the master's stream on a replica.
+    fn feed_both(&mut self, now: Now, db: usize, cmds: Vec<Vec<Vec<u8>>>) {
         if cmds.is_empty() {
             return;
         }
         let txn = &mut self.persistence.txn;
-        let open = txn.in_exec && txn.multi_db.is_none();
-        if txn.in_exec {
-            txn.multi_db = Some(db);
+        if txn.depth > 0 {
+            txn.pending.extend(cmds.into_iter().map(|c| (db, c)));
+        } else {
+            self.feed_sinks(now, db, &cmds);
         }
-        if open {
-            self.feed_sinks(now, db, &[vec![b"MULTI".to_vec()]]);
+    }
+
+    /// Write the collected commands, in `MULTI` … `EXEC` when more than one (and the command
+    /// is not SCAN or RANDOMKEY); returns whether anything was written.
+    fn flush_pending(&mut self, now: Now) -> bool {
+        let txn = &mut self.persistence.txn;
+        let pending = std::mem::take(&mut txn.pending);
+        let no_multi = std::mem::take(&mut txn.no_multi);
+        let wrap = pending.len() > 1 && !no_multi;
+        let (Some(&(first_db, _)), Some(&(last_db, _))) = (pending.first(), pending.last()) else {
+            return false;
+        };
+        // MULTI goes to the first command's db and EXEC to the last's, so no SELECT comes
+        // between them and the commands.
+        if wrap {
+            self.feed_sinks(now, first_db, &[vec![b"MULTI".to_vec()]]);
         }
-        self.feed_sinks(now, db, cmds);
+        let mut run: Vec<Vec<Vec<u8>>> = Vec::new();
+        let mut run_db = first_db;
+        for (db, cmd) in pending {
+            if db != run_db && !run.is_empty() {
+                self.feed_sinks(now, run_db, &std::mem::take(&mut run));
+            }
+            run_db = db;
+            run.push(cmd);
+        }
+        self.feed_sinks(now, run_db, &run);
+        if wrap {
+            self.feed_sinks(now, last_db, &[vec![b"EXEC".to_vec()]]);
+        }
+        true
     }
 
     fn feed_sinks(&mut self, now: Now, db: usize, cmds: &[Vec<Vec<u8>>]) {
@@ -215,6 +286,7 @@ fn reply_bulks(r: &[u8]) -> Vec<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hashslot_types::ConnId;
 
     #[test]
     fn spop_reply_members() {
@@ -292,6 +364,82 @@ mod tests {
             "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*2\r\n$3\r\nDEL\r\n$1\r\nx\r\n\
              *2\r\n$3\r\nDEL\r\n$1\r\ny\r\n"
         );
+    }
+
+    fn aof_text(n: &Node) -> String {
+        String::from_utf8_lossy(&n.persistence.aof.buf)
+            .replace("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n", "")
+    }
+
+    /// One command's propagation is collected until it ends; one alone goes out bare.
+    #[test]
+    fn a_unit_with_one_command_writes_it_bare_at_its_end() {
+        let (mut n, now) = aof_node();
+        let conn = ConnId(9);
+        n.propagation_unit_begin(&[b"GET", b"x"]);
+        n.propagate_expired(now, 0, &[b"x".to_vec()]);
+        assert!(n.persistence.aof.buf.is_empty(), "collected, not written");
+        n.propagation_unit_end(now, conn);
+        assert_eq!(aof_text(&n), "*2\r\n$3\r\nDEL\r\n$1\r\nx\r\n");
+    }
+
+    /// Two or more (here an expired key's DEL and the write that found it) are wrapped; an
+    /// EXEC or script inside the command neither opens nor closes anything of its own.
+    #[test]
+    fn a_unit_with_several_commands_is_wrapped_once() {
+        let (mut n, now) = aof_node();
+        n.propagation_unit_begin(&[b"EXEC"]);
+        n.propagate_exec_begin();
+        n.propagate_expired(now, 0, &[b"x".to_vec()]);
+        n.propagate(now, 0, &[b"SET", b"x", b"1"], b"+OK\r\n");
+        n.propagate_exec_end(now);
+        assert!(n.persistence.aof.buf.is_empty());
+        n.propagation_unit_end(now, ConnId(9));
+        assert_eq!(
+            aof_text(&n),
+            "*1\r\n$5\r\nMULTI\r\n*2\r\n$3\r\nDEL\r\n$1\r\nx\r\n\
+             *3\r\n$3\r\nSET\r\n$1\r\nx\r\n$1\r\n1\r\n*1\r\n$4\r\nEXEC\r\n"
+        );
+    }
+
+    /// SCAN and RANDOMKEY may expire any number of keys: their DELs are never wrapped.
+    #[test]
+    fn scan_and_randomkey_write_their_dels_bare() {
+        for name in [&b"SCAN"[..], b"randomkey"] {
+            let (mut n, now) = aof_node();
+            n.propagation_unit_begin(&[name]);
+            n.propagate_expired(now, 0, &[b"x".to_vec(), b"y".to_vec()]);
+            n.propagation_unit_end(now, ConnId(9));
+            assert!(!aof_text(&n).contains("MULTI"), "{}", aof_text(&n));
+            assert!(aof_text(&n).contains("$1\r\ny\r\n"));
+        }
+    }
+
+    /// Units nest: only the outermost one writes.
+    #[test]
+    fn nested_units_write_at_the_outermost_end() {
+        let (mut n, now) = aof_node();
+        n.propagation_unit_begin(&[b"EVAL"]);
+        n.propagation_unit_begin(&[b"SCAN"]);
+        n.propagate_expired(now, 0, &[b"x".to_vec(), b"y".to_vec()]);
+        n.propagation_unit_end(now, ConnId(9));
+        assert!(n.persistence.aof.buf.is_empty());
+        n.propagation_unit_end(now, ConnId(9));
+        assert!(aof_text(&n).starts_with("*1\r\n$5\r\nMULTI\r\n"));
+    }
+
+    /// Outside any unit (the active expiry cycle) each DEL goes out at once, bare; an EXEC
+    /// with a single write writes it bare too.
+    #[test]
+    fn outside_a_unit_writes_go_out_at_once() {
+        let (mut n, now) = aof_node();
+        n.propagate_expired(now, 0, &[b"x".to_vec()]);
+        assert!(!n.persistence.aof.buf.is_empty());
+        n.persistence.aof.buf.clear();
+        n.propagate_exec_begin();
+        n.propagate(now, 0, &[b"SET", b"a", b"1"], b"+OK\r\n");
+        n.propagate_exec_end(now);
+        assert_eq!(aof_text(&n), "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n");
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub mod consts;
 mod dump;
 mod enc;
 mod error;
+mod functions;
 pub mod intset;
 pub mod listpack;
 mod load;
@@ -45,6 +46,9 @@ pub mod zipmap;
 
 pub use dump::{dump_payload, restore_payload};
 pub use error::{DumpError, RdbError, SaveError};
+pub use functions::{
+    function_dump_payload, function_restore_payload, put_function_record, save_dbs_with_functions,
+};
 pub use load::{load, load_events, load_with, LoadEvent, LoadInfo, LoadOptions, Loaded, LoadedKey};
 pub use writer::{save_dbs, Aux, Options, RdbWriter, ReplAux};
 

@@ -23,6 +23,9 @@ pub struct LoadOptions {
     pub max_string: usize,
     /// Seed of the databases [`load`] creates ([`Db::with_seed`]).
     pub db_seed: u64,
+    /// Deliver FUNCTION2 records (FUNCTION libraries) as [`LoadEvent::Function`] instead of
+    /// refusing the file.
+    pub functions: bool,
 }
 
 impl Default for LoadOptions {
@@ -33,6 +36,7 @@ impl Default for LoadOptions {
             drop_expired_at: None,
             max_string: DEFAULT_MAX_STRING,
             db_seed: hashslot_keyspace::DEFAULT_SEED,
+            functions: false,
         }
     }
 }
@@ -109,6 +113,7 @@ pub fn load(bytes: &[u8], opts: &LoadOptions) -> Result<Loaded, RdbError> {
         LoadEvent::Resize { db, keys, .. } => {
             dbs[db].set_slot_room(Db::slot_room_for_keys(keys, bytes.len()));
         }
+        LoadEvent::Function(_) => {}
     })?;
     for db in &mut dbs {
         db.set_slot_room(0);
@@ -139,6 +144,8 @@ pub enum LoadEvent {
         /// Keys with a TTL announced.
         expires: u64,
     },
+    /// A FUNCTION2 record: one library's code (only with [`LoadOptions::functions`]).
+    Function(Vec<u8>),
 }
 
 /// Load an RDB file key by key: `on_key` gets each key and the offset of its record, in file
@@ -251,6 +258,11 @@ fn load_inner(
                 continue;
             }
             OP_MODULE_AUX => return Err(unsupported("module aux", op_at)),
+            OP_FUNCTION2 if opts.functions => {
+                on_event(LoadEvent::Function(rd.string()?.into_owned()));
+                record_at = None;
+                continue;
+            }
             OP_FUNCTION2 => return Err(unsupported("FUNCTION2", op_at)),
             OP_FUNCTION_PRE_GA => return Err(unsupported("FUNCTION (pre-GA)", op_at)),
             _ => {}

@@ -128,6 +128,13 @@ impl RdbWriter {
         w
     }
 
+    /// Write one FUNCTION library's code (`RDB_OPCODE_FUNCTION2`); Redis writes them after the
+    /// aux fields, before the databases.
+    pub fn write_function(&mut self, code: &[u8]) {
+        self.out.push(OP_FUNCTION2);
+        enc::put_str(&mut self.out, &mut self.enc, code);
+    }
+
     /// Write one aux field (`RDB_OPCODE_AUX`).
     pub fn aux(&mut self, key: &[u8], value: &[u8]) {
         self.out.push(OP_AUX);

@@ -114,6 +114,17 @@ pub enum ReadOutcome<'a> {
     Failed(String),
 }
 
+impl ReadOutcome<'_> {
+    /// The same outcome, owning its bytes.
+    pub fn into_owned(self) -> ReadOutcome<'static> {
+        match self {
+            ReadOutcome::Found(b) => ReadOutcome::Found(Cow::Owned(b.into_owned())),
+            ReadOutcome::Missing => ReadOutcome::Missing,
+            ReadOutcome::Failed(e) => ReadOutcome::Failed(e),
+        }
+    }
+}
+
 /// One file read at startup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileRead<'a> {
@@ -122,6 +133,16 @@ pub struct FileRead<'a> {
     /// What it got.
     #[serde(borrow)]
     pub outcome: ReadOutcome<'a>,
+}
+
+impl FileRead<'_> {
+    /// The same read, owning its bytes.
+    pub fn into_owned(self) -> FileRead<'static> {
+        FileRead {
+            path: self.path,
+            outcome: self.outcome.into_owned(),
+        }
+    }
 }
 
 /// One call the driver made into the node (a `handle_*` or a startup load), with its `now`.
@@ -315,6 +336,36 @@ pub enum Input<'a> {
         /// The new absolute directory, or the OS error text.
         result: Result<String, String>,
     },
+    /// `Node::load_acl_file_at_startup` (`aclfile` read before serving), with the file it read
+    /// (none without `aclfile`) and what it returned (`Err`: the line logged before exiting).
+    /// (After `DirChanged`, so older logs still decode.)
+    AclFileAtStartup {
+        /// The reads, in the order the node made them (at most one).
+        #[serde(borrow)]
+        reads: Vec<FileRead<'a>>,
+        /// The call's result.
+        result: Result<(), String>,
+    },
+    /// `handle_acl_file_read`, after the driver read the ACL file for ACL LOAD.
+    AclFileRead {
+        /// When.
+        now: Stamp,
+        /// The client that asked.
+        conn: u64,
+        /// The file's bytes, or the OS error text (`Missing` is not used: the driver reports
+        /// a missing file by its error text, as Redis's `fopen` does).
+        #[serde(borrow)]
+        outcome: ReadOutcome<'a>,
+    },
+    /// `handle_acl_file_saved`, after the driver wrote the ACL file for ACL SAVE.
+    AclFileSaved {
+        /// When.
+        now: Stamp,
+        /// The client that asked.
+        conn: u64,
+        /// The save's result (`Err`: the log line naming the failed step).
+        result: Result<(), String>,
+    },
 }
 
 impl Input<'_> {
@@ -380,6 +431,22 @@ impl Input<'_> {
             Input::DirChanged { now, conn, .. } => {
                 format!("dir changed for conn {conn} at {}", t(now))
             }
+            Input::AclFileAtStartup { reads, result } => format!(
+                "acl file at startup ({} files read): {}",
+                reads.len(),
+                if result.is_ok() { "ok" } else { "error" }
+            ),
+            Input::AclFileRead { now, conn, outcome } => {
+                let what = match outcome {
+                    ReadOutcome::Found(b) => format!("{} bytes", b.len()),
+                    ReadOutcome::Missing => "missing".to_owned(),
+                    ReadOutcome::Failed(e) => format!("error {e:?}"),
+                };
+                format!("acl file read for conn {conn} at {}: {what}", t(now))
+            }
+            Input::AclFileSaved { now, conn, result } => {
+                format!("acl file saved for conn {conn} at {}: {result:?}", t(now))
+            }
         }
     }
 }
@@ -421,17 +488,7 @@ impl<'a> Input<'a> {
             },
             Input::LoadData { now, reads, result } => Input::LoadData {
                 now,
-                reads: reads
-                    .into_iter()
-                    .map(|r| FileRead {
-                        path: r.path,
-                        outcome: match r.outcome {
-                            ReadOutcome::Found(b) => ReadOutcome::Found(own(b)),
-                            ReadOutcome::Missing => ReadOutcome::Missing,
-                            ReadOutcome::Failed(e) => ReadOutcome::Failed(e),
-                        },
-                    })
-                    .collect(),
+                reads: reads.into_iter().map(FileRead::into_owned).collect(),
                 result,
             },
             Input::Read { now, conn, data } => Input::Read {
@@ -503,6 +560,16 @@ impl<'a> Input<'a> {
             Input::ReplConnected { now, link } => Input::ReplConnected { now, link },
             Input::ReplClosed { now, link } => Input::ReplClosed { now, link },
             Input::DirChanged { now, conn, result } => Input::DirChanged { now, conn, result },
+            Input::AclFileAtStartup { reads, result } => Input::AclFileAtStartup {
+                reads: reads.into_iter().map(FileRead::into_owned).collect(),
+                result,
+            },
+            Input::AclFileRead { now, conn, outcome } => Input::AclFileRead {
+                now,
+                conn,
+                outcome: outcome.into_owned(),
+            },
+            Input::AclFileSaved { now, conn, result } => Input::AclFileSaved { now, conn, result },
         }
     }
 }

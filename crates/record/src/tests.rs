@@ -147,6 +147,28 @@ fn every_input_kind_round_trips() {
             conn: 2,
             result: Err("No such file or directory".into()),
         },
+        Input::AclFileAtStartup {
+            reads: vec![FileRead {
+                path: "users.acl".into(),
+                outcome: ReadOutcome::Found(Cow::Borrowed(b"user alice on\n".as_slice())),
+            }],
+            result: Err("Aborting Redis startup because of ACL errors: x".into()),
+        },
+        Input::AclFileRead {
+            now,
+            conn: 4,
+            outcome: ReadOutcome::Found(Cow::Borrowed(b"user default on nopass ~* +@all\n")),
+        },
+        Input::AclFileRead {
+            now,
+            conn: 4,
+            outcome: ReadOutcome::Failed("No such file or directory".into()),
+        },
+        Input::AclFileSaved {
+            now,
+            conn: 4,
+            result: Err("Renaming ACL file for ACL SAVE: Permission denied".into()),
+        },
         Input::BusAccept {
             now,
             link: 3,

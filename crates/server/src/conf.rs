@@ -250,6 +250,10 @@ impl Loader {
                     )));
                 }
                 self.include(&String::from_utf8_lossy(path))?;
+            } else if name == "user" {
+                // Acted on: checked here as Redis's loader checks it (its FATAL CONFIG FILE
+                // ERROR, naming this line), applied when the node is built.
+                hashslot_node::Node::check_config_user(&self.config.users).map_err(fail)?;
             } else if applied == Applied::Ignored && !self.ignored.contains(&name) {
                 self.ignored.push(name.clone());
             }

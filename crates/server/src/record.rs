@@ -40,6 +40,9 @@ const BUF: usize = 64 * 1024;
 pub struct Recording {
     node: Node,
     rec: Option<Recorder>,
+    /// Outputs taken early by [`Recording::take_startup_logs`] (already recorded), given to
+    /// the loop before the node's next ones.
+    held: std::collections::VecDeque<Output>,
 }
 
 #[derive(Debug)]
@@ -109,7 +112,35 @@ impl Recording {
         if rec.is_none() {
             node.set_stopwatch(crate::driven::Clock::new().stopwatch());
         }
-        Recording { node, rec }
+        Recording {
+            node,
+            rec,
+            held: Default::default(),
+        }
+    }
+
+    /// During startup, before the event loop runs: take the node's outputs so far and return
+    /// the lines it logged, for the caller to write now (Redis logs them before "Ready to
+    /// accept connections"), and, if the node asked to exit (Redis's `ACLLoadConfiguredUsers`
+    /// failing: "Critical error while loading ACLs. Exiting."), the exit status, so the process
+    /// exits before it serves anyone. The other outputs are kept, in order, for the event
+    /// loop. After an exit, lines logged after it are not returned (the process is gone).
+    ///
+    /// Call it after a recorded startup input (so the outputs taken count in that input's
+    /// digest, as the replay takes them).
+    pub fn take_startup_logs(&mut self) -> (Vec<(LogLevel, String)>, Option<i32>) {
+        let mut lines = Vec::new();
+        while let Some(out) = self.node.poll_output() {
+            if let Some(r) = &mut self.rec {
+                r.log.output(&out);
+            }
+            match out {
+                Output::Log { level, message } => lines.push((level, message)),
+                Output::Exit { status } => return (lines, Some(status)),
+                other => self.held.push_back(other),
+            }
+        }
+        (lines, None)
     }
 
     /// The node.
@@ -143,14 +174,9 @@ impl Recording {
         let mut recorded_read = |path: &str| {
             let r = read(path);
             if recording {
-                let outcome = match &r {
-                    Ok(Some(b)) => ReadOutcome::Found(Cow::Owned(b.clone())),
-                    Ok(None) => ReadOutcome::Missing,
-                    Err(e) => ReadOutcome::Failed(e.clone()),
-                };
                 reads.push(FileRead {
                     path: path.to_string(),
-                    outcome,
+                    outcome: read_outcome(&r),
                 });
             }
             r
@@ -167,10 +193,26 @@ impl Recording {
         result
     }
 
-    /// See [`Node::load_acl_file_at_startup`]. Not recorded yet (the record format has no
-    /// input for it): a recorded run started with `aclfile` does not replay.
+    /// See [`Node::load_acl_file_at_startup`]; recorded with the file it read and the result.
     pub fn load_acl_file_at_startup(&mut self, read: &mut ReadFile<'_>) -> Result<(), String> {
-        self.node.load_acl_file_at_startup(read)
+        let recording = self.rec.is_some();
+        let mut reads = Vec::new();
+        let mut recorded_read = |path: &str| {
+            let r = read(path);
+            if recording {
+                reads.push(FileRead {
+                    path: path.to_string(),
+                    outcome: read_outcome(&r),
+                });
+            }
+            r
+        };
+        let result = self.node.load_acl_file_at_startup(&mut recorded_read);
+        self.record(|| Input::AclFileAtStartup {
+            reads,
+            result: result.clone(),
+        });
+        result
     }
 
     /// Record `input` (built only when recording) before the node is given it.
@@ -213,6 +255,15 @@ impl Drop for Recording {
                 r.logger.log(LogLevel::Warning, &msg);
             }
         }
+    }
+}
+
+/// A startup read's result as the log stores it.
+fn read_outcome(r: &Result<Option<Vec<u8>>, String>) -> ReadOutcome<'static> {
+    match r {
+        Ok(Some(b)) => ReadOutcome::Found(Cow::Owned(b.clone())),
+        Ok(None) => ReadOutcome::Missing,
+        Err(e) => ReadOutcome::Failed(e.clone()),
     }
 }
 
@@ -262,6 +313,9 @@ impl Driven for Recording {
         self.node.handle_process_stats(now, stats)
     }
     fn poll_output(&mut self) -> Option<Output> {
+        if let Some(out) = self.held.pop_front() {
+            return Some(out);
+        }
         let out = self.node.poll_output();
         if let (Some(o), Some(r)) = (&out, &mut self.rec) {
             r.log.output(o);
@@ -300,13 +354,28 @@ impl Driven for Recording {
         dir
     }
     fn load_acl_file(&mut self, now: Now, conn: ConnId, path: &str) {
-        // Not recorded yet (the record format has no input for it): a recorded run that uses
-        // ACL LOAD does not replay.
-        Driven::load_acl_file(&mut self.node, now, conn, path)
+        // The file work is the driver's; the node only sees the bytes (or the error), which
+        // are recorded.
+        let result = crate::acl_file::read(path);
+        self.record(|| Input::AclFileRead {
+            now: now.into(),
+            conn: conn.0,
+            outcome: match &result {
+                Ok(b) => ReadOutcome::Found(Cow::Borrowed(b)),
+                Err(e) => ReadOutcome::Failed(e.clone()),
+            },
+        });
+        self.node.handle_acl_file_read(now, conn, result);
     }
     fn save_acl_file(&mut self, now: Now, conn: ConnId, path: &str, data: &[u8]) {
-        // Not recorded yet, as `load_acl_file`.
-        Driven::save_acl_file(&mut self.node, now, conn, path, data)
+        // The written bytes are an output (in the digest); only the result is an input.
+        let result = crate::acl_file::save(path, data);
+        self.record(|| Input::AclFileSaved {
+            now: now.into(),
+            conn: conn.0,
+            result: result.clone(),
+        });
+        self.node.handle_acl_file_saved(now, conn, result);
     }
     fn bind_source_addr(&self) -> Option<std::net::IpAddr> {
         Driven::bind_source_addr(&self.node)

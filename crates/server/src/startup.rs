@@ -168,28 +168,35 @@ pub fn run(program: &str, args: RunArgs) -> i32 {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(sys::strerror(&e)),
     };
+    // Redis logs this before it loads the users and the data (their errors come after it).
+    logger.log(LogLevel::Warning, "Server initialized");
     // Redis's ACLLoadUsersAtStartup: after the configuration's users, before the data.
     if let Err(e) = node.load_acl_file_at_startup(&mut read) {
         logger.log(LogLevel::Warning, &e);
         return 1;
     }
+    // The configuration's users were applied when the node was built; one that failed
+    // (ACLLoadConfiguredUsers) stops the process here, before it is ready.
+    if let Some(status) = write_startup_logs(&mut node, &logger) {
+        return status;
+    }
     match node.load_data(clock.now(), &mut read) {
         Ok(_) => {}
         Err(e) => {
-            while let Some(out) = node.poll_output() {
-                if let hashslot_node::Output::Log { level, message } = out {
-                    logger.log(level, &message);
-                }
-            }
+            write_startup_logs(&mut node, &logger);
             logger.log(LogLevel::Warning, &e.to_string());
             return 1;
         }
+    }
+    // What loading said ("Done loading RDB…"), before "Ready to accept connections" as in
+    // Redis.
+    if let Some(status) = write_startup_logs(&mut node, &logger) {
+        return status;
     }
     let pidfile = files::write_pidfile(
         &node.node().config().pidfile,
         node.node().config().daemonize,
     );
-    logger.log(LogLevel::Warning, "Server initialized");
     let event_loop = EventLoop::new(node, clock, logger.clone(), listeners).and_then(|mut l| {
         l.add_bus_listeners(bus_listeners)?;
         Ok(l)
@@ -229,6 +236,16 @@ pub fn run(program: &str, args: RunArgs) -> i32 {
         "hashslot is now ready to exit, bye bye...",
     );
     i32::from(failed)
+}
+
+/// Write the lines the node logged so far (see [`Recording::take_startup_logs`]); `Some`:
+/// the node asked to exit with that status.
+fn write_startup_logs(node: &mut Recording, logger: &Logger) -> Option<i32> {
+    let (lines, exit) = node.take_startup_logs();
+    for (level, message) in lines {
+        logger.log(level, &message);
+    }
+    exit
 }
 
 /// The checks Redis's `clusterInit` makes before the node exists, then the lock on the cluster

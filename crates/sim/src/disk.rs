@@ -30,6 +30,7 @@
 
 use bytes::Bytes;
 use hashslot_node::{FileId, PersistToken};
+use hashslot_types::ConnId;
 
 use crate::local::Local;
 use crate::sim::Sim;
@@ -119,6 +120,57 @@ impl Local<'_> {
             data,
             drop: None,
         });
+    }
+
+    /// `Output::LoadAclFile` (ACL LOAD) of the process of incarnation `inc`: the file as the
+    /// running process sees it (the page cache), read at once as Redis reads it inside the
+    /// command; a missing file, or one under a failing prefix ([`Sim::fail_disk`]), is
+    /// reported by its OS error text, as `fopen` would.
+    pub(crate) fn acl_file_read(&mut self, inc: u32, conn: ConnId, path: &str) {
+        if self.host.inc != inc {
+            return;
+        }
+        let result = if self.disk_error().is_some_and(|p| path.starts_with(p)) {
+            Err("Input/output error".to_owned())
+        } else {
+            match self.host.cache.get(path) {
+                Some(b) => Ok(b.clone()),
+                None => Err("No such file or directory".to_owned()),
+            }
+        };
+        let now = self.host.now(self.now);
+        if let Some(n) = self.host.node.as_mut() {
+            n.handle_acl_file_read(now, conn, result);
+        }
+        self.drain();
+    }
+
+    /// `Output::SaveAclFile` (ACL SAVE): Redis writes a temporary file and renames it over
+    /// `path` without an fsync, so the running process sees the new file at once and the
+    /// platter gets it only when the kernel writes it back (a queued step with no
+    /// completion; a crash before that keeps the old file). Under a failing prefix the write
+    /// fails and the file is left as it was.
+    pub(crate) fn acl_file_save(&mut self, inc: u32, conn: ConnId, path: String, data: Bytes) {
+        if self.host.inc != inc {
+            return;
+        }
+        let result = if self.disk_error().is_some_and(|p| path.starts_with(p)) {
+            Err("Writing ACL file for ACL SAVE: Input/output error".to_owned())
+        } else {
+            self.host.cache.insert(path.clone(), data.to_vec());
+            self.disk_queue(DiskStep::Put {
+                token: None,
+                path,
+                data,
+                drop: None,
+            });
+            Ok(())
+        };
+        let now = self.host.now(self.now);
+        if let Some(n) = self.host.node.as_mut() {
+            n.handle_acl_file_saved(now, conn, result);
+        }
+        self.drain();
     }
 
     /// A disk step completed (void if the machine crashed since it was issued).

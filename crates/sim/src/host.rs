@@ -208,6 +208,15 @@ impl Sim {
                 self.trace
                     .record(self.now, format_args!("n{i}"), format_args!("{what}"))
             }
+            Effect::TraceRead { link, len } => self.trace.record(
+                self.now,
+                format_args!("n{i}"),
+                format_args!("rd {} {len}", crate::net::Lid(link)),
+            ),
+            Effect::TraceTimer => {
+                self.trace
+                    .record(self.now, format_args!("n{i}"), format_args!("tmo"))
+            }
             Effect::Out { inc, out } => self.carry_out(i, inc, out),
             Effect::Push(at, ev) => self.push(at, ev),
             Effect::VotesWrite(token) => self.votes_write(i, token),
@@ -272,6 +281,13 @@ impl Sim {
                         format_args!("log {message}"),
                     );
                 }
+            }
+            // ACL LOAD / ACL SAVE: answered by the host's disk (see the `disk` module).
+            Output::LoadAclFile { conn, path } => {
+                self.local(i, |l| l.acl_file_read(inc, conn, &path))
+            }
+            Output::SaveAclFile { conn, path, data } => {
+                self.local(i, |l| l.acl_file_save(inc, conn, path, data))
             }
             _ => {}
         }

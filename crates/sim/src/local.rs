@@ -67,6 +67,11 @@ impl NodeEv {
 pub(crate) enum Effect {
     /// A trace line `n<i> <what>`.
     Trace(String),
+    /// The trace line `n<i> rd <link> <len>` (bytes read on a bus link): the commonest line,
+    /// formatted only where it is recorded, without a `String` per read.
+    TraceRead { link: LinkId, len: usize },
+    /// The trace line `n<i> tmo` (the node's timer fired).
+    TraceTimer,
     /// An output that acts on links or the network, by the process of incarnation `inc`.
     Out { inc: u32, out: Output },
     /// Schedule an event on the shared queue.
@@ -355,7 +360,7 @@ impl<'a> Local<'a> {
         h.timer_at = None;
         h.last_fired = Some(at);
         let now = h.now(self.now);
-        self.trace("tmo".to_owned());
+        self.effect(Effect::TraceTimer);
         if let Some(n) = self.host.node.as_mut() {
             n.handle_timeout(now);
         }
@@ -390,7 +395,10 @@ impl<'a> Local<'a> {
         let now = self.host.now(self.now);
         match end {
             End::Bus { link, .. } => {
-                self.trace(format!("rd {} {}", Lid(link), data.len()));
+                self.effect(Effect::TraceRead {
+                    link,
+                    len: data.len(),
+                });
                 if let Some(n) = self.host.node.as_mut() {
                     n.handle_bus_read(now, link, data);
                 }

@@ -34,7 +34,7 @@ use std::io::Read;
 use hashslot_node::{ClientAddr, MigrateId, Node, Output, PersistToken, ProcessInfo, ProcessStats};
 use hashslot_types::{ConnId, LinkId, Now};
 
-use hashslot_record::{rebuild_config, DigestBuilder, Frame, LogReader, ReadOutcome};
+use hashslot_record::{rebuild_config, DigestBuilder, FileRead, Frame, LogReader, ReadOutcome};
 pub use hashslot_record::{
     EndReason, Header, Input, LogError, OutputDigest, RebuildError, FORMAT_VERSION,
 };
@@ -364,39 +364,12 @@ fn feed(node: &mut Node, input: &Input<'_>) -> Option<Mismatch> {
         Input::LoadData { now, reads, result } => {
             let mut next = reads.iter();
             let mut wrong: Option<Mismatch> = None;
-            let mut read = |path: &str| -> Result<Option<Vec<u8>>, String> {
-                match next.next() {
-                    Some(r) if r.path == path => match &r.outcome {
-                        ReadOutcome::Found(b) => Ok(Some(b.to_vec())),
-                        ReadOutcome::Missing => Ok(None),
-                        ReadOutcome::Failed(e) => Err(e.clone()),
-                    },
-                    other => {
-                        wrong.get_or_insert(Mismatch::FileRead {
-                            expected: other.map(|r| r.path.clone()),
-                            got: Some(path.to_string()),
-                        });
-                        Err("not in the record log".into())
-                    }
-                }
-            };
+            let mut read = |path: &str| recorded_read(&mut next, &mut wrong, path);
             let got = match node.load_data((*now).into(), &mut read) {
                 Ok(r) => Ok(format!("{r:?}")),
                 Err(e) => Err(e.to_string()),
             };
-            if let Some(w) = wrong {
-                return Some(w);
-            }
-            if let Some(r) = next.next() {
-                return Some(Mismatch::FileRead {
-                    expected: Some(r.path.clone()),
-                    got: None,
-                });
-            }
-            (got != *result).then(|| Mismatch::Result {
-                expected: format!("{result:?}"),
-                got: format!("{got:?}"),
-            })
+            reads_then_result(wrong, next, &got, result)
         }
         Input::Accept {
             now,
@@ -500,11 +473,78 @@ fn feed(node: &mut Node, input: &Input<'_>) -> Option<Mismatch> {
             node.handle_dir_changed(t(now), ConnId(*conn), result.clone());
             None
         }
+        Input::AclFileAtStartup { reads, result } => {
+            let mut next = reads.iter();
+            let mut wrong: Option<Mismatch> = None;
+            let got = node.load_acl_file_at_startup(&mut |path: &str| {
+                recorded_read(&mut next, &mut wrong, path)
+            });
+            reads_then_result(wrong, next, &got, result)
+        }
+        Input::AclFileRead { now, conn, outcome } => {
+            let result = match outcome {
+                ReadOutcome::Found(b) => Ok(b.to_vec()),
+                ReadOutcome::Missing => Err("No such file or directory".to_owned()),
+                ReadOutcome::Failed(e) => Err(e.clone()),
+            };
+            node.handle_acl_file_read(t(now), ConnId(*conn), result);
+            None
+        }
+        Input::AclFileSaved { now, conn, result } => {
+            node.handle_acl_file_saved(t(now), ConnId(*conn), result.clone());
+            None
+        }
         other => Some(Mismatch::Result {
             expected: other.describe(),
             got: "an input kind this build cannot replay".into(),
         }),
     }
+}
+
+/// A startup load's file read, answered from the log: the next recorded read if the node
+/// asks for the same path; otherwise the first such mismatch is kept in `wrong`.
+fn recorded_read(
+    next: &mut std::slice::Iter<'_, FileRead<'_>>,
+    wrong: &mut Option<Mismatch>,
+    path: &str,
+) -> Result<Option<Vec<u8>>, String> {
+    match next.next() {
+        Some(r) if r.path == path => match &r.outcome {
+            ReadOutcome::Found(b) => Ok(Some(b.to_vec())),
+            ReadOutcome::Missing => Ok(None),
+            ReadOutcome::Failed(e) => Err(e.clone()),
+        },
+        other => {
+            wrong.get_or_insert(Mismatch::FileRead {
+                expected: other.map(|r| r.path.clone()),
+                got: Some(path.to_string()),
+            });
+            Err("not in the record log".into())
+        }
+    }
+}
+
+/// After a startup load: a wrong read, a recorded read the node did not make, or another
+/// result than the recorded one, in that order.
+fn reads_then_result<T: PartialEq + fmt::Debug>(
+    wrong: Option<Mismatch>,
+    mut next: std::slice::Iter<'_, FileRead<'_>>,
+    got: &T,
+    expected: &T,
+) -> Option<Mismatch> {
+    if let Some(w) = wrong {
+        return Some(w);
+    }
+    if let Some(r) = next.next() {
+        return Some(Mismatch::FileRead {
+            expected: Some(r.path.clone()),
+            got: None,
+        });
+    }
+    (got != expected).then(|| Mismatch::Result {
+        expected: format!("{expected:?}"),
+        got: format!("{got:?}"),
+    })
 }
 
 fn t(s: &hashslot_record::Stamp) -> Now {

@@ -79,7 +79,9 @@ fn expire_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], relative: bool, seconds: bo
             return;
         }
     }
-    if w <= now {
+    // Ref: expire.c checkAlreadyExpired: a replica keeps the key with its past time and waits
+    // for the master's DEL.
+    if w <= now && !ctx.replica && !ctx.from_master {
         db.remove(key);
         ctx.notify(ev::GENERIC, "del", key);
     } else {

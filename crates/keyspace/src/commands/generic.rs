@@ -4,8 +4,8 @@
 use hashslot_resp::ErrorReply;
 
 use super::{
-    c_int_arg, eq_ic, err, ev, expire_lazily, int_arg, lookup_read, lookup_write, sync_notify,
-    value, NOTOUCH,
+    c_int_arg, eq_ic, err, ev, expire_lazily, int_arg, keeps_expired, lookup_read, lookup_write,
+    sync_notify, value, NOTOUCH,
 };
 use crate::util::parse_cursor;
 use crate::{glob_match, Ctx};
@@ -14,9 +14,13 @@ fn del_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
     let now = ctx.now.wall;
     let mut deleted = 0;
     sync_notify(ctx);
+    // Ref: db.c delGenericCommand: `expireIfNeeded` first (a master deletes an expired key as
+    // expired: counted there, not here), then the delete; where expiry deletes nothing (a
+    // pause, a replica, the master's stream) the key is deleted, and counted, as any other.
+    let expire_first = !keeps_expired(ctx) && !ctx.from_master;
     for key in &argv[1..] {
         let db = &mut ctx.dbs[ctx.db_index];
-        if db.expire_if_needed(key, now) {
+        if expire_first && db.expire_if_needed(key, now) {
             ctx.stats.expired_keys += 1;
         } else if db.remove(key) {
             deleted += 1;
@@ -234,7 +238,15 @@ pub(crate) fn swapdb_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
 /// RANDOMKEY
 pub(crate) fn randomkey_command(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) {
     let now = ctx.now.wall;
-    if ctx.keep_expired {
+    if ctx.from_master {
+        // Never sent by a master (RANDOMKEY writes nothing), but every key is live there.
+        match ctx.dbs[ctx.db_index].random_key(ctx.rng) {
+            Some(key) => ctx.reply.bulk(&key),
+            None => ctx.reply.null(),
+        }
+        return;
+    }
+    if keeps_expired(ctx) {
         // Expired picks cannot be deleted now, so drawing again until a live key comes up
         // could spin (Redis 7.0 does, when every key is expired): a bounded pick instead.
         match ctx.dbs[ctx.db_index].random_unexpired_key(ctx.rng, now) {
@@ -303,12 +315,13 @@ pub(crate) fn flushall_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
 pub(crate) fn keys_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
     let pattern = argv[1];
     let all = pattern == b"*";
+    let hide = !ctx.from_master;
     let now = ctx.now.wall;
     let db = &ctx.dbs[ctx.db_index];
     let d = ctx.reply.deferred_array();
     let mut n = 0;
     for key in db.keys() {
-        if (all || glob_match(pattern, key, false)) && !db.is_expired(key, now) {
+        if (all || glob_match(pattern, key, false)) && !(hide && db.is_expired(key, now)) {
             ctx.reply.bulk(key);
             n += 1;
         }

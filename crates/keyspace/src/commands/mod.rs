@@ -77,19 +77,31 @@ pub(crate) fn lookup_read(ctx: &mut Ctx<'_>, key: &[u8], flags: u8) -> Option<Fo
 }
 
 /// Redis's `lookupKeyWrite`: expire lazily and touch, no hit/miss counting. A write deletes an
-/// expired key even under `keep_expired` (it changes the dataset anyway), so the new value never
-/// lands beside a hidden expired entry.
+/// expired key even under `keep_expired` or on a (writable) replica (it changes the dataset
+/// anyway: Redis's `EXPIRE_FORCE_DELETE_EXPIRED`), so the new value never lands beside a hidden
+/// expired entry. The master's stream still sees every key as live (`from_master`).
 pub(crate) fn lookup_write(ctx: &mut Ctx<'_>, key: &[u8]) -> Option<Found> {
     let keep = std::mem::replace(&mut ctx.keep_expired, false);
+    let replica = std::mem::replace(&mut ctx.replica, false);
     let found = lookup(ctx, key, true);
     ctx.keep_expired = keep;
+    ctx.replica = replica;
     found
 }
 
-/// Lazy expiry of `key` in the selected database under the context's `keep_expired` mode:
-/// whether it is expired (see [`Db::expire_lazily`]).
+/// Whether expired keys only hide (nothing deleted): a client pause, or a replica's own reads.
+pub(crate) fn keeps_expired(ctx: &Ctx<'_>) -> bool {
+    ctx.keep_expired || ctx.replica
+}
+
+/// Lazy expiry of `key` in the selected database under the context's mode: whether it is
+/// expired (see [`Db::expire_lazily`]). Never, for the master's stream on a replica; without
+/// deleting it, under `keep_expired` or on a replica.
 pub(crate) fn expire_lazily(ctx: &mut Ctx<'_>, key: &[u8]) -> bool {
-    let (now, keep) = (ctx.now.wall, ctx.keep_expired);
+    if ctx.from_master {
+        return false;
+    }
+    let (now, keep) = (ctx.now.wall, keeps_expired(ctx));
     ctx.dbs[ctx.db_index].expire_lazily(key, now, keep, ctx.stats)
 }
 

@@ -251,12 +251,14 @@ pub(crate) fn getex_command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) {
         None => None,
     };
     let now = ctx.now.wall.0;
+    // Ref: expire.c checkAlreadyExpired: a replica keeps the key with its past time.
+    let delete_past = !ctx.replica && !ctx.from_master;
     let db = &mut ctx.dbs[ctx.db_index];
     if let ValueRef::Str(s, _) = value(db, f) {
         reply_str(&mut ctx.reply, s);
     }
     match when {
-        Some(w) if flags & (EXAT | PXAT) != 0 && w <= now => {
+        Some(w) if flags & (EXAT | PXAT) != 0 && w <= now && delete_past => {
             db.remove(key);
             ctx.dirty += 1;
             ctx.notify(ev::GENERIC, "del", key);

@@ -21,41 +21,8 @@ impl Acl {
     ) -> Result<Vec<String>, LoadError> {
         // Ref: ACLAppendUserForLoading: each line is tried on a throwaway user while the file
         // is read; unknown commands are let through there (a module may add them later).
-        let mut seen: Vec<&[u8]> = Vec::new();
-        for line in users {
-            let (name, ops) = line.split_first().ok_or_else(|| {
-                LoadError("Error in user declaration: wrong number of arguments".into())
-            })?;
-            let ops: Vec<&[u8]> = ops.iter().map(Vec::as_slice).collect();
-            if seen.contains(&name.as_slice()) {
-                return Err(declaration_error(name, RuleError::Duplicate));
-            }
-            seen.push(name);
-            let merged = merge_selector_args(&ops).map_err(|at| {
-                LoadError(format!(
-                    "Error in user declaration '{}': Unmatched parenthesis",
-                    c_text(at)
-                ))
-            })?;
-            let mut fake = User::new(b"__fakeuser__", allchannels_default);
-            for (j, op) in merged.iter().enumerate() {
-                match fake.apply(op, allchannels_default) {
-                    Ok(_) | Err(RuleError::UnknownName) => {}
-                    Err(e) => {
-                        // Ref: config.c loadServerConfigFromString quotes `argv[j]` of the
-                        // whole line (`user`, the name, the rules) with `j` counted among the
-                        // rules: Redis 7.0 names the argument two places early. So do we.
-                        let line_args = [&b"user"[..], name.as_slice()];
-                        let quoted = line_args
-                            .iter()
-                            .copied()
-                            .chain(ops.iter().copied())
-                            .nth(j)
-                            .unwrap_or(b"");
-                        return Err(declaration_error(quoted, e));
-                    }
-                }
-            }
+        for (i, line) in users.iter().enumerate() {
+            check_declaration(line, &users[..i], allchannels_default)?;
         }
         // Ref: ACLLoadConfiguredUsers.
         let mut notices = Vec::new();
@@ -96,6 +63,50 @@ impl Acl {
     }
 }
 
+/// Redis's `ACLAppendUserForLoading`, the check made as each `user` line of the configuration
+/// is read: the name is not declared by an `earlier` line, and each rule applies to a
+/// throwaway user (unknown command and category names are let through there: a module may add
+/// them later).
+fn check_declaration(
+    line: &[Vec<u8>],
+    earlier: &[Vec<Vec<u8>>],
+    allchannels_default: bool,
+) -> Result<(), LoadError> {
+    let (name, ops) = line
+        .split_first()
+        .ok_or_else(|| LoadError("Error in user declaration: wrong number of arguments".into()))?;
+    let ops: Vec<&[u8]> = ops.iter().map(Vec::as_slice).collect();
+    if earlier.iter().any(|l| l.first() == Some(name)) {
+        return Err(declaration_error(name, RuleError::Duplicate));
+    }
+    let merged = merge_selector_args(&ops).map_err(|at| {
+        LoadError(format!(
+            "Error in user declaration '{}': Unmatched parenthesis",
+            c_text(at)
+        ))
+    })?;
+    let mut fake = User::new(b"__fakeuser__", allchannels_default);
+    for (j, op) in merged.iter().enumerate() {
+        match fake.apply(op, allchannels_default) {
+            Ok(_) | Err(RuleError::UnknownName) => {}
+            Err(e) => {
+                // Ref: config.c loadServerConfigFromString quotes `argv[j]` of the whole line
+                // (`user`, the name, the rules) with `j` counted among the rules: Redis 7.0
+                // names the argument two places early. So do we.
+                let line_args = [&b"user"[..], name.as_slice()];
+                let quoted = line_args
+                    .iter()
+                    .copied()
+                    .chain(ops.iter().copied())
+                    .nth(j)
+                    .unwrap_or(b"");
+                return Err(declaration_error(quoted, e));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `Error in user declaration '<arg>': <why>`, as Redis's config loader reports it.
 fn declaration_error(arg: &[u8], e: RuleError) -> LoadError {
     LoadError(format!(
@@ -106,6 +117,19 @@ fn declaration_error(arg: &[u8], e: RuleError) -> LoadError {
 }
 
 impl Node {
+    /// The check Redis makes on a `user` directive while it reads the configuration file
+    /// (`ACLAppendUserForLoading`): the last of `users` (the `user` lines read so far, each
+    /// without the word `user`) against the ones before it. `Err` is the message of Redis's
+    /// FATAL CONFIG FILE ERROR report for that line, so a driver can refuse the line there, as
+    /// Redis does, instead of exiting later when the node is built.
+    pub fn check_config_user(users: &[Vec<Vec<u8>>]) -> Result<(), String> {
+        let Some((line, earlier)) = users.split_last() else {
+            return Ok(());
+        };
+        // The throwaway user's rules fail the same way whatever `acl-pubsub-default` says.
+        check_declaration(line, earlier, false).map_err(|LoadError(text)| text)
+    }
+
     /// Apply the configuration's `user` directives; on an error log it as Redis does and exit
     /// with status 1 (Redis exits before serving anyone).
     pub(crate) fn acl_load_config_users(&mut self) {
@@ -199,5 +223,29 @@ mod tests {
             err(&[&["a b", "on"]]),
             "Spaces not allowed in ACL usernames"
         );
+    }
+
+    /// The config-time check sees one line against the earlier ones and lets through what
+    /// Redis lets through while reading (unknown commands, spaces in names).
+    #[test]
+    fn config_time_check_of_the_last_line() {
+        let check = |spec: &[&[&str]]| Node::check_config_user(&lines(spec));
+        assert_eq!(check(&[]), Ok(()));
+        assert_eq!(check(&[&["a", "on", "+nosuch"]]), Ok(()));
+        assert_eq!(check(&[&["a b", "on"]]), Ok(()));
+        assert_eq!(
+            check(&[&["a", "on", "bogus"]]),
+            Err("Error in user declaration 'a': Syntax error".into())
+        );
+        assert_eq!(
+            check(&[&["a", "on"], &["b"], &["a", "off"]]),
+            Err(
+                "Error in user declaration 'a': Duplicate user found. A user can only be \
+                 defined once in config files"
+                    .into()
+            )
+        );
+        // Only the last line is checked: an earlier bad one was refused when it was read.
+        assert_eq!(check(&[&["a", "bogus"], &["b", "on"]]), Ok(()));
     }
 }

@@ -463,6 +463,7 @@ fn kill(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
             s.client.out.clear();
             node.outputs.push_back(Output::Close { conn });
         }
+        node.tracking_client_killed(conn);
     }
     // The master client is no session: killing it drops the replication link.
     let master = node

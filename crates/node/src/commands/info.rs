@@ -215,11 +215,26 @@ impl Node {
             "used_memory_dataset_perc:{:.2}%",
             ratio(dataset, used) * 100.0
         );
-        field!(s, "number_of_cached_scripts:0");
-        field!(s, "number_of_functions:0");
-        field!(s, "number_of_libraries:0");
-        field!(s, "used_memory_scripts:0");
-        field!(s, "used_memory_scripts_human:0B");
+        // Scripting (see `scripting`): the interpreters' memory and the caches.
+        let sc = &self.scripting;
+        let (lua, lua_fn) = (
+            sc.used_memory() as u64,
+            sc.libs.env.lua.used_memory() as u64,
+        );
+        let (eval_mem, fn_mem) = (sc.scripts_memory() as u64, sc.libs.code_memory() as u64);
+        field!(s, "used_memory_lua:{lua}");
+        field!(s, "used_memory_vm_eval:{lua}");
+        field!(s, "used_memory_lua_human:{}", human(lua));
+        field!(s, "used_memory_scripts_eval:{eval_mem}");
+        field!(s, "number_of_cached_scripts:{}", sc.scripts.len());
+        field!(s, "number_of_functions:{}", sc.libs.function_count());
+        field!(s, "number_of_libraries:{}", sc.libs.len());
+        field!(s, "used_memory_vm_functions:{lua_fn}");
+        field!(s, "used_memory_vm_total:{}", lua + lua_fn);
+        field!(s, "used_memory_vm_total_human:{}", human(lua + lua_fn));
+        field!(s, "used_memory_functions:{fn_mem}");
+        field!(s, "used_memory_scripts:{}", eval_mem + fn_mem);
+        field!(s, "used_memory_scripts_human:{}", human(eval_mem + fn_mem));
         field!(s, "maxmemory:{maxmemory}");
         field!(s, "maxmemory_human:{}", human(maxmemory));
         field!(s, "maxmemory_policy:{policy}");

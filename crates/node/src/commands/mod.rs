@@ -18,6 +18,8 @@ mod config;
 mod connection;
 mod debug;
 mod dump;
+mod failover;
+mod functions;
 mod info;
 mod latency;
 mod lolwut;
@@ -28,6 +30,7 @@ mod multi;
 mod persistence;
 mod pubsub;
 mod replication;
+mod scripting;
 mod server;
 mod slowlog;
 
@@ -184,11 +187,20 @@ pub(crate) static TABLE: &[Spec] = &[
     replication::REPLICAOF,
     replication::SLAVEOF,
     replication::ROLE,
+    failover::FAILOVER,
     container("memory", -2, &["@slow"], "server", "4.0.0", "A container for memory diagnostics commands", memory::SUBCOMMANDS, None),
     lolwut::LOLWUT,
     container("acl", -2, &["@slow"], "server", "6.0.0", "A container for Access List Control commands ", acl::SUBCOMMANDS, None),
     container("slowlog", -2, &["@slow"], "server", "2.2.12", "A container for slow log commands", slowlog::SUBCOMMANDS, None),
     container("latency", -2, &["@slow"], "server", "2.8.13", "A container for latency diagnostics commands", latency::SUBCOMMANDS, None),
+    scripting::EVAL,
+    scripting::EVALSHA,
+    scripting::EVAL_RO,
+    scripting::EVALSHA_RO,
+    container("script", -2, &["@slow"], "scripting", "2.6.0", "A container for Lua scripts management commands", scripting::SUBCOMMANDS, None),
+    functions::FCALL,
+    functions::FCALL_RO,
+    container("function", -2, &["@slow"], "scripting", "7.0.0", "A container for function commands", functions::SUBCOMMANDS, None),
 ];
 
 /// Redis's `string2ll`: an optional `-`, then digits without leading zeros, fitting in i64.

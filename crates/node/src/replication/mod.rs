@@ -14,6 +14,7 @@
 //! so a restarted replica continues with a partial resync when its master's backlog allows.
 
 mod apply;
+pub(crate) mod failover;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -76,6 +77,8 @@ pub(crate) struct Replication {
     /// The replication position of the RDB file loaded at start may still be offered to a
     /// master: nothing was written since the load and no master link was made yet.
     rdb_position_usable: bool,
+    /// The standalone FAILOVER round (see `failover`).
+    pub(crate) failover: failover::Failover,
 }
 
 fn get<T: std::str::FromStr>(config: &Config, name: &str) -> Option<T> {
@@ -160,6 +163,7 @@ impl Replication {
             monitors: BTreeSet::new(),
             sync_stats_before: SyncStats::default(),
             rdb_position_usable: true,
+            failover: failover::Failover::default(),
         }
     }
 
@@ -230,6 +234,7 @@ impl Replication {
             Role::Replica(r) => r.info(now),
             Role::Switching => String::new(),
         };
+        let text = self.failover.patch_info(text);
         match text.strip_prefix("# Replication\r\n") {
             Some(body) => body.to_owned(),
             None => text,
@@ -313,6 +318,7 @@ impl Node {
     /// A client connection closed.
     pub(crate) fn repl_conn_closed(&mut self, now: Now, conn: ConnId) {
         self.repl.client_offsets.remove(&conn);
+        self.repl.failover.conn_closed(conn);
         self.forget_monitor(conn);
         self.repl.waiting.remove(&conn);
         if let Some(m) = self.repl.master() {
@@ -570,6 +576,8 @@ impl Node {
                 let rng = self.repl.next_rng();
                 let m = r.promote(now, cfg, rng);
                 self.repl.role = Role::Master(Box::new(m));
+                // REPLCONF options sent to us while a replica (see `failover`).
+                self.failover_replay_replconf(now);
                 if self.repl.link != 0 {
                     let link = std::mem::take(&mut self.repl.link);
                     self.outputs.push_back(Output::ReplClose { link });
@@ -688,6 +696,7 @@ impl Node {
                 self.repl_replica_output(now, out);
             }
             if !progressed {
+                self.failover_after_drain(now);
                 self.repl_keep_master_client(now);
                 self.repl_report_progress();
                 return answered;
@@ -696,6 +705,10 @@ impl Node {
     }
 
     fn repl_replica_output(&mut self, now: Now, out: ReplicaOutput) {
+        // A FAILOVER round in progress adds its argument to PSYNC (see `failover`).
+        let Some(out) = self.failover_filter_output(out) else {
+            return;
+        };
         match out {
             ReplicaOutput::ConnectToMaster { host, port } => {
                 if self.repl.link != 0 {

@@ -128,6 +128,9 @@ pub(crate) struct Tracking {
     max_keys: Option<(u64, usize)>,
     /// Picks the keys evicted from a full table.
     rng: Rng,
+    /// The argument positions of the running DEL/UNLINK whose keys did not exist when it
+    /// started: it deletes nothing there, so it signals nothing (see `tracking_before_write`).
+    not_deleted: Vec<usize>,
 }
 
 impl Tracking {
@@ -145,6 +148,7 @@ impl Tracking {
             limit_rounds: 0,
             max_keys: None,
             rng,
+            not_deleted: Vec::new(),
         }
     }
 
@@ -282,6 +286,31 @@ impl Node {
         }
     }
 
+    /// A write command `idx` is about to run on database `db` (hook of `run_keyspace`): note
+    /// the keys a DEL/UNLINK will not delete, because they do not exist (or have expired: the
+    /// expiry deletes those and signals them itself). Redis's `delGenericCommand` signals only
+    /// the keys it deleted.
+    pub(crate) fn tracking_before_write(
+        &mut self,
+        now: hashslot_types::Now,
+        db: usize,
+        idx: usize,
+        args: &[&[u8]],
+    ) {
+        self.tracking.not_deleted.clear();
+        if !self.tracking.ever || !matches!(self.table.entries[idx].name, "del" | "unlink") {
+            return;
+        }
+        let Some(d) = self.dbs.get(db) else {
+            return;
+        };
+        for (p, key) in args.iter().enumerate().skip(1) {
+            if !d.contains_key_raw(key) || d.is_expired(key, now.wall) {
+                self.tracking.not_deleted.push(p);
+            }
+        }
+    }
+
     /// A write command `idx` changed the dataset (hook of `after_write`): invalidate the keys
     /// it modified (Redis's `signalModifiedKey`). FLUSHDB/FLUSHALL (`signalFlushedDb`) are
     /// handled after the call, changes or not; SWAPDB invalidates nothing in Redis 7.0.
@@ -297,6 +326,10 @@ impl Node {
         let mut pos = Vec::new();
         self.table.key_positions(idx, args, &mut pos);
         modified_keys(name, args, &mut pos);
+        let not_deleted = std::mem::take(&mut self.tracking.not_deleted);
+        if matches!(name, "del" | "unlink") {
+            pos.retain(|p| !not_deleted.contains(p));
+        }
         let modifier = self.tracking.current.map(|c| c.id);
         for p in pos {
             self.invalidate_key(args[p], modifier, true);
@@ -338,6 +371,18 @@ impl Node {
         self.tracking.table.clear();
     }
 
+    /// The server is closing `conn` (CLIENT KILL): Redis frees the client inside the
+    /// command, so its tracking ends now (INFO's `tracking_clients` no longer counts it), not
+    /// when the driver reports the connection closed.
+    pub(crate) fn tracking_client_killed(&mut self, conn: ConnId) {
+        if !self.tracking.ever {
+            return;
+        }
+        if let Some(s) = self.sessions.get_mut(&conn) {
+            disable(&mut self.tracking, &mut s.client);
+        }
+    }
+
     /// A client's connection closed (hook of `handle_closed`): its tracking ends. Its ids stay
     /// in the key table until the keys change, as in Redis.
     pub(crate) fn tracking_closed(&mut self, c: &mut Client) {
@@ -359,22 +404,7 @@ impl Node {
 
     /// Redis's `disableTracking`.
     pub(crate) fn tracking_disable(&mut self, c: &mut Client) {
-        if c.tracking.bcast {
-            for p in c.tracking.prefixes.take().unwrap_or_default() {
-                self.tracking.prefixes.unsubscribe(&p, c.id);
-            }
-        }
-        if c.tracking.on {
-            self.tracking.clients.remove(&c.id);
-            let t = &mut c.tracking;
-            t.on = false;
-            t.broken_redir = false;
-            t.bcast = false;
-            t.optin = false;
-            t.optout = false;
-            t.caching = false;
-            t.noloop = false;
-        }
+        disable(&mut self.tracking, c);
     }
 
     /// Key `key` changed (`modifier`: the client that changed it): note it for BCAST (when
@@ -465,6 +495,27 @@ impl Node {
                 }
             }
         }
+    }
+}
+
+/// Redis's `disableTracking`, on the tracking state alone (so a client still in the session
+/// table can be disabled in place).
+fn disable(tracking: &mut Tracking, c: &mut Client) {
+    if c.tracking.bcast {
+        for p in c.tracking.prefixes.take().unwrap_or_default() {
+            tracking.prefixes.unsubscribe(&p, c.id);
+        }
+    }
+    if c.tracking.on {
+        tracking.clients.remove(&c.id);
+        let t = &mut c.tracking;
+        t.on = false;
+        t.broken_redir = false;
+        t.bcast = false;
+        t.optin = false;
+        t.optout = false;
+        t.caching = false;
+        t.noloop = false;
     }
 }
 
