@@ -50,14 +50,15 @@ impl Node {
         let redacted = redacted_from(entry.name, args);
         let mut line = Vec::with_capacity(64);
         let micros = now.wall.0.rem_euclid(1000) * 1000 + i64::from(now.wall_micros);
+        // A command a script runs is shown as the script client's, `lua`, not by the
+        // caller's address. Ref: replication.c replicationFeedMonitors (`CLIENT_SCRIPT`).
+        let from = if client.conn == crate::scripting::run::SCRIPT_CLIENT_CONN {
+            "lua".to_owned()
+        } else {
+            client.addr.peer.to_string()
+        };
         line.extend_from_slice(
-            format!(
-                "{}.{micros:06} [{} {}] ",
-                now.wall.as_secs(),
-                client.db,
-                client.addr.peer
-            )
-            .as_bytes(),
+            format!("{}.{micros:06} [{} {from}] ", now.wall.as_secs(), client.db).as_bytes(),
         );
         for (i, a) in args.iter().enumerate() {
             if i > 0 {

@@ -65,6 +65,11 @@ pub enum RdbError {
         /// Where the key's record starts.
         offset: usize,
     },
+    /// A FUNCTION library the file holds does not load (bad code, or a name listed twice):
+    /// Redis fails the whole load (`rdbLoadRio`: "Failed loading library"). Raised by the
+    /// node, which compiles the libraries [`crate::LoadEvent::Function`] delivers.
+    #[error("Failed loading library, {0}")]
+    Function(String),
 }
 
 /// Why a value could not be saved.

@@ -5,7 +5,8 @@
 //! - [`load`] / [`load_with`] / [`load_events`] read files of RDB versions 1 to 10 (Redis up
 //!   to 7.0), every value encoding those versions have for strings, lists, sets, sorted sets,
 //!   hashes and streams (types 15 and 19; streams with consumer groups are refused). Modules
-//!   and functions are refused with [`RdbError::Unsupported`], never skipped.
+//!   are refused with [`RdbError::Unsupported`], never skipped; so are FUNCTION libraries
+//!   unless [`LoadOptions::functions`] asks for them as [`LoadEvent::Function`].
 //! - [`dump_payload`] / [`restore_payload`] are DUMP and RESTORE.
 //!
 //! The byte formats inside values have their own modules: [`listpack`], [`intset`] (written

@@ -65,10 +65,14 @@ pub(super) const RESTORE_ASKING: Spec = keyed(
 
 fn dump(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     // A key found expired is deleted (and counted in `expired_keys`), except while clients
-    // are paused, when it is only hidden (see `Pauses::keep_dataset`).
-    let keep = node.repl.pauses.keep_dataset(now, c.conn);
+    // are paused (see `Pauses::keep_dataset`) and on a replica, where expiry belongs to the
+    // master: it is only hidden then. The master's own stream sees it live.
+    // Ref: db.c expireIfNeeded (7.0).
+    let replica = node.repl.is_replica();
+    let keep = node.repl.pauses.keep_dataset(now, c.conn) || replica;
+    let from_master = replica && c.conn == crate::replication::MASTER_CLIENT_CONN;
     let db = &mut node.dbs[c.db];
-    let expired = db.expire_lazily(args[1], now.wall, keep, &mut node.ks_stats);
+    let expired = !from_master && db.expire_lazily(args[1], now.wall, keep, &mut node.ks_stats);
     let payload = match expired {
         true => None,
         false => db.peek(args[1]).map(hashslot_persist::dump_payload),

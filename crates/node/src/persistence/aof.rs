@@ -649,12 +649,7 @@ impl Node {
     /// Write a new base from the dataset now, a new incr, and a manifest naming them; remove
     /// the old files once the manifest is committed.
     fn aof_write_base_sync(&mut self, now: Now) {
-        let image = match hashslot_persist::save_dbs(
-            &self.dbs,
-            now.wall,
-            &self.rdb_aux(true),
-            &self.rdb_options(),
-        ) {
+        let image = match self.rdb_image(now, &self.rdb_aux(true)) {
             Ok(i) => i,
             Err(e) => {
                 self.log(LogLevel::Warning, format!("Can't write the AOF base: {e}"));

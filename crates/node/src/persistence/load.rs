@@ -128,8 +128,9 @@ impl Node {
         result
     }
 
-    /// Load an RDB image into the (cleared) databases; returns what the loader found (keys,
-    /// expired keys skipped, aux fields, and the bytes the image took).
+    /// Load an RDB image into the (cleared) databases, and its FUNCTION libraries in place of
+    /// the loaded ones; returns what the loader found (keys, expired keys skipped, aux fields,
+    /// and the bytes the image took).
     pub(crate) fn load_rdb_bytes(&mut self, now: Now, bytes: &[u8]) -> Result<LoadInfo, RdbError> {
         for db in &mut self.dbs {
             db.clear();
@@ -137,8 +138,11 @@ impl Node {
         let opts = LoadOptions {
             databases: self.dbs.len(),
             drop_expired_at: Some(now.wall),
+            functions: true,
             ..LoadOptions::default()
         };
+        // The FUNCTION libraries of the image, compiled once the keys are in.
+        let mut codes: Vec<Vec<u8>> = Vec::new();
         let dbs = &mut self.dbs;
         // Keys are inserted a batch at a time in slot order: a file Redis wrote lists them in
         // its hash-table order, which scatters consecutive inserts over all 16384 slot tables
@@ -155,6 +159,7 @@ impl Node {
                     flush_batch(&mut batch, dbs, &room);
                 }
             }
+            LoadEvent::Function(code) => codes.push(code),
             LoadEvent::Resize { db, keys, .. } => {
                 // Keys delivered so far went to earlier databases: flush them under the
                 // sizes they were announced with.
@@ -167,12 +172,23 @@ impl Node {
         for db in dbs.iter_mut() {
             db.set_slot_room(0);
         }
+        // The image's libraries replace the loaded ones, as Redis's `emptyData` clears the
+        // functions with the keys before a load (startup, full sync). A library that does not
+        // load fails the whole load (`rdbLoadRio`: "Failed loading library").
+        let info = info.and_then(|info| {
+            self.load_functions_from_rdb(&codes)
+                .map(|()| info)
+                .map_err(|e| RdbError::Function(e.strip_prefix("ERR ").unwrap_or(&e).to_owned()))
+        });
         match info {
             Ok(info) => Ok(info),
             Err(e) => {
+                // Nothing of a failed load stays: no keys, no libraries (a replica whose
+                // full sync failed is left empty, as Redis's `emptyData` after the failure).
                 for db in &mut self.dbs {
                     db.clear();
                 }
+                let _ = self.load_functions_from_rdb(&[]);
                 Err(e)
             }
         }
@@ -230,4 +246,59 @@ pub(crate) fn repl_aux_of(info: &LoadInfo) -> Option<ReplAux> {
         repl_id,
         repl_offset,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use hashslot_persist::RdbError;
+    use hashslot_types::{Instant, Now, UnixMillis};
+
+    const L: &[u8] = b"#!lua name=l\nredis.register_function('f', function() return 7 end)";
+    const OLD: &[u8] = b"#!lua name=old\nredis.register_function('g', function() return 1 end)";
+
+    fn node() -> (crate::Node, Now) {
+        let now = Now::new(Instant::from_nanos(0), UnixMillis(1_700_000_000_000));
+        let n = crate::Node::new(crate::Config::default(), 1, now, Default::default());
+        (n, now)
+    }
+
+    fn image(n: &crate::Node, now: Now, codes: &[&[u8]]) -> Vec<u8> {
+        hashslot_persist::save_dbs_with_functions(
+            &n.dbs,
+            codes,
+            now.wall,
+            &Default::default(),
+            &Default::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn an_image_replaces_the_libraries() {
+        let (mut n, now) = node();
+        let file = image(&n, now, &[L]);
+        assert!(n.scripting.libs.load(OLD, false).0.is_ok());
+        n.load_rdb_bytes(now, &file).unwrap();
+        assert_eq!(n.function_codes(), vec![L.to_vec()]);
+        // An image without libraries (a master with none) leaves none.
+        let empty = image(&n, now, &[]);
+        n.load_rdb_bytes(now, &empty).unwrap();
+        assert!(n.function_codes().is_empty());
+    }
+
+    #[test]
+    fn a_library_that_does_not_load_fails_the_load_and_leaves_nothing() {
+        let (mut n, now) = node();
+        let file = image(&n, now, &[L, L]);
+        assert!(n.scripting.libs.load(OLD, false).0.is_ok());
+        let e = n.load_rdb_bytes(now, &file).unwrap_err();
+        assert!(
+            matches!(&e, RdbError::Function(m) if m.contains("already exists")),
+            "{e}"
+        );
+        assert!(n.function_codes().is_empty());
+        let bad = image(&n, now, &[b"#!lua name=bad\nnot lua at all"]);
+        let e = n.load_rdb_bytes(now, &bad).unwrap_err();
+        assert!(e.to_string().starts_with("Failed loading library, "), "{e}");
+    }
 }

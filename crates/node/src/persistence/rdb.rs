@@ -122,6 +122,20 @@ impl Node {
         })
     }
 
+    /// The whole dataset as one RDB image with `aux`: the FUNCTION libraries, then every db
+    /// (SAVE, an AOF rewrite's base, a full sync's snapshot).
+    pub(crate) fn rdb_image(&self, now: Now, aux: &Aux) -> Result<Vec<u8>, SaveError> {
+        let codes = self.function_codes();
+        let refs: Vec<&[u8]> = codes.iter().map(Vec::as_slice).collect();
+        hashslot_persist::save_dbs_with_functions(
+            &self.dbs,
+            &refs,
+            now.wall,
+            aux,
+            &self.rdb_options(),
+        )
+    }
+
     /// A temporary file name beside `dbfilename` (Redis's `temp-<pid>.rdb`, made unique).
     fn temp_rdb(&self, file: FileId) -> String {
         format!("temp-{}-{}.rdb", self.process.pid, file.0)
@@ -135,12 +149,7 @@ impl Node {
         conn: Option<ConnId>,
         shutdown: bool,
     ) -> Result<(), SaveError> {
-        let image = hashslot_persist::save_dbs(
-            &self.dbs,
-            now.wall,
-            &self.rdb_aux(false),
-            &self.rdb_options(),
-        )?;
+        let image = self.rdb_image(now, &self.rdb_aux(false))?;
         let file = self.persistence.file();
         let token = self.persistence.token();
         let path = self.temp_rdb(file);
@@ -192,7 +201,11 @@ impl Node {
             return Err("ERR Background save already in progress");
         }
         let file = self.persistence.file();
-        let writer = RdbWriter::new(now.wall, &self.rdb_aux(for_aof), &self.rdb_options());
+        let mut writer = RdbWriter::new(now.wall, &self.rdb_aux(for_aof), &self.rdb_options());
+        // The libraries go first, whole: they are small, and Redis writes them before the keys.
+        for code in self.function_codes() {
+            writer.write_function(&code);
+        }
         let path = self.temp_rdb(file);
         self.outputs.push_back(Output::FileOpen {
             file,

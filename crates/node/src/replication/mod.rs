@@ -654,12 +654,7 @@ impl Node {
                             repl_id: replid.to_string(),
                             repl_offset: offset,
                         });
-                        let image = hashslot_persist::save_dbs(
-                            &self.dbs,
-                            now.wall,
-                            &aux,
-                            &self.rdb_options(),
-                        );
+                        let image = self.rdb_image(now, &aux);
                         let Some(m) = self.repl.master() else {
                             continue;
                         };

@@ -134,9 +134,7 @@ fn assert_node_is_send() {
     is_send::<Lua>();
 }
 
-// The RDB save and load paths (persistence/rdb.rs, aof.rs, load.rs, replication) call these
-// once they write and read FUNCTION2 records; until then only the test below does.
-#[allow(dead_code)]
+// The RDB save and load paths (persistence/rdb.rs, aof.rs, load.rs, replication) call these.
 impl crate::Node {
     /// The code of every FUNCTION library, for an RDB image
     /// (`hashslot_persist::save_dbs_with_functions`).
