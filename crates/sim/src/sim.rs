@@ -14,7 +14,6 @@ use crate::local::NodeEv;
 use crate::net::{Link, PathState};
 use crate::trace::Trace;
 
-
 /// The hasher of `Sim::bus_map`'s (node, link) keys: a multiply-rotate mix of the two
 /// integers. The default SipHash cost more than the rest of a send's lookup; the keys are the
 /// simulator's own numbers (no one can choose them to collide), and the map is only looked
