@@ -328,6 +328,12 @@ impl crate::Node {
         }
         let mut pos = Vec::new();
         self.table.key_positions(idx, args, &mut pos);
+        // A DEL/UNLINK signals only the keys it deleted (`tracking_before_write` noted the
+        // others).
+        let not_deleted = std::mem::take(&mut self.tracking.not_deleted);
+        if matches!(name, "del" | "unlink") {
+            pos.retain(|p| !not_deleted.contains(p));
+        }
         for p in pos {
             self.watches.touch(db, args[p], &self.dbs, now.wall);
             self.signal_key_ready(db, args[p]);

@@ -130,7 +130,7 @@ pub(crate) struct Tracking {
     rng: Rng,
     /// The argument positions of the running DEL/UNLINK whose keys did not exist when it
     /// started: it deletes nothing there, so it signals nothing (see `tracking_before_write`).
-    not_deleted: Vec<usize>,
+    pub(crate) not_deleted: Vec<usize>,
 }
 
 impl Tracking {
@@ -298,7 +298,9 @@ impl Node {
         args: &[&[u8]],
     ) {
         self.tracking.not_deleted.clear();
-        if !self.tracking.ever || !matches!(self.table.entries[idx].name, "del" | "unlink") {
+        // WATCH follows the same rule (`touchWatchedKey` comes from the same signal).
+        let listens = self.tracking.ever || !self.watches.is_empty();
+        if !listens || !matches!(self.table.entries[idx].name, "del" | "unlink") {
             return;
         }
         let Some(d) = self.dbs.get(db) else {
@@ -326,7 +328,7 @@ impl Node {
         let mut pos = Vec::new();
         self.table.key_positions(idx, args, &mut pos);
         modified_keys(name, args, &mut pos);
-        let not_deleted = std::mem::take(&mut self.tracking.not_deleted);
+        let not_deleted = &self.tracking.not_deleted;
         if matches!(name, "del" | "unlink") {
             pos.retain(|p| !not_deleted.contains(p));
         }
