@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use failover_standalone_support::{field, text, wait_for};
+use failover_standalone_support::{field, info_field, text, wait_for};
 use support::{encode_command, free_port, require_tool, Client, Flavor, Server};
 
 /// A replica played by the test: it announces `listening_port` (where nothing listens), takes
@@ -239,6 +239,20 @@ fn transcript(flavor: Flavor) -> Transcript {
     step(&mut t, &mut c, &["FAILOVER"]);
     step(&mut t, &mut c, &["REPLICAOF", "NO", "ONE"]);
     step(&mut t, &mut c, &["SLAVEOF", "127.0.0.1", "1"]);
+    // Refused at EXEC too, and counted as failed calls (not rejected ones).
+    step(&mut t, &mut c, &["MULTI"]);
+    step(&mut t, &mut c, &["REPLICAOF", "NO", "ONE"]);
+    step(&mut t, &mut c, &["EXEC"]);
+    note(
+        &mut t,
+        "cmdstat_replicaof",
+        info_field(&mut c, "commandstats", "cmdstat_replicaof")
+            .unwrap_or_default()
+            .split(',')
+            .filter(|f| !f.starts_with("usec"))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
     let mut other = server.connect();
     step(&mut t, &mut other, &["PSYNC", "?", "-1"]);
     step(&mut t, &mut other, &["SYNC"]);
@@ -356,7 +370,8 @@ fn check_literals(t: &Transcript) {
         get("REPLICAOF NO ONE"),
         [
             "+OK\r\n",
-            "-ERR REPLICAOF not allowed while failing over.\r\n"
+            "-ERR REPLICAOF not allowed while failing over.\r\n",
+            "+QUEUED\r\n",
         ]
     );
     assert_eq!(

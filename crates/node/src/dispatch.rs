@@ -265,11 +265,6 @@ impl Node {
                 return;
             }
         }
-        // Ref: replicaofCommand, syncCommand: what a standalone FAILOVER round changes.
-        let name = self.table.entries[idx].name;
-        if let Some(err) = self.failover_refusal(now, client, name, args) {
-            return self.reject(client, Some(idx), &err);
-        }
         self.call(now, client, idx, args);
     }
 
@@ -309,17 +304,22 @@ impl Node {
             // Inside EXEC the client keeps showing `cmd=exec`, as in Redis.
             client.last_cmd = entry.name;
         }
+        let (name, exec) = (entry.name, entry.exec);
         let (timer, was_sleeping) = (self.call_started(), self.sleep.is_some());
-        match entry.exec {
-            Exec::Node(h) => h(self, now, client, args),
-            Exec::Keyspace(_) => {
+        // Ref: replicaofCommand, syncCommand: what a standalone FAILOVER round refuses. Here,
+        // not before the call, so that a refusal counts as a failed call (as Redis's error
+        // reply does) and a REPLICAOF queued in MULTI is refused at EXEC too.
+        match (self.failover_refusal(now, client, name, args), exec) {
+            (Some(err), _) => client.reply().error(&err),
+            (None, Exec::Node(h)) => h(self, now, client, args),
+            (None, Exec::Keyspace(_)) => {
                 self.run_keyspace(now, client, idx, args, false);
             }
             // Unreachable with a sane table (a container needs a subcommand), but not a panic.
-            Exec::Container => {
+            (None, Exec::Container) => {
                 client.reply().error(&unknown_subcommand(
                     args.get(1).copied().unwrap_or(b""),
-                    entry.name,
+                    name,
                 ));
             }
         }
