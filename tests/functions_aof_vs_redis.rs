@@ -10,48 +10,16 @@ mod support;
 
 use std::path::Path;
 
-use persistence_support::{ok, spawn};
+use persistence_support::{incr_aof_commands, ok, spawn};
 use support::{require_tool, unique_dir, Flavor};
 
 /// Every command of the incr AOF files in `dir`, one string each, arguments joined by spaces
 /// (read by bulk length: library code holds newlines).
 fn incr_commands(dir: &Path) -> Vec<String> {
-    let aof_dir = dir.join("appendonlydir");
-    let mut names: Vec<_> = std::fs::read_dir(&aof_dir)
-        .expect("appendonlydir")
-        .map(|e| e.expect("entry").file_name().into_string().expect("name"))
-        .filter(|n| n.ends_with(".incr.aof"))
-        .collect();
-    names.sort();
-    let mut out = Vec::new();
-    for n in names {
-        let bytes = std::fs::read(aof_dir.join(&n)).expect("read incr file");
-        let mut pos = 0;
-        let line = |pos: &mut usize| -> Vec<u8> {
-            let end = bytes[*pos..]
-                .windows(2)
-                .position(|w| w == b"\r\n")
-                .expect("CRLF")
-                + *pos;
-            let l = bytes[*pos..end].to_vec();
-            *pos = end + 2;
-            l
-        };
-        while pos < bytes.len() {
-            let head = line(&mut pos);
-            assert_eq!(head[0], b'*', "{n}: not a multibulk: {head:?}");
-            let argc: usize = std::str::from_utf8(&head[1..]).unwrap().parse().unwrap();
-            let mut args = Vec::new();
-            for _ in 0..argc {
-                let len = line(&mut pos);
-                let len: usize = std::str::from_utf8(&len[1..]).unwrap().parse().unwrap();
-                args.push(String::from_utf8_lossy(&bytes[pos..pos + len]).into_owned());
-                pos += len + 2;
-            }
-            out.push(args.join(" "));
-        }
-    }
-    out
+    incr_aof_commands(dir)
+        .into_iter()
+        .map(|args| args.join(" "))
+        .collect()
 }
 
 const LIB: &str = "#!lua name=lib\nredis.register_function('two', function(keys, args) \

@@ -11,47 +11,22 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use persistence_support::{ok, spawn};
+use persistence_support::{incr_aof_commands, ok, spawn};
 use support::{require_tool, unique_dir, Flavor};
 
 /// The commands of every incr file in `dir/appendonlydir`, in order, as their first two
 /// arguments (name lower-cased, key); `SELECT` left out (the db is 0 throughout).
 fn incr_commands(dir: &Path) -> Vec<String> {
-    let aof_dir = dir.join("appendonlydir");
-    let mut names: Vec<_> = std::fs::read_dir(&aof_dir)
-        .expect("appendonlydir")
-        .map(|e| e.expect("entry").file_name().into_string().expect("name"))
-        .filter(|n| n.ends_with(".incr.aof"))
-        .collect();
-    names.sort();
-    let mut out = Vec::new();
-    for n in names {
-        let bytes = std::fs::read(aof_dir.join(&n)).expect("read incr file");
-        let mut lines = bytes
-            .split(|&b| b == b'\n')
-            .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
-        while let Some(head) = lines.next() {
-            if head.is_empty() {
-                continue;
-            }
-            assert_eq!(head[0], b'*', "{n}: not a multibulk: {head:?}");
-            let argc: usize = std::str::from_utf8(&head[1..]).unwrap().parse().unwrap();
-            let mut args = Vec::new();
-            for _ in 0..argc {
-                let _len = lines.next().expect("bulk length");
-                args.push(String::from_utf8_lossy(lines.next().expect("bulk")).into_owned());
-            }
+    incr_aof_commands(dir)
+        .into_iter()
+        .filter_map(|args| {
             let name = args[0].to_ascii_lowercase();
-            if name == "select" {
-                continue;
-            }
-            out.push(match args.get(1) {
+            (name != "select").then(|| match args.get(1) {
                 Some(k) => format!("{name} {k}"),
                 None => name,
-            });
-        }
-    }
-    out
+            })
+        })
+        .collect()
 }
 
 fn run(flavor: Flavor) -> Vec<String> {

@@ -13,45 +13,25 @@ mod support;
 
 use std::path::Path;
 
-use persistence_support::{ok, spawn};
+use persistence_support::{incr_aof_commands, ok, spawn};
 use support::{require_tool, unique_dir, Flavor};
 
 /// Every command of the incr AOF files in `dir`, one line each, arguments joined by spaces;
 /// integers above 10^12 (PEXPIREAT times) become `<ms>`.
 fn incr_commands(dir: &Path) -> Vec<String> {
-    let aof_dir = dir.join("appendonlydir");
-    let mut names: Vec<_> = std::fs::read_dir(&aof_dir)
-        .expect("appendonlydir")
-        .map(|e| e.expect("entry").file_name().into_string().expect("name"))
-        .filter(|n| n.ends_with(".incr.aof"))
-        .collect();
-    names.sort();
-    let mut out = Vec::new();
-    for n in names {
-        let bytes = std::fs::read(aof_dir.join(&n)).expect("read incr file");
-        let mut lines = bytes
-            .split(|&b| b == b'\n')
-            .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
-        while let Some(head) = lines.next() {
-            if head.is_empty() {
-                continue;
-            }
-            assert_eq!(head[0], b'*', "{n}: not a multibulk: {head:?}");
-            let argc: usize = std::str::from_utf8(&head[1..]).unwrap().parse().unwrap();
-            let mut args = Vec::new();
-            for _ in 0..argc {
-                let _len = lines.next().expect("bulk length");
-                let a = String::from_utf8_lossy(lines.next().expect("bulk")).into_owned();
-                let masked = match a.parse::<u64>() {
+    incr_aof_commands(dir)
+        .into_iter()
+        .map(|args| {
+            let masked: Vec<String> = args
+                .into_iter()
+                .map(|a| match a.parse::<u64>() {
                     Ok(v) if v > 1_000_000_000_000 => "<ms>".to_owned(),
                     _ => a,
-                };
-                args.push(masked);
-            }
-            out.push(args.join(" "));
-        }
-    }
-    out
+                })
+                .collect();
+            masked.join(" ")
+        })
+        .collect()
 }
 
 fn run(flavor: Flavor) -> Vec<String> {
