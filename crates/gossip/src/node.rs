@@ -154,7 +154,7 @@ impl ClusterNode {
 /// In a big cluster the node tables do not fit in the caches (1,000 nodes each knowing 1,000),
 /// and each gossip entry received or sent visits a random node: this record is all that a
 /// healthy node's visit touches, instead of several lines of a [`ClusterNode`] (which holds
-/// what rarer paths read), and the cron walks read it in order.
+/// what rarer paths read), and the cron reads it for the nodes it visits (see `cron_schedule`).
 /// - Line 0: the times, the name, the flags and the state bits: all that a name lookup, a
 ///   received entry about a healthy node, a gossip pick and a cron visit read.
 /// - Line 1: the rest of what a gossip entry about the node carries (plaintext port, ip).
@@ -268,7 +268,7 @@ impl Hot {
 /// The slab of nodes, their [`Hot`] records, the handles of the live ones in slab order, and
 /// the name index.
 ///
-/// `live` makes "the k-th node" O(1) (random gossip picks, cron walks) without stepping over
+/// `live` makes "the k-th node" O(1) (random gossip picks) without stepping over
 /// the slab's holes; it stays in slab order (removals shift it, which is rare), so every walk
 /// and every pick is the same as a walk of the slab.
 ///
