@@ -2,13 +2,13 @@
 //! freeing links.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::net::{IpAddr, SocketAddr};
 
 use bytes::Bytes;
 use hashslot_bus::{decode_lazy_with, Disposition, Limits, MsgType, NodeFlags};
 use hashslot_slots::NodeRef;
-use hashslot_types::{LinkId, Now};
+use hashslot_types::{IntHasher, LinkId, Now};
 
 use crate::{Cluster, LogLevel, Output};
 
@@ -21,31 +21,7 @@ const MAX_RCVBUF: usize = 64 << 20;
 /// The bus links by id. Each received message looks its link up (a big cluster's node has
 /// thousands of links, where a search tree costs a dozen scattered compares). Never iterated,
 /// so its order cannot leak into outputs.
-pub(crate) type LinkMap = HashMap<LinkId, Link, BuildHasherDefault<LinkIdHasher>>;
-
-/// The hasher of [`LinkMap`]: link ids are counters (accepted links) or a flag bit plus a
-/// counter (outbound links), so one multiply spreads them. Ids come from the driver and from
-/// this cluster, never from peers.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct LinkIdHasher(u64);
-
-impl Hasher for LinkIdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is used by `LinkId`; anything else is folded in, not dropped.
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        let x = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        self.0 = x ^ (x >> 29);
-    }
-}
+pub(crate) type LinkMap = HashMap<LinkId, Link, BuildHasherDefault<IntHasher>>;
 
 /// One bus connection.
 #[derive(Debug, Clone)]

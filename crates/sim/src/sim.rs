@@ -2,10 +2,10 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
 use bytes::Bytes;
-use hashslot_types::{ConnId, LinkId, Rng};
+use hashslot_types::{ConnId, IntHasher, LinkId, Rng};
 
 use crate::client::{Admin, Client, History};
 use crate::faults::{between, Faults};
@@ -13,35 +13,6 @@ use crate::host::Host;
 use crate::local::NodeEv;
 use crate::net::{Link, PathState};
 use crate::trace::Trace;
-
-/// The hasher of `Sim::bus_map`'s (node, link) keys: a multiply-rotate mix of the two
-/// integers. The default SipHash cost more than the rest of a send's lookup; the keys are the
-/// simulator's own numbers (no one can choose them to collide), and the map is only looked
-/// up, never iterated in hash order (a crash walks it sorted), so its order cannot leak.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct BusKeyHasher(u64);
-
-impl Hasher for BusKeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only integers are hashed here; anything else is folded in byte by byte, not dropped.
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        let x = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        self.0 = x ^ (x >> 29);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-}
 
 /// Virtual time in nanoseconds since the simulation started.
 pub type Time = u64;
@@ -201,7 +172,7 @@ pub struct Sim {
     pub(crate) links: Vec<Link>,
     /// (node, bus link) → link index, for links the node holds open (a hash map: a node sends
     /// on it per message, and a tree of 2,000,000 links at 1,000 nodes costs a miss per level).
-    pub(crate) bus_map: HashMap<(usize, LinkId), usize, BuildHasherDefault<BusKeyHasher>>,
+    pub(crate) bus_map: HashMap<(usize, LinkId), usize, BuildHasherDefault<IntHasher>>,
     /// (node, kind, id) → link index, for outbound replication and MIGRATE connections.
     pub(crate) out_map: BTreeMap<(usize, crate::outbound::OutKind, u64), usize>,
     /// (node, client conn) → link index.

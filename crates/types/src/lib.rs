@@ -16,11 +16,13 @@
 #![warn(missing_docs)]
 
 mod ids;
+mod int_hasher;
 mod rng;
 mod slot;
 mod time;
 
 pub use ids::{ConnId, Epoch, LinkId, NodeId, ReplOffset, ShardId};
+pub use int_hasher::IntHasher;
 pub use rng::Rng;
 pub use slot::{Slot, SlotSet, SLOT_COUNT};
 pub use time::{Instant, Now, UnixMillis};
