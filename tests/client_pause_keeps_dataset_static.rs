@@ -9,6 +9,7 @@
 // Real processes: deadlines from the clock.
 #![allow(clippy::disallowed_methods)]
 
+mod persistence_support;
 mod support;
 
 use std::path::Path;
@@ -128,34 +129,13 @@ fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
 
 /// The commands of the incr AOF files, in order, as `name key` (SELECT left out).
 fn aof_commands(dir: &Path) -> Vec<String> {
-    let aof_dir = dir.join("appendonlydir");
-    let mut names: Vec<String> = std::fs::read_dir(&aof_dir)
-        .expect("appendonlydir")
-        .map(|e| e.expect("entry").file_name().into_string().expect("name"))
-        .filter(|n| n.ends_with(".incr.aof"))
-        .collect();
-    names.sort();
-    let mut out = Vec::new();
-    for n in names {
-        let bytes = std::fs::read(aof_dir.join(&n)).expect("read incr file");
-        let mut pos = 0;
-        while pos < bytes.len() {
-            let len = support::reply_len(&bytes[pos..])
-                .expect("well-formed AOF")
-                .expect("whole command");
-            let v = Value::parse(&bytes[pos..pos + len]).expect("command");
-            pos += len;
-            let Value::Agg(_, Some(args)) = v else {
-                panic!("{n}: not a multibulk");
-            };
-            let args: Vec<String> = args.iter().map(|a| text(a.bytes().unwrap())).collect();
+    persistence_support::incr_aof_commands(dir)
+        .into_iter()
+        .filter_map(|args| {
             let name = args[0].to_ascii_lowercase();
-            if name != "select" {
-                out.push(format!("{name} {}", args.get(1).map_or("", String::as_str)));
-            }
-        }
-    }
-    out
+            (name != "select").then(|| format!("{name} {}", args.get(1).map_or("", String::as_str)))
+        })
+        .collect()
 }
 
 fn run(flavor: Flavor) -> Seen {
