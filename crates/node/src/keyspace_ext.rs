@@ -64,13 +64,38 @@ impl ReplicaKeysWithExpire {
     }
 }
 
-/// Commands that may leave a TTL on a key other than their first argument (the destination).
-fn ttl_destination<'a>(args: &[&'a [u8]]) -> Option<&'a [u8]> {
+/// Where a command run on `db` may leave a TTL besides its first argument there: the
+/// destination of RENAME/RENAMENX/COPY (COPY's in the db of its `DB` option), and MOVE's key
+/// in the target db. Ref: db.c (7.0) `renameGenericCommand`, `moveCommand`, `copyCommand`,
+/// which call `setExpire` on the destination db. A db number out of range names nothing (the
+/// command failed).
+fn ttl_destination<'a>(db: usize, ndbs: usize, args: &[&'a [u8]]) -> Option<(usize, &'a [u8])> {
     let name = args.first()?;
-    let dst = [&b"rename"[..], b"renamenx", b"copy"]
+    let parse_db = |a: &[u8]| {
+        std::str::from_utf8(a)
+            .ok()?
+            .parse::<usize>()
+            .ok()
+            .filter(|&d| d < ndbs)
+    };
+    if name.eq_ignore_ascii_case(b"move") {
+        return Some((parse_db(args.get(2)?)?, args.get(1)?));
+    }
+    if name.eq_ignore_ascii_case(b"copy") {
+        // COPY source destination [DB destination-db] [REPLACE]
+        let mut dst_db = db;
+        let mut opts = args.iter().skip(3);
+        while let Some(opt) = opts.next() {
+            if opt.eq_ignore_ascii_case(b"db") {
+                dst_db = parse_db(opts.next()?)?;
+            }
+        }
+        return Some((dst_db, args.get(2)?));
+    }
+    let dst = [&b"rename"[..], b"renamenx"]
         .iter()
         .any(|n| name.eq_ignore_ascii_case(n));
-    dst.then(|| args.get(2).copied()).flatten()
+    dst.then(|| args.get(2).map(|k| (db, *k))).flatten()
 }
 
 impl Node {
@@ -80,10 +105,10 @@ impl Node {
     pub(crate) fn remember_replica_keys_with_expire(&mut self, db: usize, args: &[&[u8]]) {
         let keys = args
             .get(1)
-            .copied()
+            .map(|k| (db, *k))
             .into_iter()
-            .chain(ttl_destination(args));
-        for key in keys {
+            .chain(ttl_destination(db, self.dbs.len(), args));
+        for (db, key) in keys {
             if self.dbs[db].expire_time(key).is_some() {
                 self.replica_keys_with_expire
                     .keys
@@ -189,5 +214,22 @@ mod tests {
         assert_eq!(n.replica_keys_with_expire.len(), 0);
         assert_eq!(n.ks_stats.expired_keys as usize, total - 1);
         assert_eq!(n.dbs[0].len(), 2, "k7 and plain stay");
+    }
+
+    /// MOVE and COPY … DB carry the key to another db: it is remembered there.
+    #[test]
+    fn destinations_in_other_dbs() {
+        let k: &[u8] = b"k";
+        assert_eq!(ttl_destination(0, 16, &[b"MOVE", k, b"3"]), Some((3, k)));
+        assert_eq!(ttl_destination(0, 16, &[b"move", k, b"16"]), None);
+        assert_eq!(ttl_destination(0, 16, &[b"MOVE", k, b"x"]), None);
+        let d: &[u8] = b"d";
+        assert_eq!(
+            ttl_destination(2, 16, &[b"COPY", k, d, b"REPLACE", b"db", b"5"]),
+            Some((5, d))
+        );
+        assert_eq!(ttl_destination(2, 16, &[b"COPY", k, d]), Some((2, d)));
+        assert_eq!(ttl_destination(1, 16, &[b"RENAME", k, d]), Some((1, d)));
+        assert_eq!(ttl_destination(1, 16, &[b"SET", k, d]), None);
     }
 }

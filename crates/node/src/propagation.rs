@@ -41,6 +41,9 @@ pub(crate) struct TxnPropagation {
     exec_owned: bool,
     /// The command touches arbitrary keys (SCAN, RANDOMKEY): its `DEL`s are never wrapped.
     no_multi: bool,
+    /// The open unit is a transaction of the master's stream that a replica runs: its writes
+    /// are the master's, not a writable replica's own.
+    from_master: bool,
     /// The commands collected so far, each with its db.
     pending: Vec<(usize, Vec<Vec<u8>>)>,
 }
@@ -52,7 +55,8 @@ impl Node {
         // On a replica, a write inside a client command (never the master's stream, which
         // runs outside any) is a writable replica's own: the keys it left a TTL on are its to
         // expire.
-        if self.persistence.txn.depth > 0 && self.repl.is_replica() {
+        let txn = &self.persistence.txn;
+        if txn.depth > 0 && !txn.from_master && self.repl.is_replica() {
             self.remember_replica_keys_with_expire(db, args);
         }
         if !self.propagation_listens() {
@@ -115,6 +119,33 @@ impl Node {
             if txn.depth == 0 {
                 self.flush_pending(now);
             }
+        }
+    }
+
+    /// A replica runs a `MULTI` … `EXEC` of its master's stream: what it writes is collected
+    /// and written to its AOF wrapped the same way (Redis's replica runs the master client's
+    /// EXEC, whose propagation `propagatePendingCommands` wraps).
+    ///
+    /// A unit of its own (counted in `depth`, not `exec_owned`), so a script or EXEC run
+    /// inside it neither opens nor closes anything.
+    pub(crate) fn propagate_master_exec_begin(&mut self) {
+        let txn = &mut self.persistence.txn;
+        if txn.depth == 0 {
+            txn.no_multi = false;
+        }
+        txn.depth += 1;
+        txn.from_master = true;
+    }
+
+    /// The master's transaction ran: write what it collected.
+    pub(crate) fn propagate_master_exec_end(&mut self, now: Now) {
+        let txn = &mut self.persistence.txn;
+        if !std::mem::take(&mut txn.from_master) {
+            return;
+        }
+        txn.depth = txn.depth.saturating_sub(1);
+        if txn.depth == 0 {
+            self.flush_pending(now);
         }
     }
 
@@ -440,6 +471,28 @@ mod tests {
         n.propagate(now, 0, &[b"SET", b"a", b"1"], b"+OK\r\n");
         n.propagate_exec_end(now);
         assert_eq!(aof_text(&n), "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n");
+    }
+
+    /// The master's transaction applied by a replica is written wrapped, once, even when a
+    /// script or EXEC inside it opens and closes its own bracket.
+    #[test]
+    fn a_masters_transaction_is_wrapped_once() {
+        let (mut n, now) = aof_node();
+        n.propagate_master_exec_begin();
+        n.propagate(now, 0, &[b"SET", b"a", b"1"], b"+OK\r\n");
+        n.propagate_exec_begin();
+        n.propagate(now, 0, &[b"SET", b"b", b"1"], b"+OK\r\n");
+        n.propagate_exec_end(now);
+        assert!(n.persistence.aof.buf.is_empty(), "still collected");
+        n.propagate(now, 0, &[b"SET", b"c", b"1"], b"+OK\r\n");
+        n.propagate_master_exec_end(now);
+        let text = aof_text(&n);
+        assert!(text.starts_with("*1\r\n$5\r\nMULTI\r\n"), "{text}");
+        assert!(
+            text.ends_with("$1\r\nc\r\n$1\r\n1\r\n*1\r\n$4\r\nEXEC\r\n"),
+            "{text}"
+        );
+        assert_eq!(text.matches("MULTI").count(), 1);
     }
 
     #[test]

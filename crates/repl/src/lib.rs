@@ -7,7 +7,11 @@
 //! - [`ReplicationReplica`]: the handshake as a 7.0 replica sends it, PSYNC with a cached
 //!   master, the payload in both framings, the stream as [`ReplicaOutput::ApplyCommand`]s with
 //!   offsets, ACKs (each second and on `GETACK`), `repl-timeout`, reconnection, INFO, and
-//!   promotion with `shiftReplicationId` ([`ReplicationReplica::promote`]).
+//!   promotion with `shiftReplicationId` ([`ReplicationReplica::promote`]). A replica serves
+//!   replicas of its own (chained replication) through
+//!   [`ReplicationReplica::downstream`]: they get the stream it reads from its master, byte for
+//!   byte (a transaction once its `EXEC` came), with the master's id and offsets, and are
+//!   disconnected when its history changes, as Redis 7.0 does.
 //! - [`ReplHistory`]: what both roles share (ids, offset, backlog).
 //! - [`RdbSnapshot`] / [`RdbLoad`]: what the node supplies from `hashslot-persist`.
 //!

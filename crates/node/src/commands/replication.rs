@@ -92,20 +92,12 @@ fn peer_ip(c: &Client) -> String {
 
 fn replconf(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     let ip = peer_ip(c);
-    match &mut node.repl.role {
-        Role::Master(m) => m.handle_replconf(now, c.conn, &ip, args),
-        // A replica answers the handshake's REPLCONFs too (Redis does; chaining is refused
-        // at PSYNC).
-        _ => {
-            if args.len() % 2 == 0 {
-                c.reply().error(&ErrorReply::Syntax);
-            } else if args.get(1).is_some_and(|a| {
-                a.eq_ignore_ascii_case(b"ack") || a.eq_ignore_ascii_case(b"getack")
-            }) {
-                // No reply, as Redis.
-            } else {
-                c.reply().ok();
-            }
+    // A replica serves sub-replicas (chained replication): its REPLCONFs go to the machine
+    // that serves them.
+    match node.repl.server() {
+        Some(m) => m.handle_replconf(now, c.conn, &ip, args),
+        None => {
+            c.reply().error(&ErrorReply::Syntax);
             return;
         }
     }
@@ -116,19 +108,22 @@ fn psync(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
     let ip = peer_ip(c);
     match &mut node.repl.role {
         Role::Master(m) => m.handle_psync(now, c.conn, &ip, args),
-        Role::Replica(_) | Role::Switching => {
-            let err = if node.repl.link_up() {
-                "ERR hashslot does not serve replicas of replicas (chained replication)"
-            } else {
-                "NOMASTERLINK Can't SYNC while not connected with my master"
-            };
-            c.reply().error(&ErrorReply::msg(err));
+        // Sub-replicas get the stream this replica reads from its master (the machine
+        // answers -NOMASTERLINK while that link is down).
+        Role::Replica(r) => r.handle_psync(now, c.conn, &ip, args),
+        Role::Switching => {
+            c.reply().error(&ErrorReply::msg(
+                "NOMASTERLINK Can't SYNC while not connected with my master",
+            ));
             return;
         }
     }
     let start = c.out.len();
     node.repl_drain(now, Some(c));
     let addr = c.addr.peer;
+    if c.out[start..].starts_with(b"-") {
+        return;
+    }
     let line = if c.out[start..].starts_with(b"+CONTINUE") {
         format!("Partial resynchronization request from {addr} accepted.")
     } else {

@@ -17,8 +17,14 @@ impl Node {
             return;
         }
         let name = args[0].to_ascii_lowercase();
-        // The stream's transactions are applied command by command: they arrive whole, in
-        // one read, and nothing else runs between their commands here.
+        // The replica machine hands out a transaction of the stream only once its EXEC came,
+        // all together, so nothing else runs between its commands; MULTI and EXEC bracket
+        // what they propagate (the AOF gets the same wrap, as Redis's replica writes it).
+        match name.as_slice() {
+            b"multi" => self.propagate_master_exec_begin(),
+            b"exec" => self.propagate_master_exec_end(now),
+            _ => {}
+        }
         let skipped = match name.as_slice() {
             b"multi" => Some("multi"),
             b"exec" => Some("exec"),

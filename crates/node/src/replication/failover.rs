@@ -20,40 +20,24 @@
 //! state the machine moved to (`Transfer`/`Connected`: accepted; a `SYNC` fallback or a dropped
 //! link: rejected).
 //!
-//! A node that becomes a master needs the `REPLCONF` options (listening port, address, `capa`)
-//! its future replicas sent while it was still a replica: the old master of a round did its
-//! handshake with the target before the `PSYNC FAILOVER`, and a replica reconnecting to an old
-//! master during the round does it before the round is aborted. Redis keeps them on the client
-//! whatever its role; our replica answers them without a master machine to keep them. They are
-//! remembered here per connection (bounded) and handed to the master machine any promotion
-//! makes, so `+CONTINUE` names the new id (`capa psync2`) and INFO shows the right port.
+//! The other replicas of the old master stay connected to it through the switch (a replica
+//! serves sub-replicas, see `hashslot_repl::ReplicationReplica::downstream`): when the old
+//! master's `PSYNC FAILOVER` is answered `+CONTINUE <new id>`, its history changes, so it
+//! disconnects them and they continue with it at once through its `replid2` — a chain
+//! new master → old master → other replicas, as with Redis. The `REPLCONF` options a future
+//! master needs (the old master's handshake with the target came before the `PSYNC FAILOVER`)
+//! are kept by the replica's sub-replica machine, which the promotion turns into the master's.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
-use hashslot_repl::{encode_command, LinkState, MasterOutput, ReplicaOutput, ReplicaState};
+use hashslot_repl::{encode_command, LinkState, ReplicaOutput, ReplicaState};
 use hashslot_resp::{ErrorReply, Limits, RequestParser};
-use hashslot_types::{ConnId, Instant, Now};
+use hashslot_types::{Instant, Now};
 
 use super::Role;
 use crate::session::Client;
-use crate::{LogLevel, Node, Output};
-
-/// `REPLCONF` options remembered per connection while a replica (a handshake sends three).
-const MAX_REMEMBERED_REPLCONF: usize = 8;
-/// A remembered `REPLCONF` is at most this long (its arguments together): a real handshake's
-/// options are a few bytes, anything longer is not worth keeping.
-const MAX_REMEMBERED_REPLCONF_BYTES: usize = 256;
-
-/// The `REPLCONF` options one connection sent to this node while it was a replica.
-#[derive(Debug, Default)]
-struct Remembered {
-    /// The peer's IP, as the master machine is told it with each `REPLCONF`.
-    peer_ip: String,
-    /// Each `REPLCONF`'s arguments (the command name included).
-    options: Vec<Vec<Vec<u8>>>,
-}
+use crate::{LogLevel, Node};
 
 /// Redis's `failover_state` (INFO `master_failover_state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -104,17 +88,9 @@ pub(crate) struct Failover {
     psync_sent: bool,
     /// The target answered it with an error (the replica machine fell back to `SYNC`).
     rejected: bool,
-    /// `REPLCONF` options received while a replica, by connection, with its peer address
-    /// (see the module doc).
-    replconf: BTreeMap<ConnId, Remembered>,
 }
 
 impl Failover {
-    /// Forget what a closed connection sent.
-    pub(crate) fn conn_closed(&mut self, conn: ConnId) {
-        self.replconf.remove(&conn);
-    }
-
     /// Replace the `master_failover_state:` line of a `# Replication` body (the replication
     /// machines always write `no-failover`: they know nothing of the round).
     pub(crate) fn patch_info(&self, body: String) -> String {
@@ -345,8 +321,7 @@ impl Node {
     /// - `REPLICAOF`/`SLAVEOF` are refused while a round is on;
     /// - `PSYNC <replid> <offset> FAILOVER` to a replica whose id is `replid` promotes it first
     ///   (the `PSYNC` then runs on the new master), and is refused otherwise;
-    /// - `SYNC`/`PSYNC` are refused while a round is on;
-    /// - a replica remembers the `REPLCONF` options a future master may need.
+    /// - `SYNC`/`PSYNC` are refused while a round is on.
     pub(crate) fn failover_refusal(
         &mut self,
         now: Now,
@@ -359,12 +334,6 @@ impl Node {
             "replicaof" | "slaveof" if on => Some(ErrorReply::msg(
                 "ERR REPLICAOF not allowed while failing over.",
             )),
-            "replconf" => {
-                if self.repl.is_replica() {
-                    self.failover_remember_replconf(client, args);
-                }
-                None
-            }
             "psync" | "sync" => {
                 // A replica connection repeating SYNC is ignored by the normal path.
                 if self.repl.is_replica_conn(client.conn) {
@@ -426,59 +395,6 @@ impl Node {
         );
         self.repl_drain(now, None);
         None
-    }
-
-    /// This node just became a master: hand the master machine the `REPLCONF` options each
-    /// connection sent while it was a replica, as Redis keeps them on the client whatever the
-    /// role (so a replica that did its handshake with us before a promotion, such as the old
-    /// master of a FAILOVER round, is known by its port and `capa`). Their `+OK`s were sent
-    /// then, so the machine's copies are dropped.
-    pub(crate) fn failover_replay_replconf(&mut self, now: Now) {
-        let remembered = std::mem::take(&mut self.repl.failover.replconf);
-        let Some(m) = self.repl.master() else {
-            return;
-        };
-        for (conn, r) in &remembered {
-            for argv in &r.options {
-                let argv: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-                m.handle_replconf(now, *conn, &r.peer_ip, &argv);
-            }
-        }
-        // A fresh machine has nothing else queued: what comes out are those replies.
-        while let Some(out) = m.poll_output() {
-            match out {
-                MasterOutput::Send { conn, .. } if remembered.contains_key(&conn) => {}
-                MasterOutput::Send { conn, bytes } => {
-                    self.outputs.push_back(Output::Send { conn, data: bytes })
-                }
-                MasterOutput::Close { conn } => self.outputs.push_back(Output::Close { conn }),
-                _ => {}
-            }
-        }
-    }
-
-    /// Keep a `REPLCONF` option (not `ACK`/`GETACK`) sent to this replica, within bounds.
-    fn failover_remember_replconf(&mut self, client: &Client, args: &[&[u8]]) {
-        let sub = args.get(1).copied().unwrap_or_default();
-        let option = [&b"listening-port"[..], b"ip-address", b"capa"]
-            .iter()
-            .any(|o| sub.eq_ignore_ascii_case(o));
-        let size: usize = args.iter().map(|a| a.len()).sum();
-        if !option || args.len() % 2 == 0 || size > MAX_REMEMBERED_REPLCONF_BYTES {
-            return;
-        }
-        let kept = self
-            .repl
-            .failover
-            .replconf
-            .entry(client.conn)
-            .or_insert_with(|| Remembered {
-                peer_ip: client.addr.peer.ip().to_string(),
-                options: Vec::new(),
-            });
-        if kept.options.len() < MAX_REMEMBERED_REPLCONF {
-            kept.options.push(args.iter().map(|a| a.to_vec()).collect());
-        }
     }
 }
 

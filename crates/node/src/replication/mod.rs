@@ -9,6 +9,10 @@
 //! Writes made outside `run_keyspace` must call it too (RESTORE in `commands/dump.rs` and the
 //! DEL of migrated keys in `migrate` do not yet: they only feed the AOF).
 //!
+//! Chained replication: a replica serves replicas of its own with the stream it reads from its
+//! master (`Replication::server` is the machine serving this node's replicas, whatever the
+//! role); a master that becomes a replica keeps its replicas as sub-replicas.
+//!
 //! Restart: the RDB a replica saves carries its `repl-id`/`repl-offset` (persistence), and the
 //! first master link after start offers them as a cached master (`repl_offer_rdb_position`),
 //! so a restarted replica continues with a partial resync when its master's backlog allows.
@@ -133,13 +137,10 @@ impl Replication {
         let role = match &config.replicaof {
             Some((host, port)) if !config.cluster_enabled => {
                 let history = ReplHistory::new(&mut rng);
-                Role::Replica(Box::new(ReplicationReplica::new(
-                    now,
-                    replica_config(config),
-                    history,
-                    host,
-                    *port,
-                )))
+                let mut r =
+                    ReplicationReplica::new(now, replica_config(config), history, host, *port);
+                r.set_master_config(master_config(config));
+                Role::Replica(Box::new(r))
             }
             _ => {
                 let seed = rng.next_u64();
@@ -172,6 +173,16 @@ impl Replication {
         match &mut self.role {
             Role::Master(m) => Some(m),
             _ => None,
+        }
+    }
+
+    /// The machine serving this node's replicas: a master's, or a replica's sub-replicas
+    /// (chained replication, see `hashslot_repl::ReplicationReplica::downstream`).
+    pub(crate) fn server(&mut self) -> Option<&mut ReplicationMaster> {
+        match &mut self.role {
+            Role::Master(m) => Some(m),
+            Role::Replica(r) => Some(r.downstream()),
+            Role::Switching => None,
         }
     }
 
@@ -246,14 +257,16 @@ impl Replication {
     pub(crate) fn sync_stats(&self) -> SyncStats {
         match &self.role {
             Role::Master(m) => self.sync_stats_before + m.sync_stats(),
-            _ => self.sync_stats_before,
+            // A replica's sub-replicas count too (Redis's counters are server-wide).
+            Role::Replica(r) => self.sync_stats_before + r.downstream_ref().sync_stats(),
+            Role::Switching => self.sync_stats_before,
         }
     }
 
     /// CONFIG RESETSTAT: the sync counters start again from 0.
     pub(crate) fn reset_sync_stats(&mut self) {
         self.sync_stats_before = SyncStats::default();
-        if let Role::Master(m) = &mut self.role {
+        if let Some(m) = self.server() {
             m.reset_sync_stats();
         }
     }
@@ -261,7 +274,11 @@ impl Replication {
     /// Whether `conn` is a replica of this master (past its PSYNC/SYNC): CLIENT LIST's `S`
     /// flag and the `replica` type of CLIENT LIST/KILL.
     pub(crate) fn is_replica_conn(&self, conn: ConnId) -> bool {
-        matches!(&self.role, Role::Master(m) if m.is_replica(conn))
+        match &self.role {
+            Role::Master(m) => m.is_replica(conn),
+            Role::Replica(r) => r.downstream_ref().is_replica(conn),
+            Role::Switching => false,
+        }
     }
 
     fn next_rng(&mut self) -> Rng {
@@ -318,10 +335,9 @@ impl Node {
     /// A client connection closed.
     pub(crate) fn repl_conn_closed(&mut self, now: Now, conn: ConnId) {
         self.repl.client_offsets.remove(&conn);
-        self.repl.failover.conn_closed(conn);
         self.forget_monitor(conn);
         self.repl.waiting.remove(&conn);
-        if let Some(m) = self.repl.master() {
+        if let Some(m) = self.repl.server() {
             m.handle_conn_closed(now, conn);
         }
         self.repl_drain(now, None);
@@ -345,8 +361,10 @@ impl Node {
     /// CONFIG SET of a `repl-*`/`replica-*` parameter: hand the new settings to the machine.
     pub(crate) fn repl_config_changed(&mut self) {
         let cfg = master_config(&self.config);
-        if let Role::Master(m) = &mut self.repl.role {
-            m.set_config(cfg);
+        match &mut self.repl.role {
+            Role::Master(m) => m.set_config(cfg),
+            Role::Replica(r) => r.set_master_config(cfg),
+            Role::Switching => {}
         }
     }
 
@@ -548,17 +566,21 @@ impl Node {
                 }
             }
             Role::Master(m) => {
+                // The machine's counters go on counting the sub-replicas' syncs; they are
+                // taken here and the machine starts again from 0.
+                let mut m = m;
                 self.repl.sync_stats_before = self.repl.sync_stats_before + m.sync_stats();
-                let (history, conns) = m.into_parts();
-                for conn in conns {
-                    self.outputs.push_back(Output::Close { conn });
-                }
+                m.reset_sync_stats();
                 self.answer_all_waits(now);
                 self.log(
                     LogLevel::Notice,
                     format!("Connecting to MASTER {host}:{port}"),
                 );
-                let r = ReplicationReplica::from_master(now, cfg, history, host, port);
+                // Our replicas stay, as sub-replicas (Ref: replicationSetMaster: "we don't
+                // disconnect with replicas, since they may hopefully be able to partially
+                // resync with us").
+                let mut r = ReplicationReplica::from_master_machine(now, cfg, *m, host, port);
+                r.set_master_config(master_config(&self.config));
                 self.repl.role = Role::Replica(Box::new(r));
             }
             Role::Switching => unreachable!("role switch in progress"),
@@ -575,9 +597,9 @@ impl Node {
             Role::Replica(r) => {
                 let rng = self.repl.next_rng();
                 let m = r.promote(now, cfg, rng);
+                // Its first outputs close our sub-replicas (they reconnect and continue with
+                // replid2); the caller drains them.
                 self.repl.role = Role::Master(Box::new(m));
-                // REPLCONF options sent to us while a replica (see `failover`).
-                self.failover_replay_replconf(now);
                 if self.repl.link != 0 {
                     let link = std::mem::take(&mut self.repl.link);
                     self.outputs.push_back(Output::ReplClose { link });
@@ -631,7 +653,7 @@ impl Node {
         let mut answered = false;
         loop {
             let mut progressed = false;
-            while let Some(out) = self.repl.master().and_then(|m| m.poll_output()) {
+            while let Some(out) = self.repl.server().and_then(|m| m.poll_output()) {
                 progressed = true;
                 match out {
                     MasterOutput::Send { conn, bytes } => match cur.as_deref_mut() {
@@ -649,13 +671,19 @@ impl Node {
                         id, replid, offset, ..
                     } => {
                         let mut aux = self.rdb_aux(false);
+                        // A replica's sub-replicas go on with the proxied stream in the db it
+                        // is in (a master's stream starts with a SELECT after a snapshot).
+                        let stream_db = match &self.repl.role {
+                            Role::Replica(r) => r.stream_db(),
+                            _ => 0,
+                        };
                         aux.repl = Some(hashslot_persist::ReplAux {
-                            stream_db: 0,
+                            stream_db,
                             repl_id: replid.to_string(),
                             repl_offset: offset,
                         });
                         let image = self.rdb_image(now, &aux);
-                        let Some(m) = self.repl.master() else {
+                        let Some(m) = self.repl.server() else {
                             continue;
                         };
                         match image {
@@ -738,8 +766,12 @@ impl Node {
                 );
                 // Ref: readSyncBulkPayload: emptyData signals the flush to tracking clients.
                 self.tracking_flushed();
+                let mut stream_db = 0;
                 let ok = match self.load_rdb_bytes(now, &payload) {
-                    Ok(_) => true,
+                    Ok(info) => {
+                        stream_db = repl_stream_db(&info.aux);
+                        true
+                    }
                     Err(e) => {
                         self.log(
                             LogLevel::Warning,
@@ -756,7 +788,7 @@ impl Node {
                 }
                 self.repl.master_client = None;
                 if let Role::Replica(r) = &mut self.repl.role {
-                    r.handle_rdb_loaded(now, ok);
+                    r.handle_rdb_loaded_in_db(now, ok, stream_db);
                 }
             }
             ReplicaOutput::ApplyCommand { db, argv, .. } => self.repl_apply(now, db, &argv),
@@ -840,6 +872,16 @@ impl Node {
             cm.cluster.set_replication_progress(progress);
         }
     }
+}
+
+/// The `repl-stream-db` aux field of a loaded RDB (0 when absent or not a db number): the db
+/// a master's stream is in right after the snapshot.
+fn repl_stream_db(aux: &[(Vec<u8>, Vec<u8>)]) -> i64 {
+    aux.iter()
+        .find(|(k, _)| k == b"repl-stream-db")
+        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse().ok())
+        .filter(|db: &i64| *db >= 0)
+        .unwrap_or(0)
 }
 
 impl Node {

@@ -34,7 +34,8 @@ impl ReplicationMaster {
     fn cron(&mut self, now: Now) {
         if now.mono >= self.next_ping {
             self.next_ping = now.mono + self.config.repl_ping_replica_period;
-            if self.sessions.iter().any(|s| s.is_replica()) {
+            // A replica proxies its master's PINGs instead of making its own.
+            if !self.chained && self.sessions.iter().any(|s| s.is_replica()) {
                 self.feed_stream(wire::command(&["PING"]));
             }
         }

@@ -1,5 +1,6 @@
 //! The master side: replica sessions, PSYNC decisions, the stream and its backlog, WAIT.
 
+mod chain;
 mod cron;
 mod session;
 mod sync;
@@ -125,7 +126,13 @@ struct Wait {
 pub struct ReplicationMaster {
     config: MasterConfig,
     rng: Rng,
-    history: ReplHistory,
+    pub(crate) history: ReplHistory,
+    /// This machine serves the sub-replicas of a replica (chained replication): the stream is
+    /// the upstream master's, proxied byte for byte by the replica machine that owns this one
+    /// ([`feed_raw`](Self::feed_raw)), so it never makes commands or PINGs of its own.
+    /// Ref: replication.c `replicationFeedSlaves` returns at once on a replica;
+    /// `replicationFeedStreamFromMasterStream` proxies instead.
+    pub(crate) chained: bool,
     /// `server.slaveseldb`: the db the stream last selected, -1 for "emit SELECT next".
     slaveseldb: i64,
     /// In the order they became replicas (INFO's order); handshake-only connections too.
@@ -156,6 +163,7 @@ impl ReplicationMaster {
             config,
             rng,
             history,
+            chained: false,
             slaveseldb: -1,
             sessions: Vec::new(),
             snapshot: None,
@@ -204,6 +212,12 @@ impl ReplicationMaster {
         self.history.master_repl_offset
     }
 
+    /// The db the stream last selected (0 before any): what an RDB saved now records as
+    /// `repl-stream-db` (Ref: rdb.c `rdbPopulateSaveInfo`, `slaveseldb == -1 ? 0 : slaveseldb`).
+    pub fn stream_db(&self) -> i64 {
+        self.slaveseldb.max(0)
+    }
+
     /// The sessions, in INFO order (including connections still in the handshake).
     pub fn replicas(&self) -> impl Iterator<Item = &ReplicaSession> {
         self.sessions.iter()
@@ -229,6 +243,15 @@ impl ReplicationMaster {
     /// The `# Replication` section of INFO for a master, CRLF-terminated lines.
     pub fn info(&self, now: Now) -> String {
         let mut s = String::from("# Replication\r\nrole:master\r\n");
+        self.info_replicas(now, &mut s);
+        self.history
+            .info_tail(self.config.repl_backlog_size, &mut s);
+        s
+    }
+
+    /// INFO's `connected_slaves:` and `slaveN:` lines (a replica with sub-replicas writes
+    /// them too).
+    pub(crate) fn info_replicas(&self, now: Now, s: &mut String) {
         let replicas: Vec<_> = self.sessions.iter().filter(|r| r.is_replica()).collect();
         s.push_str(&format!("connected_slaves:{}\r\n", replicas.len()));
         for (i, line) in replicas
@@ -238,15 +261,18 @@ impl ReplicationMaster {
         {
             s.push_str(&format!("slave{i}:{line}\r\n"));
         }
-        self.history
-            .info_tail(self.config.repl_backlog_size, &mut s);
-        s
     }
 
     /// Append a write command to the stream (Redis's `replicationFeedSlaves`): `SELECT db`
     /// first when the stream's db differs, then `argv` as RESP, to the backlog and to every
     /// replica. Without a backlog and replicas nothing is kept and the offset does not move.
+    ///
+    /// A chained machine (serving a replica's sub-replicas) ignores this: its stream is the
+    /// upstream's.
     pub fn feed<A: AsRef<[u8]>>(&mut self, db: i64, argv: &[A]) {
+        if self.chained {
+            return;
+        }
         if self.history.backlog.is_none() && !self.sessions.iter().any(|s| s.is_replica()) {
             return;
         }
@@ -262,8 +288,9 @@ impl ReplicationMaster {
         self.feed_stream(bytes);
     }
 
-    /// Bytes into the stream without touching the selected db (PING, GETACK).
-    fn feed_stream(&mut self, bytes: Vec<u8>) {
+    /// Bytes into the stream without touching the selected db (PING, GETACK, and the bytes a
+    /// replica proxies from its master to its sub-replicas).
+    pub(crate) fn feed_stream(&mut self, bytes: Vec<u8>) {
         self.history.append(&bytes);
         let bytes = Bytes::from(bytes);
         let limit = self.config.replica_output_limit;

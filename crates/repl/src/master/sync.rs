@@ -47,7 +47,9 @@ impl ReplicationMaster {
         let capa_eof = s.capa_eof;
         self.move_to_end(conn);
         let replicas = self.sessions.iter().filter(|s| s.is_replica()).count();
-        if replicas == 1 && self.history.backlog.is_none() {
+        // A replica's backlog exists whenever its link is up (the only time it serves), and
+        // its id is its master's: it never starts a history of its own.
+        if replicas == 1 && self.history.backlog.is_none() && !self.chained {
             // A new backlog starts a new history: a replica that had our old id would
             // otherwise continue across a gap. Ref: syncCommand, "create the backlog".
             self.history.change_replication_id(&mut self.rng);

@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hashslot_resp::{Limits, RequestParser};
-use hashslot_types::{Instant, Now, Rng};
+use hashslot_types::{ConnId, Instant, Now, Rng};
 
 use crate::wire;
 use crate::{MasterConfig, ReplHistory, ReplId, ReplicaConfig, ReplicationMaster};
 use payload::PayloadReader;
+use read::HeldMulti;
 
 /// What the replica asks its driver to do. Drained with [`ReplicationReplica::poll_output`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,16 +90,26 @@ enum Expect {
 /// [`handle_disconnected`](Self::handle_disconnected)), the bytes read from it
 /// ([`handle_read`](Self::handle_read)), the load result
 /// ([`handle_rdb_loaded`](Self::handle_rdb_loaded)) and [`handle_timeout`](Self::handle_timeout).
-/// After each, drain [`poll_output`](Self::poll_output), then re-arm
-/// [`poll_timeout`](Self::poll_timeout).
+/// After each, drain [`poll_output`](Self::poll_output) and the sub-replicas' machine's
+/// outputs ([`downstream`](Self::downstream), whose inputs are this node's replicas'
+/// `REPLCONF`s, their `PSYNC`s through [`handle_psync`](Self::handle_psync), snapshots and
+/// closed connections), then re-arm [`poll_timeout`](Self::poll_timeout) (it covers both).
 ///
 /// Memory: the full-sync payload is held whole until `LoadRdb` (at most
 /// [`ReplicaConfig::max_rdb_payload`] plus the 40-byte mark); bytes that arrive while the
-/// driver loads are held too; in the stream only an incomplete command is held.
+/// driver loads are held too; in the stream an incomplete command is held, and a transaction
+/// until its `EXEC`.
 #[derive(Debug)]
 pub struct ReplicationReplica {
     config: ReplicaConfig,
-    history: ReplHistory,
+    /// The sub-replicas' side (chained replication), which also holds this replica's history
+    /// (ids, offset, backlog): Redis keeps one history per server whatever its role, and a
+    /// replica's sub-replicas are served from exactly that history.
+    down: ReplicationMaster,
+    /// A transaction of the master's stream being read (`MULTI` seen, `EXEC` not yet): its
+    /// bytes and commands are held, then applied and proxied together at `EXEC`, as Redis's
+    /// master client queues it and proxies it (and advances its offset) only once it ran.
+    multi: Option<HeldMulti>,
     master_host: String,
     master_port: u16,
     state: LinkState,
@@ -138,9 +149,24 @@ impl ReplicationReplica {
         host: &str,
         port: u16,
     ) -> Self {
+        // The sub-replicas' side draws only diskless EOF marks from its generator: seeded
+        // from the history so the machine stays deterministic without a generator argument.
+        let seed = history
+            .replid
+            .as_bytes()
+            .iter()
+            .fold(0u64, |h, &b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+        let down_config = MasterConfig {
+            repl_backlog_size: config.repl_backlog_size,
+            ..MasterConfig::default()
+        };
+        let mut down =
+            ReplicationMaster::with_history(now, down_config, Rng::from_seed(seed), history);
+        down.set_chained(true);
         let mut r = ReplicationReplica {
             config,
-            history,
+            down,
+            multi: None,
             master_host: host.to_owned(),
             master_port: port,
             state: LinkState::Connect,
@@ -160,6 +186,28 @@ impl ReplicationReplica {
             out: VecDeque::new(),
         };
         r.connect(now);
+        r
+    }
+
+    /// A master machine becoming a replica of `host:port` (Redis's `replicationSetMaster` on a
+    /// master): its history becomes the cached master (`replicationCacheMasterUsingMyself`),
+    /// so it can `PSYNC` and continue, and its replicas stay connected as sub-replicas (Redis
+    /// disconnects them only when this node's history changes: a full resync, or a
+    /// `+CONTINUE` with a new id). Its blocked WAITs are dropped: the driver answers them.
+    pub fn from_master_machine(
+        now: Now,
+        config: ReplicaConfig,
+        master: ReplicationMaster,
+        host: &str,
+        port: u16,
+    ) -> Self {
+        let mut down = master;
+        down.set_chained(true);
+        // The machine made here is replaced at once by the master's (history and replicas).
+        let placeholder = ReplHistory::restored(down.history.replid, 0);
+        let mut r = Self::new(now, config, placeholder, host, port);
+        r.down = down;
+        r.cached = true;
         r
     }
 
@@ -191,11 +239,12 @@ impl ReplicationReplica {
                 | LinkState::ReceivePingReply
                 | LinkState::Handshake
         );
-        let empty = self.history.master_repl_offset == 0 && self.history.backlog.is_none();
+        let empty =
+            self.down.history.master_repl_offset == 0 && self.down.history.backlog.is_none();
         if !before_psync || !empty || history.master_repl_offset < 0 {
             return false;
         }
-        self.history = history;
+        self.down.history = history;
         self.master_replid = None;
         self.db = stream_db;
         self.cached = true;
@@ -208,15 +257,15 @@ impl ReplicationReplica {
     /// `PSYNC` is the master's own (its client keeps it), so the link still continues.
     pub fn change_replication_id(&mut self, rng: &mut Rng) {
         if self.master_replid.is_none() {
-            self.master_replid = Some(self.history.replid);
+            self.master_replid = Some(self.down.history.replid);
         }
-        self.history.change_replication_id(rng);
-        self.history.clear_replication_id2();
+        self.down.history.change_replication_id(rng);
+        self.down.history.clear_replication_id2();
     }
 
     /// The id `PSYNC` offers the master (see `master_replid`).
     pub(crate) fn psync_replid(&self) -> ReplId {
-        self.master_replid.unwrap_or(self.history.replid)
+        self.master_replid.unwrap_or(self.down.history.replid)
     }
 
     /// Follow another master (`REPLICAOF`, `CLUSTER REPLICATE`, a failover elsewhere): the
@@ -232,11 +281,52 @@ impl ReplicationReplica {
     /// history's id moves to `replid2` (valid up to offset + 1) and a new id starts, so the old
     /// master's other replicas can partially resync with us (Redis's `shiftReplicationId`).
     /// The driver closes the master connection if it has one open.
-    pub fn promote(self, now: Now, config: MasterConfig, mut rng: Rng) -> ReplicationMaster {
-        let mut history = self.history;
-        history.shift_replication_id(&mut rng);
-        history.ensure_backlog(config.repl_backlog_size);
-        ReplicationMaster::with_history(now, config, rng, history)
+    ///
+    /// Sub-replicas are disconnected (`disconnectSlaves` in `replicationUnsetMaster`): they
+    /// must learn the new id, and reconnect to continue with `replid2`. The returned machine's
+    /// first outputs are their `Close`s.
+    pub fn promote(self, _now: Now, config: MasterConfig, mut rng: Rng) -> ReplicationMaster {
+        let mut m = self.down;
+        m.history.shift_replication_id(&mut rng);
+        m.history.ensure_backlog(config.repl_backlog_size);
+        m.set_chained(false);
+        m.set_config(config);
+        m.set_rng(rng);
+        m.disconnect_replicas();
+        m
+    }
+
+    /// The sub-replicas' side: `REPLCONF`, `PSYNC`/`SYNC`, snapshots and closed connections
+    /// of this replica's own replicas go to it, and its outputs are drained like a master's.
+    /// Its stream is what this replica reads from its master (see the crate docs).
+    pub fn downstream(&mut self) -> &mut ReplicationMaster {
+        &mut self.down
+    }
+
+    /// The sub-replicas' side, read-only (INFO, ROLE, CLIENT LIST flags).
+    pub fn downstream_ref(&self) -> &ReplicationMaster {
+        &self.down
+    }
+
+    /// Settings of the sub-replicas' side (`CONFIG SET repl-*`).
+    pub fn set_master_config(&mut self, config: MasterConfig) {
+        self.down.set_config(config);
+    }
+
+    /// `PSYNC`/`SYNC` from a would-be sub-replica on `conn`. Redis serves them only while the
+    /// link with its own master is up (else `-NOMASTERLINK`, see `syncCommand`); the answer
+    /// and the stream come out of [`downstream`](Self::downstream).
+    pub fn handle_psync(&mut self, now: Now, conn: ConnId, peer_ip: &str, argv: &[&[u8]]) {
+        if self.state != LinkState::Connected || self.down.history.backlog.is_none() {
+            if !self.down.is_replica(conn) {
+                self.down.reply_error(
+                    conn,
+                    "NOMASTERLINK Can't SYNC while not connected with my master",
+                );
+            }
+            return;
+        }
+        self.down.handle_psync(now, conn, peer_ip, argv);
     }
 
     /// The TCP connection to the master is up: start the handshake with `PING`.
@@ -261,8 +351,17 @@ impl ReplicationReplica {
         self.drop_link(now, false);
     }
 
-    /// The driver loaded (or failed to load) the payload of the last `LoadRdb`.
+    /// The driver loaded (or failed to load) the payload of the last `LoadRdb`; the stream
+    /// starts in db 0 (see [`handle_rdb_loaded_in_db`](Self::handle_rdb_loaded_in_db)).
     pub fn handle_rdb_loaded(&mut self, now: Now, ok: bool) {
+        self.handle_rdb_loaded_in_db(now, ok, 0);
+    }
+
+    /// The driver loaded (or failed to load) the payload of the last `LoadRdb`, whose aux
+    /// field `repl-stream-db` was `stream_db`: the db the stream is in until its first
+    /// `SELECT` (a replica serving sub-replicas proxies its master's stream, which need not
+    /// start with one).
+    pub fn handle_rdb_loaded_in_db(&mut self, now: Now, ok: bool, stream_db: i64) {
         if self.state != LinkState::Loading {
             return;
         }
@@ -274,24 +373,32 @@ impl ReplicationReplica {
         }
         // Ref: readSyncBulkPayload: the master's id and offset become ours, with a fresh
         // backlog and no previous history.
-        self.history.replid = replid;
+        self.down.history.replid = replid;
         self.master_replid = None;
-        self.history.master_repl_offset = offset;
-        self.history.clear_replication_id2();
-        self.history.backlog = None;
-        self.history.ensure_backlog(self.config.repl_backlog_size);
+        self.down.history.master_repl_offset = offset;
+        self.down.history.clear_replication_id2();
+        self.down.history.backlog = None;
+        self.down
+            .history
+            .ensure_backlog(self.config.repl_backlog_size);
         self.state = LinkState::Connected;
         self.down_since = None;
         self.last_io = now.mono;
-        self.db = 0;
+        // Ref: replicationCreateMasterClient(…, rsi.repl_stream_db): a chained master's stream
+        // goes on in the db its RDB names, without a SELECT first.
+        self.db = stream_db;
         if self.usemark && !self.pre_psync {
             self.send_ack();
         }
         self.process(now);
     }
 
-    /// Run what is due: connect when needed, `repl-timeout`, the once-a-second ACK.
+    /// Run what is due: connect when needed, `repl-timeout`, the once-a-second ACK, and the
+    /// sub-replicas' cron.
     pub fn handle_timeout(&mut self, now: Now) {
+        if self.down.poll_timeout().is_some_and(|t| now.mono >= t) {
+            self.down.handle_timeout(now);
+        }
         if now.mono < self.cron_at {
             return;
         }
@@ -321,12 +428,19 @@ impl ReplicationReplica {
 
     /// When [`handle_timeout`](Self::handle_timeout) wants to run next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        Some(self.cron_at)
+        let down = self.down.poll_timeout();
+        Some(down.map_or(self.cron_at, |d| d.min(self.cron_at)))
+    }
+
+    /// The stream's db now (Redis's `server.master->db->id`): a snapshot for sub-replicas
+    /// saves it as `repl-stream-db`.
+    pub fn stream_db(&self) -> i64 {
+        self.db
     }
 
     /// The replication history (ids, offset, backlog).
     pub fn history(&self) -> &ReplHistory {
-        &self.history
+        &self.down.history
     }
 
     /// The link state.
@@ -336,7 +450,7 @@ impl ReplicationReplica {
 
     /// `slave_repl_offset`: the stream processed (what ACKs report).
     pub fn repl_offset(&self) -> i64 {
-        self.history.master_repl_offset
+        self.down.history.master_repl_offset
     }
 
     /// When the link went down (`repl_down_since`), for the failover's data age.
@@ -370,12 +484,13 @@ impl ReplicationReplica {
         let connected = self.state == LinkState::Connected;
         let in_transfer = matches!(self.state, LinkState::Transfer | LinkState::Loading);
         let (read_off, off) = if connected {
-            let off = self.history.master_repl_offset;
-            (off + self.inbuf.len() as i64, off)
+            let off = self.down.history.master_repl_offset;
+            let held = self.multi.as_ref().map_or(0, HeldMulti::len);
+            (off + (held + self.inbuf.len()) as i64, off)
         } else if self.cached {
             (
-                self.history.master_repl_offset,
-                self.history.master_repl_offset,
+                self.down.history.master_repl_offset,
+                self.down.history.master_repl_offset,
             )
         } else {
             (1, 1)
@@ -418,12 +533,14 @@ impl ReplicationReplica {
         }
         let _ = write!(
             s,
-            "slave_priority:{}\r\nslave_read_only:{}\r\nreplica_announced:{}\r\nconnected_slaves:0\r\n",
+            "slave_priority:{}\r\nslave_read_only:{}\r\nreplica_announced:{}\r\n",
             self.config.replica_priority,
             u8::from(self.config.replica_read_only),
             u8::from(self.config.replica_announced),
         );
-        self.history
+        self.down.info_replicas(now, &mut s);
+        self.down
+            .history
             .info_tail(self.config.repl_backlog_size, &mut s);
         s
     }
@@ -448,6 +565,9 @@ impl ReplicationReplica {
             self.out.push_back(ReplicaOutput::CloseMasterLink);
         }
         self.state = LinkState::Connect;
+        // A transaction cut by the link is discarded (`replicationCacheMaster` discards the
+        // master client's MULTI): the PSYNC offset is before its MULTI, so it comes again.
+        self.multi = None;
         self.inbuf.clear();
         self.parser.reset();
         self.payload = None;
@@ -466,7 +586,7 @@ impl ReplicationReplica {
     }
 
     fn send_ack(&mut self) {
-        let off = self.history.master_repl_offset.to_string();
+        let off = self.down.history.master_repl_offset.to_string();
         self.send(wire::command(&["REPLCONF", "ACK", off.as_str()]));
     }
 }

@@ -104,7 +104,7 @@ impl ReplicationReplica {
         let (replid, offset) = if self.cached {
             (
                 self.psync_replid().to_string(),
-                (self.history.master_repl_offset + 1).to_string(),
+                (self.down.history.master_repl_offset + 1).to_string(),
             )
         } else {
             ("?".to_owned(), "-1".to_owned())
@@ -142,12 +142,18 @@ impl ReplicationReplica {
             if let Some(new_id) = new_id.filter(|id| *id != cached_id) {
                 // The master changed history (a failover): the id we offered becomes
                 // replid2 (Ref: slaveTryPartialResynchronization).
-                self.history.replid2 = cached_id;
-                self.history.second_replid_offset = self.history.master_repl_offset + 1;
-                self.history.replid = new_id;
+                self.down.history.replid2 = cached_id;
+                self.down.history.second_replid_offset = self.down.history.master_repl_offset + 1;
+                self.down.history.replid = new_id;
                 self.master_replid = None;
+                // Sub-replicas must learn the new id: they reconnect and continue with our
+                // replid2 (Ref: slaveTryPartialResynchronization, "Disconnect all the
+                // sub-slaves: they need to be notified").
+                self.down.disconnect_replicas();
             }
-            self.history.ensure_backlog(self.config.repl_backlog_size);
+            self.down
+                .history
+                .ensure_backlog(self.config.repl_backlog_size);
             self.state = LinkState::Connected;
             self.down_since = None;
             return true;
@@ -160,7 +166,7 @@ impl ReplicationReplica {
             // A master without PSYNC: fall back to SYNC, no offsets.
             self.cached = false;
             self.pre_psync = true;
-            self.full = Some((self.history.replid, -1));
+            self.full = Some((self.down.history.replid, -1));
             self.send(wire::command(&["SYNC"]));
             self.start_transfer();
             return true;
@@ -188,6 +194,10 @@ impl ReplicationReplica {
             }
             PayloadEvent::Done(payload) => {
                 self.usemark = reader.usemark;
+                // A whole new dataset: our sub-replicas cannot continue with us either
+                // (Ref: replicationAttachToNewMaster: disconnectSlaves, freeReplicationBacklog).
+                self.down.disconnect_replicas();
+                self.down.history.backlog = None;
                 self.state = LinkState::Loading;
                 let payload = Bytes::from(payload);
                 self.out.push_back(ReplicaOutput::LoadRdb { payload });
@@ -213,15 +223,38 @@ impl ReplicationReplica {
             .collect();
         self.parser.reset();
         let raw: Vec<u8> = self.inbuf.drain(..used).collect();
-        let before = self.history.master_repl_offset;
-        // The offset moves past the command once it is processed; a GETACK reports the
-        // offset before itself.
-        self.history.append(&raw);
-        let after = self.history.master_repl_offset;
         let name = argv
             .first()
             .map(|a| a.to_ascii_uppercase())
             .unwrap_or_default();
+        if let Some(held) = &mut self.multi {
+            // Inside the master's transaction: held until EXEC (or DISCARD).
+            held.raw.extend_from_slice(&raw);
+            match name.as_slice() {
+                b"EXEC" => self.release_multi(Some(argv)),
+                b"DISCARD" => self.release_multi(None),
+                b"SELECT" => {
+                    if let Some(db) = argv.get(1).and_then(|d| parse_i64(d)) {
+                        self.db = db;
+                    }
+                }
+                _ => held.cmds.push((self.db, argv)),
+            }
+            return true;
+        }
+        if name.as_slice() == b"MULTI" {
+            self.multi = Some(HeldMulti {
+                raw,
+                db: self.db,
+                cmds: Vec::new(),
+            });
+            return true;
+        }
+        let before = self.down.history.master_repl_offset;
+        // The offset moves past the command once it is processed; a GETACK reports the
+        // offset before itself. The bytes go on to our sub-replicas as they came.
+        self.down.feed_raw(raw);
+        let after = self.down.history.master_repl_offset;
         match name.as_slice() {
             b"" | b"PING" => {}
             b"REPLCONF" => {
@@ -245,5 +278,55 @@ impl ReplicationReplica {
             }),
         }
         true
+    }
+}
+
+/// A transaction of the master's stream, held from its `MULTI` to its `EXEC`.
+#[derive(Debug)]
+pub(crate) struct HeldMulti {
+    /// Its bytes so far, `MULTI` included.
+    raw: Vec<u8>,
+    /// The db of its `MULTI`.
+    db: i64,
+    /// Its commands, each with the db it runs on.
+    cmds: Vec<(i64, Vec<Bytes>)>,
+}
+
+impl HeldMulti {
+    /// Bytes held (read, not yet processed).
+    pub(crate) fn len(&self) -> usize {
+        self.raw.len()
+    }
+}
+
+impl ReplicationReplica {
+    /// The held transaction ended: with `EXEC` (its argv), hand out `MULTI`, the commands
+    /// and `EXEC` together, so the driver runs them at once (and writes them to its AOF
+    /// wrapped, as Redis's replica does); with `DISCARD` (`None`), nothing runs. Either way
+    /// its bytes now count in the offset and go on to the sub-replicas.
+    fn release_multi(&mut self, exec: Option<Vec<Bytes>>) {
+        let Some(held) = self.multi.take() else {
+            return;
+        };
+        let start = self.down.history.master_repl_offset;
+        self.down.feed_raw(held.raw);
+        let Some(exec) = exec else {
+            return;
+        };
+        // Offsets inside the transaction are not observable (Redis advances its replication
+        // offset only after EXEC): its commands carry the offset before it, EXEC the one after.
+        let multi = vec![Bytes::from_static(b"MULTI")];
+        for (db, argv) in std::iter::once((held.db, multi)).chain(held.cmds) {
+            self.out.push_back(ReplicaOutput::ApplyCommand {
+                db,
+                argv,
+                offset: start,
+            });
+        }
+        self.out.push_back(ReplicaOutput::ApplyCommand {
+            db: self.db,
+            argv: exec,
+            offset: self.down.history.master_repl_offset,
+        });
     }
 }
