@@ -74,6 +74,17 @@ pub enum Output {
         /// The whole new content.
         data: Bytes,
     },
+    /// DEBUG RELOAD NOSAVE: read the whole RDB file at `path` (`dbfilename`, relative to the
+    /// working directory) now, inside the event-loop turn as Redis's `rdbLoad` runs inside the
+    /// command, then report its bytes (`Ok(None)` when it does not exist, `Err` with the OS
+    /// error text) with `Node::handle_rdb_file_read(now, conn, result)`. The client's later
+    /// requests wait.
+    LoadRdbFile {
+        /// The client that asked.
+        conn: ConnId,
+        /// The RDB file.
+        path: String,
+    },
     /// CONFIG SET dir: change the process's working directory to `path` (as given: relative
     /// to the current one), as Redis's `chdir()`; then report the new absolute directory (or
     /// the OS error text) with `Node::handle_dir_changed(now, conn, result)`. The client's later

@@ -7,6 +7,8 @@
 //!   hashes and streams (types 15 and 19; streams with consumer groups are refused). Modules
 //!   are refused with [`RdbError::Unsupported`], never skipped; so are FUNCTION libraries
 //!   unless [`LoadOptions::functions`] asks for them as [`LoadEvent::Function`].
+//! - [`AofWriter`] / [`rewrite_dbs`] write an AOF base in command form (`aof-use-rdb-preamble
+//!   no`).
 //! - [`dump_payload`] / [`restore_payload`] are DUMP and RESTORE.
 //!
 //! The byte formats inside values have their own modules: [`listpack`], [`intset`] (written
@@ -28,6 +30,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod aof_rewrite;
 pub mod consts;
 mod dump;
 mod enc;
@@ -45,6 +48,7 @@ mod writer;
 pub mod ziplist;
 pub mod zipmap;
 
+pub use aof_rewrite::{rewrite_dbs, AofWriter, AOF_REWRITE_ITEMS_PER_CMD};
 pub use dump::{dump_payload, restore_payload};
 pub use error::{DumpError, RdbError, SaveError};
 pub use functions::{

@@ -49,6 +49,9 @@ pub trait Driven {
     /// Carry out `Output::SaveAclFile` for `conn`: replace the file at `path`, then report.
     /// Default (a stand-in without ACLs): nothing.
     fn save_acl_file(&mut self, _now: Now, _conn: ConnId, _path: &str, _data: &[u8]) {}
+    /// Carry out `Output::LoadRdbFile` for `conn`: read the RDB file at `path`, then report.
+    /// Default (a stand-in without persistence): nothing.
+    fn load_rdb_file(&mut self, _now: Now, _conn: ConnId, _path: &str) {}
 
     // The cluster bus. Defaults: what a stand-in without a bus needs.
     /// `bind-source-addr`: the local address outbound bus links are bound to, if any.
@@ -150,6 +153,10 @@ impl Driven for Node {
     fn save_acl_file(&mut self, now: Now, conn: ConnId, path: &str, data: &[u8]) {
         let result = crate::acl_file::save(path, data);
         self.handle_acl_file_saved(now, conn, result);
+    }
+    fn load_rdb_file(&mut self, now: Now, conn: ConnId, path: &str) {
+        let result = crate::files::read_optional(path);
+        self.handle_rdb_file_read(now, conn, result);
     }
     fn cluster_node_timeout(&self) -> u64 {
         self.config().cluster_node_timeout

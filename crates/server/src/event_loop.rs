@@ -699,6 +699,11 @@ impl<N: Driven> EventLoop<N> {
                     let now = self.clock.now();
                     self.node.load_acl_file(now, conn, &path);
                 }
+                Output::LoadRdbFile { conn, path } => {
+                    // Blocking, in the loop, as Redis's DEBUG RELOAD loads inside the command.
+                    let now = self.clock.now();
+                    self.node.load_rdb_file(now, conn, &path);
+                }
                 Output::SaveAclFile { conn, path, data } => {
                     let now = self.clock.now();
                     self.node.save_acl_file(now, conn, &path, &data);

@@ -37,6 +37,16 @@ pub fn rewrite_config(path: &str, rewrite: impl FnOnce(&str) -> String) -> Resul
     replace_durably(path, content.as_bytes(), None)
 }
 
+/// A whole file read inside the event loop (DEBUG RELOAD NOSAVE's RDB file): `Ok(None)` when
+/// it does not exist, `Err` with the OS error text when it cannot be read.
+pub fn read_optional(path: &str) -> Result<Option<Vec<u8>>, String> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(sys::strerror(&e)),
+    }
+}
+
 /// CONFIG SET dir's work, as Redis's `setConfigDirOption`: `chdir` to `path` (relative to the
 /// current directory), then read back the absolute directory CONFIG GET shows. `Err` is the OS
 /// error text (`No such file or directory`); the directory is then unchanged.

@@ -1,5 +1,6 @@
 //! Starting and stopping a node process in redis-server's order: config (with `dir` applied as
-//! read), daemonize, log the banner, listen, pidfile, ready; on shutdown, remove the pidfile.
+//! read), daemonize, log the banner, listen, pidfile, load the data, ready; on shutdown, remove
+//! the pidfile.
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
@@ -132,6 +133,11 @@ pub fn run(program: &str, args: RunArgs) -> i32 {
         None
     };
 
+    // Ref: server.c main (7.0): `createPidFile` right after `initServer` (listening, the
+    // cluster config), before "Server initialized" and long before the data is loaded, so a
+    // supervisor sees the pid while a large dataset loads. A start that fails from here on
+    // exits without removing it, as Redis's `exit(1)` does.
+    let pidfile = files::write_pidfile(&config.pidfile, config.daemonize);
     let mode = if config.cluster_enabled {
         "cluster"
     } else {
@@ -193,10 +199,6 @@ pub fn run(program: &str, args: RunArgs) -> i32 {
     if let Some(status) = write_startup_logs(&mut node, &logger) {
         return status;
     }
-    let pidfile = files::write_pidfile(
-        &node.node().config().pidfile,
-        node.node().config().daemonize,
-    );
     let event_loop = EventLoop::new(node, clock, logger.clone(), listeners).and_then(|mut l| {
         l.add_bus_listeners(bus_listeners)?;
         Ok(l)

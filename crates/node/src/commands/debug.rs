@@ -15,6 +15,8 @@
 //! - `SET-ACTIVE-EXPIRE <0|1>`: the cron's active expiry off (0) or on (anything C's `atoi`
 //!   reads as non-zero), as Redis's `active_expire_enabled`; lazy expiry on access stays.
 //! - `CHANGE-REPL-ID`: a new replication id and no secondary id, logged as Redis does.
+//! - `RELOAD [MERGE] [NOFLUSH] [NOSAVE]`: save, empty, load back (see
+//!   `crate::persistence::reload`).
 //! - Every other subcommand gets Redis's unknown-subcommand error.
 //!
 //! Like Redis 7.0 the command runs only when `enable-debug-command` is `yes`, or `local` and the
@@ -75,6 +77,10 @@ fn debug(node: &mut Node, now: Now, c: &mut Client, args: &[&[u8]]) {
             }
         }
         (b"object", 3) => object(node, now, c, args[2]),
+        (b"reload", _) => match crate::persistence::reload::Reload::parse(&args[2..]) {
+            Ok(opts) => node.debug_reload(now, c, opts),
+            Err(e) => c.reply().error(&e),
+        },
         (b"sleep", 3) => {
             // Ref: `strtod` then `dtime*1000000` to whole microseconds; zero or less sleeps
             // not at all.
@@ -117,6 +123,19 @@ const HELP: &[&str] = &[
     "    Output a hex signature of the values of all the specified keys.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",

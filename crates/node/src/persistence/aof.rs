@@ -1,6 +1,8 @@
 //! The append-only file, Redis 7.0's multi-part layout: in `appenddirname`, a manifest
 //! (`<appendfilename>.manifest`, lines `file <name> seq <n> type b|h|i`), one base file
-//! (`<appendfilename>.<seq>.base.rdb`, an RDB image with `aof-base 1`) and incr files
+//! (`<appendfilename>.<seq>.base.rdb`, an RDB image with `aof-base 1`, or with
+//! `aof-use-rdb-preamble no` `<appendfilename>.<seq>.base.aof`, commands as Redis's
+//! `rewriteAppendOnlyFileRio` writes them: see `hashslot_persist::AofWriter`) and incr files
 //! (`<appendfilename>.<seq>.incr.aof`, commands in RESP).
 //!
 //! - Every write command that changed the dataset is appended to a buffer as Redis propagates
@@ -153,6 +155,9 @@ const AOF_REWRITE_LIMIT_THRESHOLD: u32 = 3;
 /// The longest back-off, in minutes (Redis's `AOF_REWRITE_LIMITE_MAX_MINUTES`).
 const AOF_REWRITE_LIMIT_MAX_MINUTES: u64 = 60;
 
+/// Redis's `shared.bgsaveerr` (without the `-`): writes refused after a failed BGSAVE.
+const BGSAVE_ERR: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
 /// A transaction being read from an AOF: where the file was valid before its `MULTI`, and
 /// its commands (table index, arguments) to run at `EXEC`.
 type OpenMulti = (usize, Vec<(usize, Vec<Vec<u8>>)>);
@@ -232,6 +237,16 @@ impl Node {
 
     fn aof_name(&self, seq: u64, kind: &str) -> String {
         format!("{}.{seq}.{kind}", self.config.appendfilename)
+    }
+
+    /// The kind part of a new base's name (Redis's `getNewBaseFileNameAndMarkPreAsHistory`):
+    /// `base.rdb` for an RDB image, `base.aof` for commands (`aof-use-rdb-preamble no`).
+    fn aof_base_kind(&self) -> &'static str {
+        if self.aof_use_rdb_preamble() {
+            "base.rdb"
+        } else {
+            "base.aof"
+        }
     }
 
     pub(crate) fn aof_rewrite_in_progress(&self) -> bool {
@@ -631,7 +646,7 @@ impl Node {
         self.persistence.aof.base_seq += 1;
         let seq = self.persistence.aof.base_seq;
         Part {
-            name: self.aof_name(seq, "base.rdb"),
+            name: self.aof_name(seq, self.aof_base_kind()),
             seq,
         }
     }
@@ -649,7 +664,7 @@ impl Node {
     /// Write a new base from the dataset now, a new incr, and a manifest naming them; remove
     /// the old files once the manifest is committed.
     fn aof_write_base_sync(&mut self, now: Now) {
-        let image = match self.rdb_image(now, &self.rdb_aux(true)) {
+        let image = match self.aof_base_image(now) {
             Ok(i) => i,
             Err(e) => {
                 self.log(LogLevel::Warning, format!("Can't write the AOF base: {e}"));
@@ -982,9 +997,12 @@ impl Node {
         aof.unsynced = true;
     }
 
-    /// Ref: server.c writeCommandsDeniedByDiskError and processCommand: with the AOF on and its
-    /// last write or fsync failed, write commands (an EXEC of queued writes included) and PING
-    /// are refused with `-MISCONF Errors writing to the AOF file: <strerror>`.
+    /// Ref: server.c writeCommandsDeniedByDiskError and processCommand: write commands (an EXEC
+    /// of queued writes included) and PING are refused with `-MISCONF` while the disk cannot
+    /// take the dataset: first, with `stop-writes-on-bgsave-error yes`, save points set and
+    /// the last BGSAVE failed, with Redis's `shared.bgsaveerr` text (until a BGSAVE succeeds);
+    /// then, with the AOF on and its last write or fsync failed,
+    /// `-MISCONF Errors writing to the AOF file: <strerror>`.
     pub(crate) fn aof_refuse_write(
         &self,
         client: &crate::session::Client,
@@ -992,7 +1010,13 @@ impl Node {
     ) -> Option<hashslot_resp::ErrorReply> {
         use hashslot_keyspace::flags::WRITE;
         let aof = &self.persistence.aof;
-        let err = aof.write_error.as_ref().filter(|_| aof.on)?;
+        let rdb_failed = !self.persistence.last_bgsave_ok
+            && !self.config.save.is_empty()
+            && self.config.get("stop-writes-on-bgsave-error").as_deref() != Some("no");
+        let aof_err = aof.write_error.as_ref().filter(|_| aof.on);
+        if !rdb_failed && aof_err.is_none() {
+            return None;
+        }
         let entries = &self.table.entries;
         let entry = &entries[idx];
         let write = entry.flags & WRITE != 0
@@ -1002,8 +1026,15 @@ impl Node {
                     .multi
                     .as_ref()
                     .is_some_and(|m| m.queued.iter().any(|q| entries[q.idx].flags & WRITE != 0)));
-        write.then(|| {
-            hashslot_resp::ErrorReply::msg(format!("MISCONF Errors writing to the AOF file: {err}"))
+        if !write {
+            return None;
+        }
+        Some(match aof_err {
+            _ if rdb_failed => hashslot_resp::ErrorReply::msg(BGSAVE_ERR),
+            Some(err) => hashslot_resp::ErrorReply::msg(format!(
+                "MISCONF Errors writing to the AOF file: {err}"
+            )),
+            None => return None,
         })
     }
 
@@ -1221,7 +1252,7 @@ impl Node {
     pub(crate) fn aof_rewrite_start(&mut self, now: Now) {
         let (on, waiting) = (self.persistence.aof.on, self.persistence.aof.wait_rewrite);
         let base = Part {
-            name: self.aof_name(self.persistence.aof.base_seq + 1, "base.rdb"),
+            name: self.aof_name(self.persistence.aof.base_seq + 1, self.aof_base_kind()),
             seq: self.persistence.aof.base_seq + 1,
         };
         let path = self.aof_path(&base.name);

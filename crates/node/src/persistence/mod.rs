@@ -27,8 +27,10 @@
 //! makes out-of-order slots a valid file.
 
 pub(crate) mod aof;
+mod base_writer;
 pub(crate) mod load;
 pub(crate) mod rdb;
+pub(crate) mod reload;
 
 use std::collections::BTreeMap;
 
@@ -63,6 +65,8 @@ pub(crate) enum Wait {
         bg: bool,
         shutdown: bool,
         started: Instant,
+        /// Counted in INFO's `rdb_saves` (SAVE and BGSAVE are; DEBUG RELOAD's save is not).
+        counted: bool,
     },
     /// An AOF fsync (`appendfsync always`/`everysec`) or an AOF rewrite step.
     Aof(aof::AofWait),
@@ -94,6 +98,9 @@ pub(crate) struct Persistence {
     /// The monotonic time of the last timeout handled (INFO's running durations).
     pub(crate) last_mono: Option<Instant>,
     pub(crate) aof: aof::Aof,
+    /// A DEBUG RELOAD NOSAVE waiting for the driver to read the RDB file: its client and
+    /// options (see `reload`).
+    pub(crate) reload: Option<(ConnId, reload::Reload)>,
 }
 
 impl Persistence {
@@ -116,6 +123,7 @@ impl Persistence {
             next_cron: Some(now.mono + CRON_PERIOD),
             last_mono: Some(now.mono),
             aof: aof::Aof::default(),
+            reload: None,
         }
     }
 
@@ -167,7 +175,13 @@ impl Node {
                 bg,
                 shutdown,
                 started,
-            } => self.rdb_save_done(now, result, conn, dirty_before, bg, shutdown, started),
+                counted,
+            } => {
+                if counted && result.is_ok() {
+                    self.persistence.rdb_saves += 1;
+                }
+                self.rdb_save_done(now, result, conn, dirty_before, bg, shutdown, started)
+            }
             Wait::Aof(w) => self.aof_done(now, token, w, result),
         }
         true

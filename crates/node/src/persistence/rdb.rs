@@ -3,7 +3,9 @@
 
 use bytes::Bytes;
 use hashslot_keyspace::Db;
-use hashslot_persist::{Aux, Options, RdbWriter, SaveError};
+use hashslot_persist::{AofWriter, Aux, Options, RdbWriter, SaveError};
+
+use super::base_writer::SnapshotWriter;
 use hashslot_types::{ConnId, Instant, Now, Slot, SLOT_COUNT};
 
 use super::Wait;
@@ -17,7 +19,7 @@ const CHUNK: usize = 256 * 1024;
 #[derive(Debug)]
 pub(crate) struct BgSave {
     pub(crate) file: FileId,
-    writer: Option<RdbWriter>,
+    writer: Option<SnapshotWriter>,
     final_path: String,
     /// The snapshot is an AOF rewrite's new base.
     pub(crate) for_aof: bool,
@@ -51,7 +53,7 @@ impl BgSave {
 
 /// Write every key of `slot` in `db` (as it is now) to `w`; returns the keys written.
 fn write_slot(
-    w: &mut RdbWriter,
+    w: &mut SnapshotWriter,
     cur_db: &mut Option<usize>,
     dbs: &[Db],
     db: usize,
@@ -136,6 +138,22 @@ impl Node {
         )
     }
 
+    /// `aof-use-rdb-preamble` (default yes): an AOF base is an RDB image, else commands.
+    pub(crate) fn aof_use_rdb_preamble(&self) -> bool {
+        self.config.get("aof-use-rdb-preamble").as_deref() != Some("no")
+    }
+
+    /// A new AOF base image of the whole dataset now, in the form `aof-use-rdb-preamble` asks
+    /// for (Redis's synchronous `rewriteAppendOnlyFile`, used at start).
+    pub(crate) fn aof_base_image(&self, now: Now) -> Result<Vec<u8>, SaveError> {
+        if self.aof_use_rdb_preamble() {
+            return self.rdb_image(now, &self.rdb_aux(true));
+        }
+        let codes = self.function_codes();
+        let refs: Vec<&[u8]> = codes.iter().map(Vec::as_slice).collect();
+        hashslot_persist::rewrite_dbs(&self.dbs, &refs)
+    }
+
     /// A temporary file name beside `dbfilename` (Redis's `temp-<pid>.rdb`, made unique).
     fn temp_rdb(&self, file: FileId) -> String {
         format!("temp-{}-{}.rdb", self.process.pid, file.0)
@@ -150,6 +168,21 @@ impl Node {
         shutdown: bool,
     ) -> Result<(), SaveError> {
         let image = self.rdb_image(now, &self.rdb_aux(false))?;
+        self.rdb_save_image(now, conn, Bytes::from(image), shutdown, true);
+        Ok(())
+    }
+
+    /// Write `image` to `dbfilename` as SAVE does (a temporary file committed over it) and
+    /// complete as a SAVE when the commit does (`conn`, if any, gets `+OK` or `-ERR` then);
+    /// `counted`: in INFO's `rdb_saves`.
+    pub(crate) fn rdb_save_image(
+        &mut self,
+        now: Now,
+        conn: Option<ConnId>,
+        image: Bytes,
+        shutdown: bool,
+        counted: bool,
+    ) {
         let file = self.persistence.file();
         let token = self.persistence.token();
         let path = self.temp_rdb(file);
@@ -158,10 +191,8 @@ impl Node {
             path,
             append: false,
         });
-        self.outputs.push_back(Output::FileWrite {
-            file,
-            data: Bytes::from(image),
-        });
+        self.outputs
+            .push_back(Output::FileWrite { file, data: image });
         self.outputs.push_back(Output::FileCommit {
             file,
             token,
@@ -176,9 +207,9 @@ impl Node {
                 bg: false,
                 shutdown,
                 started: now.mono,
+                counted,
             },
         );
-        Ok(())
     }
 
     /// BGSAVE: start a copy-on-write snapshot (see the module docs of `persistence`).
@@ -201,7 +232,17 @@ impl Node {
             return Err("ERR Background save already in progress");
         }
         let file = self.persistence.file();
-        let mut writer = RdbWriter::new(now.wall, &self.rdb_aux(for_aof), &self.rdb_options());
+        // Ref: aof.c rewriteAppendOnlyFile (7.0): an AOF base is an RDB image only with
+        // `aof-use-rdb-preamble yes`; otherwise commands.
+        let mut writer = if for_aof && !self.aof_use_rdb_preamble() {
+            SnapshotWriter::Aof(AofWriter::new())
+        } else {
+            SnapshotWriter::Rdb(RdbWriter::new(
+                now.wall,
+                &self.rdb_aux(for_aof),
+                &self.rdb_options(),
+            ))
+        };
         // The libraries go first, whole: they are small, and Redis writes them before the keys.
         for code in self.function_codes() {
             writer.write_function(&code);
@@ -339,7 +380,7 @@ impl Node {
         data.extend(w.finish());
         bg.bytes += data.len() as u64;
         let final_path = bg.final_path.clone();
-        let (dirty_before, started) = (bg.dirty_before, bg.started);
+        let (dirty_before, started, for_aof) = (bg.dirty_before, bg.started, bg.for_aof);
         self.outputs.push_back(Output::FileWrite {
             file,
             data: Bytes::from(data),
@@ -357,6 +398,8 @@ impl Node {
                 bg: true,
                 shutdown: false,
                 started,
+                // An AOF rewrite's base is not an RDB save.
+                counted: !for_aof,
             },
         );
         let _ = now;
@@ -396,7 +439,6 @@ impl Node {
         if ok {
             self.dirty = self.dirty.saturating_sub(dirty_before);
             self.lastsave = now.wall.as_secs();
-            self.persistence.rdb_saves += 1;
         }
         if bg {
             self.persistence.bgsave = None;
