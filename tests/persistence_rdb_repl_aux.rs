@@ -84,6 +84,21 @@ fn a_replica_saves_its_replication_position() {
     );
     assert_eq!(field(&a, "repl-offset"), Some(master_offset.as_str()));
     assert_eq!(field(&a, "repl-stream-db"), Some("0"));
+    // The stream moves to db 3: the replica's master client is there now, and a file saved
+    // now says so (Redis: `server.master->db->id`), so a restart continued with `+CONTINUE`
+    // applies the next commands to db 3.
+    ok(&mut mc, &["SELECT", "3"]);
+    ok(&mut mc, &["SET", "k3", "v"]);
+    let master_offset = info_field(&mut mc, "master_repl_offset");
+    while info_field(&mut rc, "slave_repl_offset") != master_offset {
+        assert!(
+            Instant::now() < deadline,
+            "replica never caught up with db 3"
+        );
+        std::thread::sleep(Duration::from_millis(20)); // polling interval
+    }
+    ok(&mut rc, &["SAVE"]);
+    assert_eq!(field(&aux(&dir_r), "repl-stream-db"), Some("3"));
     for d in [dir_m, dir_o, dir_r] {
         let _ = std::fs::remove_dir_all(d);
     }

@@ -102,23 +102,23 @@ impl Node {
     /// (or was) in sync with its master, saves its replication id and offset so that, loaded
     /// again, it can offer them to a partial resync. A fresh master saves none.
     ///
-    /// `repl-stream-db` is 0: the stream's selected db lives inside the replication module
-    /// (`slaveseldb`, the master client's db), which does not expose it; in cluster mode only
-    /// db 0 exists, so the value is exact there.
+    /// `repl-stream-db` is the db the stream last selected: a master's `slaveseldb`, a
+    /// replica's master client's db (so a replica restarted from the file and continued with
+    /// `+CONTINUE` applies the stream to the right db until the next SELECT).
     pub(crate) fn rdb_repl_aux(&self) -> Option<hashslot_persist::ReplAux> {
         use crate::replication::Role;
-        let history = match &self.repl.role {
-            Role::Master(m) if m.history().backlog.is_some() => m.history(),
+        let (history, stream_db) = match &self.repl.role {
+            Role::Master(m) if m.history().backlog.is_some() => (m.history(), m.stream_db()),
             Role::Replica(r)
                 if r.state() == hashslot_repl::LinkState::Connected
                     || r.history().backlog.is_some() =>
             {
-                r.history()
+                (r.history(), r.stream_db())
             }
             _ => return None,
         };
         Some(hashslot_persist::ReplAux {
-            stream_db: 0,
+            stream_db,
             repl_id: history.replid.as_str().into_owned(),
             repl_offset: history.master_repl_offset,
         })
