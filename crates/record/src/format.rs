@@ -366,6 +366,17 @@ pub enum Input<'a> {
         /// The save's result (`Err`: the log line naming the failed step).
         result: Result<(), String>,
     },
+    /// `handle_rdb_file_read`, after the driver read the RDB file for DEBUG RELOAD NOSAVE.
+    /// (Last, so older logs still decode.)
+    RdbFileRead {
+        /// When.
+        now: Stamp,
+        /// The client that asked.
+        conn: u64,
+        /// The file's bytes, `Missing` when it does not exist, or the OS error text.
+        #[serde(borrow)]
+        outcome: ReadOutcome<'a>,
+    },
 }
 
 impl Input<'_> {
@@ -446,6 +457,14 @@ impl Input<'_> {
             }
             Input::AclFileSaved { now, conn, result } => {
                 format!("acl file saved for conn {conn} at {}: {result:?}", t(now))
+            }
+            Input::RdbFileRead { now, conn, outcome } => {
+                let what = match outcome {
+                    ReadOutcome::Found(b) => format!("{} bytes", b.len()),
+                    ReadOutcome::Missing => "missing".to_owned(),
+                    ReadOutcome::Failed(e) => format!("error {e:?}"),
+                };
+                format!("rdb file read for conn {conn} at {}: {what}", t(now))
             }
         }
     }
@@ -570,6 +589,11 @@ impl<'a> Input<'a> {
                 outcome: outcome.into_owned(),
             },
             Input::AclFileSaved { now, conn, result } => Input::AclFileSaved { now, conn, result },
+            Input::RdbFileRead { now, conn, outcome } => Input::RdbFileRead {
+                now,
+                conn,
+                outcome: outcome.into_owned(),
+            },
         }
     }
 }

@@ -169,6 +169,16 @@ fn every_input_kind_round_trips() {
             conn: 4,
             result: Err("Renaming ACL file for ACL SAVE: Permission denied".into()),
         },
+        Input::RdbFileRead {
+            now,
+            conn: 4,
+            outcome: ReadOutcome::Found(Cow::Borrowed(b"REDIS0010\xff".as_slice())),
+        },
+        Input::RdbFileRead {
+            now,
+            conn: 4,
+            outcome: ReadOutcome::Missing,
+        },
         Input::BusAccept {
             now,
             link: 3,

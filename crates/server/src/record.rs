@@ -368,9 +368,18 @@ impl Driven for Recording {
         self.node.handle_acl_file_read(now, conn, result);
     }
     fn load_rdb_file(&mut self, now: Now, conn: ConnId, path: &str) {
-        // Not recorded yet: the record format has no input for these bytes (a replay of a
-        // DEBUG RELOAD NOSAVE leaves its client waiting). See `Driven for Node`.
+        // The file work is the driver's; the node only sees the bytes (or the error), which
+        // are recorded.
         let result = crate::files::read_optional(path);
+        self.record(|| Input::RdbFileRead {
+            now: now.into(),
+            conn: conn.0,
+            outcome: match &result {
+                Ok(Some(b)) => ReadOutcome::Found(Cow::Borrowed(b)),
+                Ok(None) => ReadOutcome::Missing,
+                Err(e) => ReadOutcome::Failed(e.clone()),
+            },
+        });
         self.node.handle_rdb_file_read(now, conn, result);
     }
     fn save_acl_file(&mut self, now: Now, conn: ConnId, path: &str, data: &[u8]) {

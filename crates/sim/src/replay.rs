@@ -494,6 +494,15 @@ fn feed(node: &mut Node, input: &Input<'_>) -> Option<Mismatch> {
             node.handle_acl_file_saved(t(now), ConnId(*conn), result.clone());
             None
         }
+        Input::RdbFileRead { now, conn, outcome } => {
+            let result = match outcome {
+                ReadOutcome::Found(b) => Ok(Some(b.to_vec())),
+                ReadOutcome::Missing => Ok(None),
+                ReadOutcome::Failed(e) => Err(e.clone()),
+            };
+            node.handle_rdb_file_read(t(now), ConnId(*conn), result);
+            None
+        }
         other => Some(Mismatch::Result {
             expected: other.describe(),
             got: "an input kind this build cannot replay".into(),
