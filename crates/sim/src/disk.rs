@@ -22,9 +22,10 @@
 //!   the step completes (a crash before that brings the file back, as an unsynced unlink
 //!   would).
 //!
-//! Disk errors ([`Sim::fail_disk`]): a step with a completion (nodes.conf write, AOF/RDB fsync
-//! or commit) on a matching path completes with an I/O error and leaves the platter as it
-//! was; a replaced file (nodes.conf) is back to its durable content in the cache too, as a
+//! Disk errors ([`Sim::fail_disk`], [`Sim::fail_disk_with`]; the nemesis's when
+//! [`Faults::disk_errors`](crate::Faults) is on): a step with a completion (nodes.conf write,
+//! AOF/RDB fsync or commit) on a matching path completes with an I/O error (`EIO` or
+//! `ENOSPC`) and leaves the platter as it was; a replaced file (nodes.conf) is back to its durable content in the cache too, as a
 //! failed write-and-rename leaves the old file. Writes without a completion (`FileWrite`)
 //! still reach the page cache: an error shows at the fsync, as on Linux.
 
@@ -130,8 +131,8 @@ impl Local<'_> {
         if self.host.inc != inc {
             return;
         }
-        let result = if self.disk_error().is_some_and(|p| path.starts_with(p)) {
-            Err("Input/output error".to_owned())
+        let result = if let Some(e) = disk_fault(self.disk_error(), path) {
+            Err(e.to_owned())
         } else {
             match self.host.cache.get(path) {
                 Some(b) => Ok(b.clone()),
@@ -154,8 +155,8 @@ impl Local<'_> {
         if self.host.inc != inc {
             return;
         }
-        let result = if self.disk_error().is_some_and(|p| path.starts_with(p)) {
-            Err("Writing ACL file for ACL SAVE: Input/output error".to_owned())
+        let result = if let Some(e) = disk_fault(self.disk_error(), &path) {
+            Err(format!("Writing ACL file for ACL SAVE: {e}"))
         } else {
             self.host.cache.insert(path.clone(), data.to_vec());
             self.disk_queue(DiskStep::Put {
@@ -181,9 +182,11 @@ impl Local<'_> {
             ..
         } = &step
         {
-            let broken = self.disk_error().is_some_and(|p| path.starts_with(p));
-            if broken && self.host.inc == inc {
-                return self.disk_failed(*token, path.clone());
+            if let Some(e) = disk_fault(self.disk_error(), path) {
+                if self.host.inc == inc {
+                    let e = e.to_owned();
+                    return self.disk_failed(*token, path.clone(), e);
+                }
             }
         }
         let h = &mut self.host;
@@ -232,7 +235,7 @@ impl Local<'_> {
     }
 
     /// A step with a completion failed: nothing of it is durable; tell the node.
-    fn disk_failed(&mut self, token: PersistToken, path: String) {
+    fn disk_failed(&mut self, token: PersistToken, path: String, error: String) {
         let h = &mut self.host;
         if !h.open.values().any(|p| *p == path) {
             // A replaced whole file (not an open stream): the old one stays, cache included.
@@ -244,7 +247,7 @@ impl Local<'_> {
         self.trace(format!("pst {} err", token.0));
         let now = self.host.now(self.now);
         if let Some(n) = self.host.node.as_mut() {
-            n.handle_persist_done(now, token, Err("Input/output error".into()));
+            n.handle_persist_done(now, token, Err(error));
         }
         self.drain();
     }
@@ -263,6 +266,37 @@ impl Local<'_> {
     }
 }
 
+/// How a broken disk fails ([`Sim::fail_disk_with`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiskError {
+    /// `EIO`: "Input/output error" (a failing device).
+    Io,
+    /// `ENOSPC`: "No space left on device" (a full file system).
+    NoSpace,
+}
+
+impl DiskError {
+    /// The OS error text the node is given (`strerror`).
+    pub fn text(self) -> &'static str {
+        match self {
+            DiskError::Io => "Input/output error",
+            DiskError::NoSpace => "No space left on device",
+        }
+    }
+}
+
+/// The OS error text a disk step on `path` fails with under the broken disk `spec`, or `None`
+/// when it works. `spec` is how `Nemesis::disk_errors` keeps a broken disk: `<prefix>` fails
+/// with `EIO`, `<prefix>\0<error text>` with that text (one string, so that it reaches the
+/// node's [`Local`] run as the prefix alone did).
+pub(crate) fn disk_fault<'a>(spec: Option<&'a str>, path: &str) -> Option<&'a str> {
+    let spec = spec?;
+    let (prefix, text) = spec
+        .split_once('\0')
+        .unwrap_or((spec, DiskError::Io.text()));
+    path.starts_with(prefix).then_some(text)
+}
+
 impl Sim {
     /// From now on, and across restarts until [`Sim::repair_disk`], every disk step of node
     /// `i` with a completion (a nodes.conf write, an AOF or RDB fsync or commit) on a file
@@ -270,12 +304,71 @@ impl Sim {
     /// carried never becomes durable. Redis exits when it cannot save nodes.conf and, for the
     /// AOF, exits under `appendfsync always` and otherwise refuses writes with `-MISCONF`.
     pub fn fail_disk(&mut self, i: usize, prefix: &str) {
+        self.fail_disk_with(i, prefix, DiskError::Io);
+    }
+
+    /// [`Sim::fail_disk`] with the error the steps fail with: `EIO` or `ENOSPC` (the node
+    /// reports its text, e.g. in `-MISCONF Errors writing to the AOF file: No space left on
+    /// device`). Traced as `nem disk n<i> fail <prefix>`, followed by ` ENOSPC` for a full
+    /// disk.
+    pub fn fail_disk_with(&mut self, i: usize, prefix: &str, error: DiskError) {
+        let (spec, tag) = match error {
+            DiskError::Io => (prefix.to_owned(), ""),
+            e => (format!("{prefix}\0{}", e.text()), " ENOSPC"),
+        };
         self.trace.record(
             self.now,
             format_args!("nem"),
-            format_args!("disk n{i} fail {prefix}"),
+            format_args!("disk n{i} fail {prefix}{tag}"),
         );
-        self.nemesis.disk_errors.insert(i, prefix.to_owned());
+        self.nemesis.disk_errors.insert(i, spec);
+        let now = self.now_ms();
+        self.nemesis.close_disk_fault(i, now);
+        self.nemesis.disk_history.push((i, now, None));
+    }
+
+    /// Whether node `i`'s disk was broken ([`Sim::fail_disk`]) at some instant between
+    /// `from_ms` and `to_ms` (virtual ms, both included). A node's exit seen in that span
+    /// ([`Sim::violations`]: `n<i> exited with status 1`) is then what Redis does on a disk
+    /// error (nodes.conf, or the AOF under `appendfsync always`), not a breach.
+    pub fn disk_failed_during(&self, i: usize, from_ms: u64, to_ms: u64) -> bool {
+        self.nemesis
+            .disk_history
+            .iter()
+            .any(|&(n, a, b)| n == i && a <= to_ms && b.map_or(true, |b| b >= from_ms))
+    }
+
+    /// Machines whose disks hold `files` (path, content), durably, on every node, before the
+    /// first boot: as an operator writes an `aclfile` (or any file a node reads at startup)
+    /// before starting the servers. Otherwise as [`Sim::new`].
+    pub fn with_disk_files(cfg: crate::SimConfig, files: &[(&str, &[u8])]) -> Sim {
+        let mut sim = Sim::unbooted(cfg);
+        for i in 0..sim.len() {
+            for (path, data) in files {
+                sim.put_disk_file(i, path, data);
+            }
+        }
+        for i in 0..sim.len() {
+            sim.boot(i);
+        }
+        sim
+    }
+
+    /// Write `data` at `path` on node `i`'s disk, durably and at once (page cache and
+    /// platter), as an operator's editor would with the process running or not: the node
+    /// reads it the next time it opens the file (ACL LOAD, a restart).
+    pub fn put_disk_file(&mut self, i: usize, path: &str, data: &[u8]) {
+        let h = &mut self.hosts[i];
+        h.cache.insert(path.to_owned(), data.to_vec());
+        h.files
+            .insert(path.to_owned(), Bytes::copy_from_slice(data));
+    }
+
+    /// Remove `path` from node `i`'s disk, durably and at once ([`Sim::put_disk_file`]).
+    pub fn remove_disk_file(&mut self, i: usize, path: &str) {
+        let h = &mut self.hosts[i];
+        h.cache.remove(path);
+        h.files.remove(path);
     }
 
     /// Node `i`'s disk works again ([`Sim::fail_disk`]).
@@ -286,5 +379,7 @@ impl Sim {
             format_args!("disk n{i} repair"),
         );
         self.nemesis.disk_errors.remove(&i);
+        let now = self.now_ms();
+        self.nemesis.close_disk_fault(i, now);
     }
 }

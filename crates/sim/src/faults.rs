@@ -36,6 +36,14 @@ pub struct Faults {
     /// Nemesis may crash and restart nodes (half of the crashes hit a master that serves
     /// slots, so that failovers happen).
     pub crashes: bool,
+    /// Nemesis may break a node's disk for a while (drawn for a third of the seeds whose
+    /// nemesis runs for partitions or crashes; half the time a master's that serves
+    /// slots): every write with a completion under one of its paths (everything, nodes.conf,
+    /// the AOF directory or the RDB file, drawn) fails with `EIO` or `ENOSPC` (drawn), as
+    /// [`Sim::fail_disk_with`](crate::Sim::fail_disk_with) does, until it is repaired; a node
+    /// that exited on it (Redis exits when it cannot write nodes.conf, or the AOF under
+    /// `appendfsync always`) is restarted then, as an operator would.
+    pub disk_errors: bool,
     /// A fault lasts this many node timeouts (range, in percent of `cluster-node-timeout`).
     pub fault_len_pct: (u64, u64),
     /// When not 0: half of the crashes aimed at a master serving slots last at least this
@@ -61,6 +69,7 @@ impl Faults {
             nemesis_mean_ms: 0,
             partitions: false,
             crashes: false,
+            disk_errors: false,
             fault_len_pct: (50, 300),
             long_crash_ms: 0,
         }
@@ -106,6 +115,11 @@ impl Faults {
         }
         let a = 20 + rng.below(200);
         f.fault_len_pct = (a, a + rng.below(300));
+        // Drawn last, and only for seeds whose nemesis runs anyway, so that adding it left
+        // every earlier draw of a seed, and the nemesis's pace, as they were.
+        if f.nemesis_mean_ms > 0 {
+            f.disk_errors = rng.below(3) == 0;
+        }
         f
     }
 }

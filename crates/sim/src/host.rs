@@ -153,8 +153,22 @@ impl Sim {
             self.violations
                 .push(format!("n{i} could not load its nodes.conf: {e}"));
         }
+        // Redis's ACLLoadUsersAtStartup, after the cluster config and before the data: a
+        // missing or bad aclfile stops the process (exit 1) before it serves anyone. The file
+        // as the process sees it (the page cache: after a crash, what the platter kept); one
+        // under a failing prefix ([`Sim::fail_disk`]) cannot be read, as for ACL LOAD.
+        let broken = self.nemesis.disk_errors.get(&i).map(String::as_str);
+        let cache = &h.cache;
+        let mut read_acl = |path: &str| match crate::disk::disk_fault(broken, path) {
+            Some(e) => Err(e.to_owned()),
+            None => Ok(cache.get(path).cloned()),
+        };
+        if let Err(e) = node.load_acl_file_at_startup(&mut read_acl) {
+            return self.boot_failed(i, e);
+        }
         // Redis's loadDataFromDisk, after the cluster config and before serving: the AOF or
         // the RDB file, from what the disk kept.
+        let h = &mut self.hosts[i];
         let cache = &h.cache;
         let mut read = |path: &str| Ok(cache.get(path).cloned());
         if let Err(e) = node.load_data(now, &mut read) {
@@ -168,6 +182,22 @@ impl Sim {
         h.probe_conn = None;
         h.probe_buf.clear();
         self.drain(i);
+    }
+
+    /// Node `i`'s process exited during its startup (Redis's `exit(1)` before serving): it
+    /// stays down, its log line is traced, and the exit is reported among the
+    /// [`Sim::violations`]. Nothing it did is kept: it never ran. [`Sim::restart`] starts it
+    /// again (after the file was fixed, say).
+    fn boot_failed(&mut self, i: usize, log: String) {
+        self.trace
+            .record(self.now, format_args!("n{i}"), format_args!("log {log}"));
+        self.violations
+            .push(format!("n{i} exited with status 1 at startup: {log}"));
+        let h = &mut self.hosts[i];
+        h.node = None;
+        h.timer_at = None;
+        h.probe_conn = None;
+        h.probe_buf.clear();
     }
 
     /// Run `f` on node `i`'s own state at the current instant ([`Local`]), then carry out the

@@ -28,6 +28,17 @@
 //!   epoch.
 //! - [`Sim::view`], [`Sim::cluster_info`], [`Sim::probe`]: read a node's state without
 //!   touching the network.
+//! - While a partition lasts, [`FailoverLiveness`] judges the *majority component* (nodes
+//!   that all reach each other both ways, that nothing outside reaches, holding a majority of
+//!   masters; one-way and held paths included): its nodes agree on the owners of the slots
+//!   its masters claim within [`FailoverLiveness::agree_bound_ms`] ([`Agreed`]); where the
+//!   majority hears nodes outside it (a bridge node, random pairs cut) nothing is judged.
+//! - Files a node reads at startup: [`Sim::with_disk_files`], [`Sim::put_disk_file`],
+//!   [`Sim::remove_disk_file`]. A node with `aclfile` set loads it at boot, as Redis does, and
+//!   does not start on a missing or bad one (reported in [`Sim::violations`]).
+//! - Broken disks: [`Sim::fail_disk_with`] (`EIO` or `ENOSPC`, [`DiskError`]) by hand, or by
+//!   the nemesis when [`Faults::disk_errors`] is drawn; a node's exit on a disk error is
+//!   Redis's behaviour and [`Swarm`] excuses it ([`Sim::disk_failed_during`]).
 //!
 //! # Threads
 //!
@@ -149,8 +160,10 @@ mod window;
 
 pub use check::{converged, Checker, WriteLoss};
 pub use client::{History, OpRecord, Outcome};
+pub use disk::DiskError;
 pub use faults::Faults;
 pub use host::node_addr;
+pub use liveness::Agreed;
 pub use liveness::{FailoverDone, FailoverLiveness};
 pub use nemesis::Undo;
 pub use net::PathState;

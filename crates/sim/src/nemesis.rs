@@ -1,8 +1,9 @@
 //! The nemesis: injects partitions (one node cut off both ways or one way, held, random halves,
-//! halves with a bridge node, random pairs) and crashes at random times, as
+//! halves with a bridge node, random pairs), crashes and broken disks at random times, as
 //! the seed's [`Faults`](crate::Faults) allow, and undoes each after a drawn duration. At most
-//! one partition and one crashed node at a time.
+//! one partition, one crashed node and one broken disk at a time.
 
+use crate::disk::DiskError;
 use crate::faults::unit;
 use crate::net::PathState;
 use crate::sim::{Ev, Sim, MS};
@@ -14,6 +15,8 @@ pub enum Undo {
     Heal(Vec<(usize, usize)>),
     /// Restart this node.
     Restart(usize),
+    /// Repair this node's disk, and restart the node if a disk error made it exit.
+    Repair(usize),
 }
 
 /// The nemesis's state.
@@ -26,6 +29,19 @@ pub(crate) struct Nemesis {
     pub crashed: Vec<usize>,
     /// Broken disks: node → path prefix whose steps fail ([`Sim::fail_disk`]).
     pub disk_errors: std::collections::BTreeMap<usize, String>,
+    /// The node whose disk the nemesis broke, until its repair.
+    pub disk: Option<usize>,
+    /// Every broken disk: (node, from ms, until ms or `None` while broken).
+    pub disk_history: Vec<(usize, u64, Option<u64>)>,
+}
+
+impl Nemesis {
+    /// Node `i`'s disk stops being broken at `now_ms` (if it was).
+    pub fn close_disk_fault(&mut self, i: usize, now_ms: u64) {
+        for f in self.disk_history.iter_mut().filter(|f| f.0 == i) {
+            f.2.get_or_insert(now_ms);
+        }
+    }
 }
 
 impl Sim {
@@ -70,6 +86,9 @@ impl Sim {
         if f.crashes && self.nemesis.down.is_none() {
             kinds.push("crash");
         }
+        if f.disk_errors && self.nemesis.disk.is_none() {
+            kinds.push("disk");
+        }
         if kinds.is_empty() || n < 2 {
             return;
         }
@@ -80,8 +99,9 @@ impl Sim {
         }
         let mut x = self.rng.below(n as u64) as usize;
         let mut aimed = false;
-        if kind == "crash" && self.rng.below(2) == 1 {
-            // Aim at a master serving slots: failovers are what the checkers are about.
+        if matches!(kind, "crash" | "disk") && self.rng.below(2) == 1 {
+            // Aim at a master serving slots: failovers are what the checkers are about (and
+            // a master's disk is where acknowledged writes live).
             let masters: Vec<usize> = (0..n)
                 .filter(|&i| {
                     self.node(i)
@@ -103,6 +123,10 @@ impl Sim {
             self.nemesis.down = Some(x);
             self.crash(x);
             self.push(self.now + len * MS, Ev::Undo(Undo::Restart(x)));
+            return;
+        }
+        if kind == "disk" {
+            self.break_disk(x, len);
             return;
         }
         // Which nodes are on x's side: only x, or a random half (split, bridge). A bridge
@@ -190,6 +214,46 @@ impl Sim {
                     self.restart(x);
                 }
             }
+            Undo::Repair(x) => {
+                if self.nemesis.disk == Some(x) {
+                    self.repair_nemesis_disk();
+                }
+            }
+        }
+    }
+
+    /// Break node `x`'s disk for `len` ms: which files (everything, nodes.conf, the AOF
+    /// directory, the RDB file) and how (`EIO`, `ENOSPC`) are drawn.
+    fn break_disk(&mut self, x: usize, len: u64) {
+        let config = &self.hosts[x].config;
+        let setting = |k: &str, d: &str| config.get(k).unwrap_or_else(|| d.to_owned());
+        let prefixes = [
+            String::new(),
+            config.cluster_config_file.clone(),
+            setting("appenddirname", "appendonlydir"),
+            setting("dbfilename", "dump.rdb"),
+        ];
+        let prefix = prefixes[self.rng.below(prefixes.len() as u64) as usize].clone();
+        let error = if self.rng.below(2) == 0 {
+            DiskError::Io
+        } else {
+            DiskError::NoSpace
+        };
+        self.nemesis.disk = Some(x);
+        self.fail_disk_with(x, &prefix, error);
+        self.push(self.now + len * MS, Ev::Undo(Undo::Repair(x)));
+    }
+
+    /// Repair the disk the nemesis broke; a node that exited on it meanwhile (and is not down
+    /// for a crash of the nemesis's, restarted by its own undo) is restarted, as an operator
+    /// restarts a server once its disk is fixed.
+    fn repair_nemesis_disk(&mut self) {
+        let Some(x) = self.nemesis.disk.take() else {
+            return;
+        };
+        self.repair_disk(x);
+        if self.nemesis.down != Some(x) {
+            self.restart(x);
         }
     }
 
@@ -213,8 +277,10 @@ impl Sim {
         }
     }
 
-    /// Stop the nemesis, open every path, release held bytes and restart every crashed node.
+    /// Stop the nemesis, repair the disk it broke, open every path, release held bytes and
+    /// restart every crashed node.
     pub fn heal(&mut self) {
+        self.repair_nemesis_disk();
         self.nemesis.active = false;
         self.nemesis.partitioned = false;
         self.nemesis.down = None;

@@ -229,6 +229,53 @@ pub struct Report {
     pub failovers_judged: usize,
     /// The longest of them, from due to agreed, in ms (0: none).
     pub failover_max_ms: u64,
+    /// Observations where a majority component existed and its slot claims were judged
+    /// ([`FailoverLiveness::agreement_checks`]).
+    pub agreement_checks: u64,
+    /// Claims of the majority component seen not agreed on and then agreed on within the
+    /// bound ([`FailoverLiveness::agreed`]).
+    pub claims_agreed: usize,
+}
+
+/// How long after a broken disk is repaired a node's exit is still put down to it (see
+/// [`Breaches`]).
+const EXIT_GRACE_MS: u64 = 2_000;
+
+/// The [`Sim::violations`] a swarm run fails on, read as they come: all of them but a node's
+/// exit (`n<i> exited with status 1`) while its disk was broken, which is what Redis does when
+/// it cannot write nodes.conf, or the AOF under `appendfsync always` ([`Faults::disk_errors`]).
+/// An exit counts as excused when the node's disk was broken at some instant since the
+/// previous look, or within [`EXIT_GRACE_MS`] before it (observations are `check_every_ms`
+/// apart; a node exits on the failed step itself, while its disk is broken, or on a step
+/// that follows while its error state lasts: until its next fsync succeeds, which it retries
+/// once a second).
+#[derive(Debug, Default)]
+struct Breaches {
+    /// Violations already read.
+    seen: usize,
+    /// Virtual time of the previous look, ms.
+    since_ms: u64,
+}
+
+impl Breaches {
+    /// The first violation since the last look that is not an excused exit.
+    fn next(&mut self, sim: &Sim) -> Option<String> {
+        let now = sim.now_ms();
+        let fresh = sim.violations().get(self.seen..).unwrap_or_default();
+        let breach = fresh.iter().find(|v| {
+            let node = v
+                .strip_prefix('n')
+                .and_then(|r| r.strip_suffix(" exited with status 1"))
+                .and_then(|i| i.parse::<usize>().ok());
+            !node.is_some_and(|i| {
+                i < sim.len()
+                    && sim.disk_failed_during(i, self.since_ms.saturating_sub(EXIT_GRACE_MS), now)
+            })
+        });
+        self.seen = sim.violations().len();
+        self.since_ms = now;
+        breach.cloned()
+    }
 }
 
 /// A swarm run's shape.
@@ -301,7 +348,7 @@ impl Swarm {
     /// the other's request), and WAN latencies of 30–250 ms (the order of the delays' spread)
     /// without the slow tail; faults of 1.5–5 node timeouts (a crash outlasts a failover); a
     /// cluster booted formed ([`Swarm::preformed`]), 1 s node timeout. The rest (loss, resets,
-    /// refused connects, disks, skew, persistence) is drawn as usual.
+    /// refused connects, disk delays, skew, persistence) is drawn as usual; no broken disks.
     pub fn competing_elections() -> Swarm {
         Swarm {
             replicas: 2,
@@ -319,6 +366,8 @@ impl Swarm {
                 // No ×10 tail: seconds-long stalls with a 1 s node timeout would fail nodes
                 // all the time, before any fault.
                 f.latency_tail = 0.0;
+                // Broken disks would take the nemesis's turns from crashes and partitions.
+                f.disk_errors = false;
             }),
             ..Swarm::default()
         }
@@ -367,8 +416,11 @@ impl Swarm {
 
     /// Form the cluster, run the workload under the seed's faults with safety checks and the
     /// failover liveness checker ([`FailoverLiveness`]: a master out of reach of a majority is
-    /// replaced within the bound), stop the faults and wait for due failovers to be judged,
-    /// heal, then check liveness and the workload history. On failure the simulation is dropped;
+    /// replaced within the bound, and during partitions the majority component agrees on the
+    /// owners of the slots its masters claim), stop the faults and wait for due failovers to
+    /// be judged, heal (a disk the nemesis broke is repaired), then check liveness and the
+    /// workload history. [`Sim::violations`] fail the run, except a node's exit while its
+    /// disk was broken ([`Faults::disk_errors`]), which is what Redis does. On failure the simulation is dropped;
     /// [`Swarm::run_keep`] keeps it (for its trace).
     pub fn run(&self, seed: u64) -> Result<(Report, Sim), Failure> {
         let (sim, r) = self.run_keep(seed);
@@ -404,11 +456,12 @@ impl Swarm {
         let mut failover = FailoverLiveness::new(sim, self.replicas);
         sim.add_clients(self.clients, 4);
         sim.start_nemesis();
-        let observe = |sim: &mut Sim, c: &mut Checker, f: &mut FailoverLiveness| {
+        let mut breaches = Breaches::default();
+        let mut observe = |sim: &mut Sim, c: &mut Checker, f: &mut FailoverLiveness| {
             c.observe(sim).map_err(|e| Failure::new(sim, e))?;
             f.observe(sim).map_err(|e| Failure::new(sim, e))?;
-            match sim.violations().first() {
-                Some(v) => Err(Failure::new(sim, v.clone())),
+            match breaches.next(sim) {
+                Some(v) => Err(Failure::new(sim, v)),
                 None => Ok(()),
             }
         };
@@ -427,10 +480,16 @@ impl Swarm {
         }
         sim.stop_clients();
         sim.heal();
+        if let Some(v) = breaches.next(sim) {
+            return Err(Failure::new(sim, v));
+        }
         let live = sim.run_until(self.liveness_ms, 250, |s| {
             converged(s).is_ok() && s.clients_idle()
         });
         checker.observe(sim).map_err(|e| Failure::new(sim, e))?;
+        if let Some(v) = breaches.next(sim) {
+            return Err(Failure::new(sim, v));
+        }
         if !live {
             let why = converged(sim).err().unwrap_or("clients still busy".into());
             return Err(Failure::new(
@@ -462,6 +521,8 @@ impl Swarm {
                 .map(|d| d.took_ms)
                 .max()
                 .unwrap_or(0),
+            agreement_checks: failover.agreement_checks(),
+            claims_agreed: failover.agreed().len(),
         })
     }
 }

@@ -21,6 +21,7 @@
 //! | `crd C<c> <n>` / `ccl C<c>` | client connection `c`: bytes arrived / closed |
 //! | `pst <token> ok\|lost\|err` | a disk step with a completion (nodes.conf write, AOF/RDB fsync or commit) completed, was voided by a crash, or failed with a disk error |
 //! | `disk n<i> fail <prefix>` / `disk n<i> repair` | files under `prefix` on node `i`'s disk start failing writes (`Sim::fail_disk`) / work again |
+//! | `disk n<i> fail <prefix> ENOSPC` | the same, failing with no space left on device (`Sim::fail_disk_with`; the nemesis when `Faults::disk_errors` is drawn) |
 //! | `ocon R<id>\|M<id> <host>:<port>` / `ocon … up` | an outbound replication (`R`) or MIGRATE (`M`) connection: asked for / connected |
 //! | `ord R<id>\|M<id> <n>` / `ocls R<id>\|M<id>` | `n` bytes arrived on it / it failed or was closed by the peer |
 //! | `wait 1 <ms>` / `wait <n>` / `wait unk` | a client sent WAIT after an acknowledged write / the replicas it reported / no answer |

@@ -1,7 +1,7 @@
 //! The votes masters granted, as the simulator saw them, for the "at most one vote per epoch"
 //! checker.
 //!
-//! A master logs "Failover auth granted to <id> for epoch <n>" when it decides to vote; its
+//! A master logs `Failover auth granted to <id> for epoch <n>` when it decides to vote; its
 //! ACK only leaves once the nodes.conf holding `lastVoteEpoch` is on disk (the durability
 //! barrier). So a grant counts from the moment the first nodes.conf write issued after it
 //! completes. A grant whose write never completes (the machine crashed first) never reached the
