@@ -146,6 +146,25 @@ impl Local<'_> {
         self.drain();
     }
 
+    /// `Output::LoadRdbFile` (DEBUG RELOAD NOSAVE) of the process of incarnation `inc`: the
+    /// file as the running process sees it (the page cache), read at once as Redis's
+    /// `rdbLoad` reads it inside the command; `None` when it does not exist, the OS error
+    /// text under a failing prefix ([`Sim::fail_disk`]).
+    pub(crate) fn rdb_file_read(&mut self, inc: u32, conn: ConnId, path: &str) {
+        if self.host.inc != inc {
+            return;
+        }
+        let result = match disk_fault(self.disk_error(), path) {
+            Some(e) => Err(e.to_owned()),
+            None => Ok(self.host.cache.get(path).cloned()),
+        };
+        let now = self.host.now(self.now);
+        if let Some(n) = self.host.node.as_mut() {
+            n.handle_rdb_file_read(now, conn, result);
+        }
+        self.drain();
+    }
+
     /// `Output::SaveAclFile` (ACL SAVE): Redis writes a temporary file and renames it over
     /// `path` without an fsync, so the running process sees the new file at once and the
     /// platter gets it only when the kernel writes it back (a queued step with no

@@ -319,6 +319,9 @@ impl Sim {
             Output::SaveAclFile { conn, path, data } => {
                 self.local(i, |l| l.acl_file_save(inc, conn, path, data))
             }
+            Output::LoadRdbFile { conn, path } => {
+                self.local(i, |l| l.rdb_file_read(inc, conn, &path))
+            }
             _ => {}
         }
     }
