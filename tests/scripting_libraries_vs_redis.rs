@@ -2,9 +2,9 @@
 //! `support/diff.rs`): the set of globals, `bit` (LuaBitOp) and `cjson` (encode/decode with
 //! lua-cjson's formatting and error texts), `loadstring` chunks under the read-only globals,
 //! errors caught by `coroutine.resume` and `xpcall`, and scripts that hit Lua's own limits
-//! (stack overflow, a table holding itself). `cmsgpack` and `struct` are not provided (see
-//! the scripting module docs). `HASHSLOT_NODE_BIN=redis-server` checks the battery against
-//! Redis itself.
+//! (stack overflow, a table holding itself). `cmsgpack` and `struct` have their own battery
+//! (`scripting_cmsgpack_struct_vs_redis.rs`). `HASHSLOT_NODE_BIN=redis-server` checks the
+//! battery against Redis itself.
 mod support;
 
 use support::diff::{assert_no_mismatches, Case};

@@ -60,3 +60,28 @@ fn a_script_within_the_limit_runs_to_its_end() {
     );
     assert_eq!(r, ":500500\r\n");
 }
+
+#[test]
+fn an_endless_loop_inside_a_coroutine_is_stopped() {
+    let mut h = harness();
+    let c = h.connect();
+    for script in [
+        "coroutine.wrap(function() while true do end end)()",
+        "local co = coroutine.create(function() while true do end end) \
+         return coroutine.resume(co)",
+        // Switching threads forever: every switch restarts the hook's count, so the switch
+        // itself has to look at the clock.
+        "local co = coroutine.wrap(function() while true do coroutine.yield() end end) \
+         while true do co() end",
+        "local co = coroutine.create(function() \
+           local inner = coroutine.wrap(function() while true do end end) inner() end) \
+         return coroutine.resume(co)",
+    ] {
+        let r = h.cmd_str(c, &["EVAL", script, "0"]);
+        assert!(
+            r.contains("Script killed by user with SCRIPT KILL..."),
+            "{script}: {r}"
+        );
+        assert_eq!(h.cmd_str(c, &["PING"]), "+PONG\r\n");
+    }
+}

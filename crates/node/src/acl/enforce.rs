@@ -170,6 +170,47 @@ impl Node {
         false
     }
 
+    /// A command a script runs (Redis's `scriptVerifyACL`): when the script client's user may
+    /// not run it, what Redis's `getAclErrorMessage` says ("can't run this command or
+    /// subcommand"…), logged with context `lua`, the script user's name and the client info
+    /// of the `caller` that ran the script.
+    pub(crate) fn acl_script_refusal(
+        &mut self,
+        now: Now,
+        caller: &Client,
+        client: &Client,
+        idx: usize,
+        args: &[&[u8]],
+    ) -> Option<&'static str> {
+        let denied = self.acl_denied(client, idx, args)?;
+        let (reason, object, text) = match denied {
+            Denied::Command => (
+                Reason::Command,
+                self.table.entries[idx].name.as_bytes(),
+                "can't run this command or subcommand",
+            ),
+            Denied::Key(p) => (
+                Reason::Key,
+                args[p],
+                "can't access at least one of the keys mentioned in the command arguments",
+            ),
+            Denied::Channel(p) => (
+                Reason::Channel,
+                args[p],
+                "can't publish to the channel mentioned in the command",
+            ),
+        };
+        let (object, username) = (object.to_vec(), client.user.clone());
+        self.acl_log(now, caller, reason, "lua", object, username);
+        Some(text)
+    }
+
+    /// Whether `client`'s user may run entry `idx` with `args`, without logging
+    /// (`redis.acl_check_cmd`).
+    pub(crate) fn acl_allows(&self, client: &Client, idx: usize, args: &[&[u8]]) -> bool {
+        self.acl_denied(client, idx, args).is_none()
+    }
+
     /// Back to the default user, authenticated only if it needs no password (Redis's
     /// `clientSetDefaultAuth`, for new connections and RESET).
     pub(crate) fn acl_set_default_auth(&self, client: &mut Client) {

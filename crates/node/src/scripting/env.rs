@@ -7,11 +7,13 @@
 //! and `eval.c` (`luaCreateFunction`, `evalGenericCommand`).
 //!
 //! What needs the running node (`redis.call`, `redis.pcall`, `redis.log`, `redis.setresp`…)
-//! goes through two slots of a hidden table, `raw` and `ctl`, that [`super::run`] fills with
-//! scoped Rust callbacks for the time of one script and that are dead outside it.
+//! goes through one slot of a hidden table, `ctl[1]`, that [`super::run`] fills with a scoped
+//! Rust callback for the time of one script (empty outside it). The `redis.*` functions are
+//! forwarders made once per interpreter: creating and destroying six scoped callbacks per
+//! run was a quarter of an EVALSHA's cost.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 
@@ -48,6 +50,10 @@ redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REP
 redis.REDIS_VERSION, redis.REDIS_VERSION_NUM = V, VN
 H.redis = redis
 
+-- Rust forwarders to the running script's callback (see `forwarder`).
+redis.call, redis.pcall, redis.log = H.call, H.pcall, H.log
+redis.setresp, redis.set_repl, redis.acl_check_cmd = H.setresp, H.set_repl, H.acl_check_cmd
+
 -- Redis's pcall: an error table with an `err` field is caught as its text.
 local function caught(ok, ...)
   if ok then return ok, ... end
@@ -60,16 +66,11 @@ local function caught(ok, ...)
   return false, e
 end
 pcall = function(f, ...) return caught(rawpcall(f, ...)) end
--- A Rust function can only raise an error object: give coroutine.resume and xpcall handlers
--- the `{err=…}` table Redis raises instead.
-local rawresume, rawxpcall = coroutine.resume, xpcall
-local function resumed(ok, ...)
-  if ok then return ok, ... end
-  local e = ...
-  if type(e) == 'userdata' then e = unwrap(e) end
-  return false, e
-end
-coroutine.resume = function(co, ...) return resumed(rawresume(co, ...)) end
+-- A Rust function can only raise an error object: give coroutine.resume (see `coroutines`)
+-- and xpcall handlers the `{err=…}` table Redis raises instead.
+local rawxpcall = xpcall
+-- Rust functions that keep the time-limit hook on the thread that runs (see `coroutines`).
+coroutine.resume, coroutine.wrap = H.co_resume, H.co_wrap
 G.xpcall = function(f, h)
   return rawxpcall(f, function(e)
     if type(e) == 'userdata' then e = unwrap(e) end
@@ -97,12 +98,14 @@ print, dofile, loadfile, getfenv, setfenv, newproxy = nil, nil, nil, nil, nil, n
 local B = {}
 for k, v in pairs(G) do B[k] = v end
 for k in pairs(B) do G[k] = nil end
-for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'bit', 'cjson'}) do
+for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'bit', 'cjson', 'cmsgpack',
+    'struct'}) do
   B[name] = readonly(B[name])
 end
 B.redis = readonly(redis)
 B._G = G
 backing[G] = B
+H.backing = backing
 setmetatable(B, {__index = function(_, k)
   error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
 end})
@@ -123,23 +126,65 @@ local LRB = setmetatable({
 H.load_redis = LRB
 H.load_globals = setmetatable({redis = setmetatable({}, {__index = LRB,
   __newindex = readonly_error, __metatable = false})}, {__index = missing})
+local handler = H.handler
 H.run = function(f, ...)
   local n, a = select('#', ...), {...}
-  return xpcall(function() return f(unpack(a, 1, n)) end, H.handler)
+  return xpcall(function() return f(unpack(a, 1, n)) end, handler)
+end
+-- One run from Rust in one call: forget error tables nothing caught, give the `redis.*`
+-- forwarders the run's callback, set KEYS/ARGV (globals for EVAL, parameters for a function),
+-- call under the handler, and leave nothing of the run behind.
+local CTL = H.ctl
+local function finish(ok, v)
+  CTL[1] = nil
+  B.KEYS, B.ARGV = nil, nil
+  return ok, v
+end
+local function start(ctl, f, as_globals, K, A)
+  if H.pending_n ~= 0 then H.pending, H.pending_n = {}, 0 end
+  CTL[1] = ctl
+  if as_globals then
+    B.KEYS, B.ARGV = K, A
+    return finish(xpcall(f, handler))
+  end
+  return finish(xpcall(function() return f(K, A) end, handler))
+end
+-- KEYS and ARGV given as tables.
+H.run_t = start
+-- KEYS and ARGV given as the `nk` keys then the arguments (fewer values cross from Rust).
+H.run_v = function(ctl, f, as_globals, nk, ...)
+  local K, A = {...}, {}
+  for i = nk + 1, select('#', ...) do A[i - nk], K[i] = K[i], nil end
+  return start(ctl, f, as_globals, K, A)
 end
 "#;
 
-/// The interpreter and the handles the node keeps into it.
+/// The interpreter and the handles the node keeps into it. Cloning shares them (the node
+/// clones the handle for the time of a run, so that the run can borrow the node mutably).
 #[derive(Clone)]
-pub(crate) struct LuaEnv {
+pub(crate) struct LuaEnv(Arc<EnvInner>);
+
+/// What a [`LuaEnv`] holds.
+pub(crate) struct EnvInner {
     /// The interpreter.
     pub lua: Lua,
-    /// The hidden table: `raw`/`ctl` slots, `run`, `redis`, `globals`.
+    /// The hidden table: `ctl`, `run`, `redis`, `globals`.
     pub hidden: Table,
-    /// rand48 state of `math.random`.
-    rand: Arc<AtomicU64>,
+    /// `H.run_t`, `H.run_v`: run a script or function (see [`LuaEnv::run`]).
+    run_t: Function,
+    run_v: Function,
     /// Stopwatch reading (µs) after which the running script is stopped; `u64::MAX`: never.
     deadline: Arc<AtomicU64>,
+    /// The stopwatch the time-limit hook reads (the node's, given at each run).
+    clock: Arc<Mutex<Stopwatch>>,
+}
+
+impl std::ops::Deref for LuaEnv {
+    type Target = EnvInner;
+
+    fn deref(&self) -> &EnvInner {
+        &self.0
+    }
 }
 
 impl LuaEnv {
@@ -149,21 +194,90 @@ impl LuaEnv {
         let lua =
             Lua::new_with(libs, LuaOptions::default()).expect("the safe Lua libraries always load");
         let hidden = lua.create_table().expect("Lua allocates a table");
-        let deadline = Arc::new(AtomicU64::new(u64::MAX));
-        let env = LuaEnv {
+        let ctl = lua.create_table().expect("Lua allocates a table");
+        let limit = TimeLimit {
+            deadline: Arc::new(AtomicU64::new(u64::MAX)),
+            clock: Arc::new(Mutex::new(Stopwatch::frozen())),
+        };
+        install(&lua, &hidden, &ctl, &rand, &limit).expect("the node's own Lua code runs");
+        let get = |name: &str| -> Function {
+            hidden
+                .get(name)
+                .expect("the node's Lua code defines its runners")
+        };
+        let (run_t, run_v) = (get("run_t"), get("run_v"));
+        // The time-limit hook is set once: outside a run the deadline is `u64::MAX`, and a
+        // count hook every 100,000 instructions costs nothing measurable.
+        lua.set_hook(HOOK_EVERY, limit.hook());
+        let TimeLimit { deadline, clock } = limit;
+        LuaEnv(Arc::new(EnvInner {
             lua,
             hidden,
-            rand,
+            run_t,
+            run_v,
             deadline,
-        };
-        env.install().expect("the node's own Lua code runs");
-        env
+            clock,
+        }))
+    }
+}
+
+/// How often the time-limit hook runs.
+pub(crate) const HOOK_EVERY: HookTriggers = HookTriggers::new().every_nth_instruction(100_000);
+
+/// What the time-limit hook reads: the deadline of the running script and the stopwatch.
+#[derive(Clone)]
+pub(crate) struct TimeLimit {
+    /// Stopwatch reading (µs) after which the running script is stopped; `u64::MAX`: never.
+    deadline: Arc<AtomicU64>,
+    /// The node's stopwatch, given at each run.
+    clock: Arc<Mutex<Stopwatch>>,
+}
+
+impl TimeLimit {
+    /// Whether the running script is past its deadline.
+    pub(crate) fn expired(&self) -> bool {
+        TimeLimit::expired_at(&self.deadline, &self.clock)
     }
 
-    fn install(&self) -> mlua::Result<()> {
-        let lua = &self.lua;
-        let h = &self.hidden;
+    fn expired_at(deadline: &AtomicU64, clock: &Mutex<Stopwatch>) -> bool {
+        let limit = deadline.load(Ordering::Relaxed);
+        if limit == u64::MAX {
+            return false;
+        }
+        let now = match clock.lock() {
+            Ok(sw) => sw.micros(),
+            Err(poisoned) => poisoned.into_inner().micros(),
+        };
+        now >= limit
+    }
+
+    /// The count hook: the killed-script error once the deadline passed.
+    pub(crate) fn hook(
+        &self,
+    ) -> impl Fn(&Lua, mlua::Debug) -> mlua::Result<VmState> + Send + 'static + use<> {
+        let (deadline, clock) = (Arc::clone(&self.deadline), Arc::clone(&self.clock));
+        move |_, _| {
+            if TimeLimit::expired_at(&deadline, &clock) {
+                Err(mlua::Error::RuntimeError(KILLED.to_owned()))
+            } else {
+                Ok(VmState::Continue)
+            }
+        }
+    }
+}
+
+/// Fill the hidden table `h` and run the node's Lua code in `lua`.
+fn install(
+    lua: &Lua,
+    h: &Table,
+    ctl: &Table,
+    rand: &Arc<AtomicU64>,
+    limit: &TimeLimit,
+) -> mlua::Result<()> {
+    {
+        super::coroutines::install(lua, h, limit)?;
         lua.set_named_registry_value(HIDDEN_KEY, h.clone())?;
+        h.set("ctl", ctl.clone())?;
         h.set("pending", lua.create_table()?)?;
         h.set("pending_n", 0)?;
         h.set(
@@ -200,11 +314,11 @@ impl LuaEnv {
                 None => error_table(lua, b"wrong number or type of arguments"),
             })?,
         )?;
-        let rand = Arc::clone(&self.rand);
+        let draw_rand = Arc::clone(rand);
         h.set(
             "random",
             lua.create_function(move |lua, args: MultiValue| {
-                let r = f64::from(rand48_next(&rand) % i32::MAX) / f64::from(i32::MAX);
+                let r = f64::from(rand48_next(&draw_rand) % i32::MAX) / f64::from(i32::MAX);
                 match args.len() {
                     0 => Ok(r),
                     1 => {
@@ -226,12 +340,12 @@ impl LuaEnv {
                 }
             })?,
         )?;
-        let rand = Arc::clone(&self.rand);
+        let seed_rand = Arc::clone(rand);
         h.set(
             "randomseed",
             lua.create_function(move |lua, args: MultiValue| {
                 let seed = check_int(lua, &args, 0, "randomseed")?;
-                rand48_seed(&rand, seed);
+                rand48_seed(&seed_rand, seed);
                 Ok(())
             })?,
         )?;
@@ -245,20 +359,38 @@ impl LuaEnv {
                 other => Ok(other),
             })?,
         )?;
+        for (name, op) in [
+            ("call", OP_CALL),
+            ("pcall", OP_PCALL),
+            ("log", OP_LOG),
+            ("setresp", OP_SETRESP),
+            ("set_repl", OP_SET_REPL),
+            ("acl_check_cmd", OP_ACL_CHECK),
+        ] {
+            h.set(name, forwarder(lua, ctl, op)?)?;
+        }
         h.set(
             "handler",
             lua.create_function(|lua, err: Value| error_handler(lua, err))?,
         )?;
         lua.globals().set("bit", super::bit::library(lua)?)?;
         lua.globals().set("cjson", super::cjson::library(lua)?)?;
+        lua.globals()
+            .set("cmsgpack", super::cmsgpack::library(lua)?)?;
+        lua.globals()
+            .set("struct", super::lua_struct::library(lua)?)?;
         let version = crate::REDIS_VERSION;
         let num = version_num(version);
         lua.load(INIT)
             .set_name(INTERNAL_SOURCE)
             .call::<()>((h.clone(), version, num))?;
+        let (globals, backing): (Table, Table) = (h.get("globals")?, h.get("backing")?);
+        super::readonly::install(lua, &globals, &backing)?;
         Ok(())
     }
+}
 
+impl LuaEnv {
     /// Compile `body` as a script chunk named `@user_script` (Redis's name, seen in error
     /// positions). Returns Lua's message on a syntax error.
     pub(crate) fn compile(&self, body: &[u8]) -> Result<Function, String> {
@@ -277,14 +409,9 @@ impl LuaEnv {
             })
     }
 
-    /// Forget error tables of the previous script that nothing caught.
+    /// Forget error tables of the previous load that nothing caught.
     pub(crate) fn clear_pending(&self) {
         clear_pending(&self.lua);
-    }
-
-    /// The global table scripts read (`KEYS`, `ARGV` are set in it).
-    pub(crate) fn globals(&self) -> mlua::Result<Table> {
-        self.hidden.get("globals")
     }
 
     /// Stop scripts that run past `limit_ms` from now, as read on `stopwatch` (0: never).
@@ -295,40 +422,90 @@ impl LuaEnv {
         } else {
             start.saturating_add(limit_ms.saturating_mul(1000))
         };
+        match self.clock.lock() {
+            Ok(mut c) => *c = stopwatch.clone(),
+            Err(poisoned) => *poisoned.into_inner() = stopwatch.clone(),
+        }
         self.deadline.store(deadline, Ordering::Relaxed);
-        let (sw, deadline) = (stopwatch.clone(), Arc::clone(&self.deadline));
-        self.lua.set_hook(
-            HookTriggers::new().every_nth_instruction(100_000),
-            move |_, _| {
-                if sw.micros() >= deadline.load(Ordering::Relaxed) {
-                    Err(mlua::Error::RuntimeError(KILLED.to_owned()))
-                } else {
-                    Ok(VmState::Continue)
-                }
-            },
-        );
     }
 
     /// After a script: no time limit.
     pub(crate) fn disarm_time_limit(&self) {
-        self.lua.remove_hook();
         self.deadline.store(u64::MAX, Ordering::Relaxed);
     }
 
-    /// Run `f` under the error handler: `Ok(value)` or `Err(error table)`.
-    pub(crate) fn protected_call(
+    /// Run `f` with `ctl` as the running script's callback (see [`forwarder`]), `keys` and
+    /// `args` as `KEYS`/`ARGV` (globals for EVAL, the two parameters of a function), under the
+    /// error handler: `Ok(value)` or `Err(error table)`.
+    pub(crate) fn run(
         &self,
+        ctl: &Function,
         f: &Function,
-        args: MultiValue,
+        as_globals: bool,
+        keys: &[&[u8]],
+        args: &[&[u8]],
     ) -> mlua::Result<Result<Value, Value>> {
-        let run: Function = self.hidden.get("run")?;
-        let mut all = args;
-        all.push_front(Value::Function(f.clone()));
-        let mut out: MultiValue = run.call(all)?;
-        let ok = matches!(out.pop_front(), Some(Value::Boolean(true)));
-        let v = out.pop_front().unwrap_or(Value::Nil);
+        let lua = &self.lua;
+        let (ok, v): (bool, Value) = if keys.len() + args.len() <= SMALL_CALL {
+            // Few enough to pass as values (each value is a slot on the Lua C stack).
+            let mut all = MultiValue::with_capacity(keys.len() + args.len());
+            for a in keys.iter().chain(args) {
+                all.push_back(Value::String(lua.create_string(a)?));
+            }
+            self.run_v.call((ctl, f, as_globals, keys.len(), all))?
+        } else {
+            let (k, a) = (array(lua, keys)?, array(lua, args)?);
+            self.run_t.call((ctl, f, as_globals, k, a))?
+        };
         Ok(if ok { Ok(v) } else { Err(v) })
     }
+}
+
+/// Up to this many keys and arguments cross into Lua as values, more as two tables.
+const SMALL_CALL: usize = 64;
+
+/// A Lua array of byte strings.
+fn array(lua: &Lua, items: &[&[u8]]) -> mlua::Result<Table> {
+    let t = lua.create_table_with_capacity(items.len(), 0)?;
+    for (i, a) in items.iter().enumerate() {
+        t.raw_set(i + 1, lua.create_string(a)?)?;
+    }
+    Ok(t)
+}
+
+/// The operations of the running script's callback (`ctl[1]`), one per `redis.*` function.
+pub(crate) const OP_CALL: i64 = 1;
+/// `redis.pcall`.
+pub(crate) const OP_PCALL: i64 = 2;
+/// `redis.log`.
+pub(crate) const OP_LOG: i64 = 3;
+/// `redis.setresp`.
+pub(crate) const OP_SETRESP: i64 = 4;
+/// `redis.set_repl`.
+pub(crate) const OP_SET_REPL: i64 = 5;
+/// `redis.acl_check_cmd`.
+pub(crate) const OP_ACL_CHECK: i64 = 6;
+
+/// `redis.<op>`: a Rust function made once per interpreter that hands its arguments to the
+/// running script's callback. It must be a C function, not a Lua wrapper: in
+/// `return redis.call(…)` a Lua callee would replace the script's frame (a Lua tail call) and
+/// the error position would read `(tail call)` instead of `@user_script:N`.
+fn forwarder(lua: &Lua, ctl: &Table, op: i64) -> mlua::Result<Function> {
+    let ctl = ctl.clone();
+    lua.create_function(move |lua, args: MultiValue| {
+        let f: Function = match ctl.raw_get(1)? {
+            Value::Function(f) => f,
+            _ => return Err(raise_msg(lua, "no script is running")),
+        };
+        let (v, failed): (Value, bool) = f.call((op, args))?;
+        let mut out = MultiValue::new();
+        match (op, failed, v) {
+            (OP_CALL, true, Value::Table(t)) => return Err(raise_table(lua, t)),
+            (OP_LOG | OP_SETRESP | OP_SET_REPL, _, _) => {}
+            (_, _, v) => out.push_back(v),
+        }
+        Ok(out)
+    })
 }
 
 /// Redis's `__redis__err__handler`: make every error a table `{err=…}` (a plain message gets
@@ -429,6 +606,7 @@ pub(crate) fn clear_pending(lua: &Lua) {
     if let Ok(h) = lua.named_registry_value::<Table>(HIDDEN_KEY) {
         if let Ok(t) = lua.create_table() {
             let _ = h.set("pending", t);
+            let _ = h.set("pending_n", 0);
         }
     }
 }

@@ -21,29 +21,46 @@
 //!   MULTI/EXEC when there are several.
 //! - [`shebang`] parses `#!lua flags=…` / `#!lua name=…` first lines.
 //! - [`library`] holds FUNCTION libraries (registration, DUMP/RESTORE payloads).
-//! - [`bit`] and [`cjson`] are the LuaBitOp and lua-cjson libraries Redis loads.
+//! - [`bit`], [`cjson`], [`cmsgpack`] and [`lua_struct`] are the LuaBitOp, lua-cjson,
+//!   lua-cmsgpack and struct libraries Redis loads.
+//! - [`readonly`] refuses `rawset`/`setmetatable` on the read-only tables; [`coroutines`]
+//!   keeps the time limit on coroutines.
 //!
-//! Not provided: the `cmsgpack` and `struct` libraries, the Lua debugger (SCRIPT DEBUG
-//! YES/SYNC), and `redis.set_repl` choosing only the AOF or only replicas (it is validated,
-//! but a script's writes always reach both, as with Redis's default).
+//! Not provided: the Lua debugger (SCRIPT DEBUG YES/SYNC), and `redis.set_repl` choosing only
+//! the AOF or only replicas (it is validated, but a script's writes always reach both, as with
+//! Redis's default: the node's propagation has no per-command choice of sinks).
 //!
 //! The node is sans-IO: a script runs to its end inside one `handle_*` call. A runaway script
 //! is stopped by an instruction-count hook once it ran longer than `busy-reply-threshold`
 //! (read on the node's [`crate::Stopwatch`]), with the error Redis gives a killed script.
+//! Other clients therefore never see `-BUSY`, and SCRIPT KILL / FUNCTION KILL always answer
+//! NOTBUSY. Suspending a script instead would need either yielding from the count hook (Lua
+//! 5.1 allows it outside C-call boundaries, but mlua 0.10 turns `VmState::Yield` into the
+//! error "attempt to yield from a hook" for Lua 5.1, and the workspace denies the unsafe code
+//! that calling `lua_yield` directly takes), or the driver serving other connections from
+//! inside the hook as Redis's `processEventsWhileBlocked` does (a callback from `crates/server`
+//! into the node while it is borrowed by the running script).
 
 pub(crate) mod bit;
 pub(crate) mod cjson;
+pub(crate) mod cmsgpack;
 pub(crate) mod convert;
+pub(crate) mod coroutines;
 pub(crate) mod env;
 pub(crate) mod library;
+pub(crate) mod lua_struct;
 pub(crate) mod monitor;
+pub(crate) mod readonly;
 pub(crate) mod run;
 pub(crate) mod shebang;
 
 use std::collections::BTreeMap;
 use std::fmt;
 
+use hashslot_types::Now;
 use mlua::{Function, Lua};
+
+use crate::session::Client;
 
 /// One EVAL script in the cache (Redis's `lctx.lua_scripts`).
 pub(crate) struct Script {
@@ -67,6 +84,13 @@ pub(crate) struct Scripting {
     pub libs: library::Libraries,
     /// `math.random`'s generator, shared by every interpreter and kept across SCRIPT FLUSH.
     rand: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The script client between runs (Redis keeps one `lua_client` too): made once, then
+    /// reset for each run instead of built anew.
+    client: Option<Client>,
+    /// The argument buffer of `redis.call`, kept between runs.
+    pub(crate) argbuf: Vec<u8>,
+    /// `busy-reply-threshold` (ms) as parsed, with the configuration generation it was read at.
+    pub(crate) time_limit: Option<(u64, u64)>,
 }
 
 impl Scripting {
@@ -78,6 +102,46 @@ impl Scripting {
             scripts: BTreeMap::new(),
             libs: library::Libraries::new(rand.clone()),
             rand,
+            client: None,
+            argbuf: Vec::new(),
+            time_limit: None,
+        }
+    }
+
+    /// The script client for a run by `caller`: Redis's `lua_client` takes the caller's
+    /// database, user and cluster flags (`scriptPrepareForRun`).
+    pub(crate) fn take_client(&mut self, caller: &Client, now: Now) -> Client {
+        let mut client = match self.client.take() {
+            Some(c) => c,
+            None => Client::new(run::SCRIPT_CLIENT_CONN, 0, caller.addr, now.mono, true),
+        };
+        client.addr = caller.addr;
+        client.created = now.mono;
+        client.last_interaction = now.mono;
+        client.proto = hashslot_resp::Proto::Resp2;
+        client.db = caller.db;
+        client.user.clone_from(&caller.user);
+        client.readonly = caller.readonly;
+        client.asking = caller.asking;
+        client.out.clear();
+        // Commands of a script never block (Redis's CLIENT_DENY_BLOCKING for the script client).
+        client.in_exec = true;
+        client
+    }
+
+    /// Keep the script client for the next run, unless a command left state on it that a
+    /// fresh client does not have (none of the commands a script may run should).
+    pub(crate) fn put_client(&mut self, client: Client) {
+        let clean = client.multi.is_none()
+            && !client.subs.any()
+            && !client.blocked
+            && !client.blocked_on_keys
+            && client.blocked_call.is_none()
+            && !client.close_after_reply
+            && client.name.is_none()
+            && client.reply_mode == crate::session::ReplyMode::default();
+        if clean {
+            self.client = Some(client);
         }
     }
 

@@ -10,9 +10,13 @@ use hashslot_keyspace::flags;
 use hashslot_resp::{ErrorReply, Proto};
 use hashslot_types::{ConnId, Now};
 use mlua::{Function, Lua, MultiValue, Value};
+use smallvec::SmallVec;
 
 use super::convert::{arg_number_text, error_table, lua_to_reply, reply_to_lua};
-use super::env::{raise_msg, raise_table, to_number, tostring_bytes, LuaEnv};
+use super::env::{
+    raise_msg, to_number, tostring_bytes, LuaEnv, OP_ACL_CHECK, OP_CALL, OP_LOG, OP_PCALL,
+    OP_SETRESP, OP_SET_REPL,
+};
 use crate::session::Client;
 use crate::table::Lookup;
 use crate::{LogLevel, Node};
@@ -31,15 +35,19 @@ pub(crate) struct RunOpts {
     pub name: String,
 }
 
-/// What a script's callbacks see while it runs.
-struct RunState<'n> {
+/// What a script's callback sees while it runs.
+struct RunState<'n, 'c> {
     node: &'n mut Node,
+    /// The client that ran the script (the ACL log shows it, as Redis's `script_caller`).
+    caller: &'c Client,
     now: Now,
     client: Client,
     opts: RunOpts,
     /// The slot of the first key a command touched (cross-slot check).
     slot: Option<u16>,
     resp3: bool,
+    /// The arguments of the `redis.call` being run, end to end (kept for the next call).
+    argbuf: Vec<u8>,
 }
 
 impl Node {
@@ -57,20 +65,9 @@ impl Node {
         args_as_globals: bool,
         opts: RunOpts,
     ) {
-        let lua = env.lua.clone();
-        let mut client = Client::new(SCRIPT_CLIENT_CONN, 0, caller.addr, now.mono, true);
-        client.db = caller.db;
-        client.user = caller.user.clone();
-        client.readonly = caller.readonly;
-        client.asking = caller.asking;
-        // Commands of a script never block (Redis's CLIENT_DENY_BLOCKING for the script client).
-        client.in_exec = true;
-        let limit: u64 = self
-            .config
-            .get("busy-reply-threshold")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(5000);
-        env.clear_pending();
+        let lua = &env.lua;
+        let client = self.scripting.take_client(caller, now);
+        let limit = self.script_time_limit();
         env.arm_time_limit(&self.timing.stopwatch, limit);
         // The writes of one script reach the AOF and replicas as one MULTI/EXEC (inside an
         // EXEC the transaction's own wrap already holds them).
@@ -78,9 +75,10 @@ impl Node {
         if wrap {
             self.propagate_exec_begin();
         }
-        let name = opts.name.clone();
+        let argbuf = std::mem::take(&mut self.scripting.argbuf);
         let st = RefCell::new(RunState {
             node: self,
+            caller: &*caller,
             now,
             client,
             opts,
@@ -88,53 +86,19 @@ impl Node {
             // slot (Redis's `original_c->slot`).
             slot: keys.first().map(|k| hashslot_slots::key_slot(k).get()),
             resp3: false,
+            argbuf,
         });
         let result = lua.scope(|scope| {
-            let redis: mlua::Table = env.hidden.get("redis")?;
-            let call = scope.create_function_mut(|lua, args: MultiValue| {
-                let (v, failed) = script_call(&mut st.borrow_mut(), lua, args)?;
-                match (failed, v) {
-                    (true, Value::Table(t)) => Err(raise_table(lua, t)),
-                    (_, v) => Ok(v),
-                }
-            })?;
-            let pcall = scope.create_function_mut(|lua, args: MultiValue| {
-                Ok(script_call(&mut st.borrow_mut(), lua, args)?.0)
-            })?;
-            let log = scope.create_function_mut(|lua, args: MultiValue| {
-                script_log(&mut st.borrow_mut(), lua, args)
-            })?;
-            let setresp = scope.create_function_mut(|lua, args: MultiValue| {
-                script_setresp(&mut st.borrow_mut(), lua, args)
-            })?;
-            let set_repl =
-                scope.create_function_mut(|lua, args: MultiValue| script_set_repl(lua, args))?;
-            let acl = scope.create_function_mut(|lua, args: MultiValue| {
-                script_acl_check(&mut st.borrow_mut(), lua, args)
-            })?;
-            redis.raw_set("call", call)?;
-            redis.raw_set("pcall", pcall)?;
-            redis.raw_set("log", log)?;
-            redis.raw_set("setresp", setresp)?;
-            redis.raw_set("set_repl", set_repl)?;
-            redis.raw_set("acl_check_cmd", acl)?;
-            let call_args = to_lua_arrays(&lua_of(env), keys, args)?;
-            if args_as_globals {
-                let g = env.globals()?;
-                g.raw_set("KEYS", call_args.0)?;
-                g.raw_set("ARGV", call_args.1)?;
-                env.protected_call(func, MultiValue::new())
-            } else {
-                let mut mv = MultiValue::new();
-                mv.push_back(Value::Table(call_args.0));
-                mv.push_back(Value::Table(call_args.1));
-                env.protected_call(func, mv)
-            }
+            let ctl = scope.create_function_mut(|lua, args: MultiValue| control(&st, lua, args))?;
+            env.run(&ctl, func, args_as_globals, keys, args)
         });
         env.disarm_time_limit();
         let st = st.into_inner();
         let resp3 = st.resp3;
         let node = st.node;
+        let name = st.opts.name;
+        node.scripting.put_client(st.client);
+        node.scripting.argbuf = st.argbuf;
         let start = caller.out.len();
         match result {
             Ok(Ok(v)) => {
@@ -156,36 +120,50 @@ impl Node {
                 )));
             }
         }
-        // KEYS/ARGV of this run are not kept for the next one.
-        if args_as_globals {
-            if let Ok(g) = env.globals() {
-                let _ = g.raw_set("KEYS", Value::Nil);
-                let _ = g.raw_set("ARGV", Value::Nil);
-            }
-        }
         if wrap {
             node.propagate_exec_end(now);
         }
     }
-}
 
-fn lua_of(env: &LuaEnv) -> Lua {
-    env.lua.clone()
-}
-
-fn to_lua_arrays(
-    lua: &Lua,
-    keys: &[&[u8]],
-    args: &[&[u8]],
-) -> mlua::Result<(mlua::Table, mlua::Table)> {
-    let mk = |items: &[&[u8]]| -> mlua::Result<mlua::Table> {
-        let t = lua.create_table_with_capacity(items.len(), 0)?;
-        for (i, a) in items.iter().enumerate() {
-            t.raw_set(i + 1, lua.create_string(a)?)?;
+    /// `busy-reply-threshold` in ms, parsed again only when the configuration changed.
+    fn script_time_limit(&mut self) -> u64 {
+        let generation = self.config.generation();
+        match self.scripting.time_limit {
+            Some((g, ms)) if g == generation => ms,
+            _ => {
+                let ms = self
+                    .config
+                    .get("busy-reply-threshold")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(5000);
+                self.scripting.time_limit = Some((generation, ms));
+                ms
+            }
         }
-        Ok(t)
+    }
+}
+
+/// The one callback of a run: what the `redis.*` forwarders ask for, by operation number.
+/// Returns a value and whether it is an error that `redis.call` raises.
+fn control(
+    st: &RefCell<RunState<'_, '_>>,
+    lua: &Lua,
+    mut args: MultiValue,
+) -> mlua::Result<(Value, bool)> {
+    let op = match args.pop_front() {
+        Some(Value::Integer(i)) => i,
+        Some(Value::Number(n)) => n as i64,
+        _ => 0,
     };
-    Ok((mk(keys)?, mk(args)?))
+    let mut st = st.borrow_mut();
+    match op {
+        OP_CALL | OP_PCALL => script_call(&mut st, lua, &args),
+        OP_LOG => script_log(&mut st, lua, args).map(|()| (Value::Nil, false)),
+        OP_SETRESP => script_setresp(&mut st, lua, args).map(|()| (Value::Nil, false)),
+        OP_SET_REPL => script_set_repl(lua, args).map(|()| (Value::Nil, false)),
+        OP_ACL_CHECK => script_acl_check(&mut st, lua, args).map(|b| (Value::Boolean(b), false)),
+        _ => Ok((Value::Nil, false)),
+    }
 }
 
 /// The error reply of a script that raised `e` (Redis's `luaCallFunction`): the error text,
@@ -210,31 +188,47 @@ fn error_reply_text(e: &Value, name: &str) -> String {
 
 /// `redis.call` / `redis.pcall`: run one command; returns its reply as a Lua value and
 /// whether it is an error (`redis.call` raises it).
-fn script_call(st: &mut RunState<'_>, lua: &Lua, args: MultiValue) -> mlua::Result<(Value, bool)> {
+fn script_call(
+    st: &mut RunState<'_, '_>,
+    lua: &Lua,
+    args: &MultiValue,
+) -> mlua::Result<(Value, bool)> {
     let fail = |msg: &str| -> mlua::Result<(Value, bool)> {
         Ok((Value::Table(error_table(lua, msg.as_bytes())?), true))
     };
-    let owned = match lua_argv(&args) {
-        Ok(a) => a,
-        Err(msg) => return fail(msg),
-    };
-    let argv: Vec<&[u8]> = owned.iter().map(|a| a.as_slice()).collect();
-    if let Err(msg) = check_command(st, &argv) {
-        return fail(&msg);
+    let mut buf = std::mem::take(&mut st.argbuf);
+    buf.clear();
+    let mut ends: SmallVec<[usize; 8]> = SmallVec::new();
+    if let Err(msg) = lua_argv_into(args, &mut buf, &mut ends) {
+        st.argbuf = buf;
+        return fail(msg);
     }
-    let Lookup::Found(idx) = st.node.table.lookup(&argv) else {
-        return fail("Unknown Redis command called from script");
+    let mut argv: SmallVec<[&[u8]; 8]> = SmallVec::with_capacity(ends.len());
+    let mut from = 0;
+    for &end in &ends {
+        argv.push(&buf[from..end]);
+        from = end;
+    }
+    let result = match check_command(st, &argv) {
+        Err(msg) => fail(&msg),
+        Ok(idx) => {
+            st.client.out.clear();
+            let now = st.now;
+            st.node.call(now, &mut st.client, idx, &argv);
+            let failed = st.client.out.first() == Some(&b'-');
+            let v = reply_to_lua(lua, &st.client.out);
+            st.client.out.clear();
+            v.map(|v| (v, failed))
+        }
     };
-    st.client.out.clear();
-    let now = st.now;
-    st.node.call(now, &mut st.client, idx, &argv);
-    let out = std::mem::take(&mut st.client.out);
-    let failed = out.first() == Some(&b'-');
-    Ok((reply_to_lua(lua, &out)?, failed))
+    drop(argv);
+    st.argbuf = buf;
+    result
 }
 
-/// Redis's checks of `scriptCall`, in its order; the error text (without `ERR `) when refused.
-fn check_command(st: &mut RunState<'_>, argv: &[&[u8]]) -> Result<(), String> {
+/// Redis's checks of `scriptCall`, in its order: the command's table entry, or the error text
+/// (without `ERR `) when refused.
+fn check_command(st: &mut RunState<'_, '_>, argv: &[&[u8]]) -> Result<usize, String> {
     let node = &mut *st.node;
     let Lookup::Found(idx) = node.table.lookup(argv) else {
         return Err("Unknown Redis command called from script".to_owned());
@@ -246,18 +240,8 @@ fn check_command(st: &mut RunState<'_>, argv: &[&[u8]]) -> Result<(), String> {
     if entry_flags & flags::NOSCRIPT != 0 {
         return Err("This Redis command is not allowed from script".to_owned());
     }
-    if let Some(e) = node.acl_refusal(st.now, &mut st.client, idx, argv) {
-        let text = e.to_string();
-        return Err(if text.contains("keys") {
-            "The user executing the script can't access at least one of the keys mentioned in \
-             the command"
-        } else if text.contains("channels") {
-            "The user executing the script can't publish to the channel mentioned in the \
-             command"
-        } else {
-            "The user executing the script can't run this command or subcommand"
-        }
-        .to_owned());
+    if let Some(why) = node.acl_script_refusal(st.now, st.caller, &st.client, idx, argv) {
+        return Err(format!("The user executing the script {why}"));
     }
     if entry_flags & flags::WRITE != 0 {
         if st.opts.read_only {
@@ -299,11 +283,11 @@ fn check_command(st: &mut RunState<'_>, argv: &[&[u8]]) -> Result<(), String> {
             }
         }
     }
-    Ok(())
+    Ok(idx)
 }
 
 /// `redis.log(level, …)`. Ref: script_lua.c `luaLogCommand`.
-fn script_log(st: &mut RunState<'_>, lua: &Lua, args: MultiValue) -> mlua::Result<()> {
+fn script_log(st: &mut RunState<'_, '_>, lua: &Lua, args: MultiValue) -> mlua::Result<()> {
     if args.len() < 2 {
         return Err(raise_msg(
             lua,
@@ -330,7 +314,7 @@ fn script_log(st: &mut RunState<'_>, lua: &Lua, args: MultiValue) -> mlua::Resul
 }
 
 /// `redis.setresp(2|3)`: the protocol the script's commands reply in.
-fn script_setresp(st: &mut RunState<'_>, lua: &Lua, args: MultiValue) -> mlua::Result<()> {
+fn script_setresp(st: &mut RunState<'_, '_>, lua: &Lua, args: MultiValue) -> mlua::Result<()> {
     if args.len() != 1 {
         return Err(raise_msg(lua, "redis.setresp() requires one argument."));
     }
@@ -361,7 +345,7 @@ fn script_set_repl(lua: &Lua, args: MultiValue) -> mlua::Result<()> {
 }
 
 /// `redis.acl_check_cmd(cmd, …)`: whether the script's user may run the command.
-fn script_acl_check(st: &mut RunState<'_>, lua: &Lua, args: MultiValue) -> mlua::Result<bool> {
+fn script_acl_check(st: &mut RunState<'_, '_>, lua: &Lua, args: MultiValue) -> mlua::Result<bool> {
     let owned = match lua_argv(&args) {
         Ok(a) => a,
         Err(msg) => return Err(raise_msg(lua, msg)),
@@ -373,26 +357,43 @@ fn script_acl_check(st: &mut RunState<'_>, lua: &Lua, args: MultiValue) -> mlua:
             "Invalid command passed to redis.acl_check_cmd()",
         ));
     };
-    let now = st.now;
-    Ok(st
-        .node
-        .acl_refusal(now, &mut st.client, idx, &argv)
-        .is_none())
+    Ok(st.node.acl_allows(&st.client, idx, &argv))
 }
 
-/// Redis's `luaArgsToRedisArgv`: strings as they are, numbers as `%.17g`.
-fn lua_argv(args: &MultiValue) -> Result<Vec<Vec<u8>>, &'static str> {
+/// Redis's `luaArgsToRedisArgv`: strings as they are, numbers as `%.17g`; each argument
+/// is appended to `buf`, and where it ends to `ends`.
+fn lua_argv_into(
+    args: &MultiValue,
+    buf: &mut Vec<u8>,
+    ends: &mut SmallVec<[usize; 8]>,
+) -> Result<(), &'static str> {
     if args.is_empty() {
         return Err("Please specify at least one argument for this redis lib call");
     }
-    let mut owned: Vec<Vec<u8>> = Vec::with_capacity(args.len());
     for v in args {
         match v {
-            Value::String(s) => owned.push(s.as_bytes().to_vec()),
-            Value::Integer(i) => owned.push(arg_number_text(*i as f64).into_bytes()),
-            Value::Number(n) => owned.push(arg_number_text(*n).into_bytes()),
+            Value::String(s) => buf.extend_from_slice(&s.as_bytes()),
+            Value::Integer(i) => buf.extend_from_slice(arg_number_text(*i as f64).as_bytes()),
+            Value::Number(n) => buf.extend_from_slice(arg_number_text(*n).as_bytes()),
             _ => return Err("Lua redis lib command arguments must be strings or integers"),
         }
+        ends.push(buf.len());
     }
-    Ok(owned)
+    Ok(())
+}
+
+/// [`lua_argv_into`] as owned arguments.
+fn lua_argv(args: &MultiValue) -> Result<Vec<Vec<u8>>, &'static str> {
+    let mut buf = Vec::new();
+    let mut ends = SmallVec::new();
+    lua_argv_into(args, &mut buf, &mut ends)?;
+    let mut from = 0;
+    Ok(ends
+        .iter()
+        .map(|&end| {
+            let a = buf[from..end].to_vec();
+            from = end;
+            a
+        })
+        .collect())
 }
