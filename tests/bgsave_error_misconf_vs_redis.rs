@@ -77,12 +77,22 @@ fn script(p: &Proc, dir: &Path) -> Vec<String> {
     ] {
         note(&mut t, &mut c, args);
     }
-    // A BGSAVE that works lifts the refusal.
+    // A SAVE that works lifts the refusal too (Redis's rdbSave clears the status).
+    std::fs::remove_dir(dir.join("dump.rdb")).expect("remove the directory");
+    note(&mut t, &mut c, &["SAVE"]);
+    note(&mut t, &mut c, &["SET", "b", "6"]);
+    // Failing again; a BGSAVE that works lifts the refusal.
+    std::fs::remove_file(dir.join("dump.rdb")).expect("SAVE wrote the file");
+    std::fs::create_dir(dir.join("dump.rdb")).expect("a directory in the way");
+    let (reply, status) = bgsave(&mut c);
+    t.push(reply);
+    t.push(status);
+    note(&mut t, &mut c, &["SET", "b", "7"]);
     std::fs::remove_dir(dir.join("dump.rdb")).expect("remove the directory");
     let (reply, status) = bgsave(&mut c);
     t.push(reply);
     t.push(status);
-    note(&mut t, &mut c, &["SET", "b", "6"]);
+    note(&mut t, &mut c, &["SET", "b", "8"]);
     note(&mut t, &mut c, &["PING"]);
     t
 }

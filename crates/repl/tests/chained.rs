@@ -203,6 +203,59 @@ fn a_transaction_is_held_until_its_exec() {
     assert_eq!(net.reps[0].applied.len(), mid_applied + 4);
 }
 
+/// A SELECT inside the master's transaction is queued, as Redis queues it: while the
+/// transaction is held (and if it is dropped) the stream's db is still the MULTI's; after
+/// EXEC it is the SELECTed one, and each command ran on the db in force at its place.
+#[test]
+fn a_select_inside_a_held_transaction_takes_effect_at_exec() {
+    let (mut net, mut sub) = chain();
+    let now = net.now;
+    let start = net.reps[0].applied.len();
+    let mut multi = Vec::new();
+    for cmd in [
+        &["MULTI"][..],
+        &["SET", "a", "1"],
+        &["SELECT", "2"],
+        &["SET", "b", "1"],
+    ] {
+        encode_command(cmd, &mut multi);
+    }
+    net.reps[0].sm.handle_read(now, &multi);
+    assert_eq!(net.reps[0].sm.stream_db(), 0, "held: the MULTI's db");
+    let mut exec = Vec::new();
+    encode_command(&["EXEC"], &mut exec);
+    net.reps[0].sm.handle_read(now, &exec);
+    net.pump();
+    pump_sub(&mut net, 0, &mut sub);
+    let dbs: Vec<(i64, Vec<Vec<u8>>)> = net.reps[0].applied[start..]
+        .iter()
+        .map(|a| (a.db, a.argv.clone()))
+        .collect();
+    assert_eq!(
+        dbs,
+        [
+            (0, argv(&["MULTI"])),
+            (0, argv(&["SET", "a", "1"])),
+            (2, argv(&["SET", "b", "1"])),
+            (2, argv(&["EXEC"])),
+        ]
+    );
+    assert_eq!(net.reps[0].sm.stream_db(), 2);
+
+    // Cut inside a transaction that selects another db: the db stays.
+    let mut multi = Vec::new();
+    encode_command(&["MULTI"], &mut multi);
+    encode_command(&["SELECT", "5"], &mut multi);
+    encode_command(&["SET", "c", "1"], &mut multi);
+    net.reps[0].sm.handle_read(now, &multi);
+    net.break_link(0);
+    assert_eq!(
+        net.reps[0].sm.stream_db(),
+        2,
+        "a dropped transaction selects nothing"
+    );
+}
+
 #[test]
 fn a_new_id_from_the_master_sends_the_sub_replica_through_replid2() {
     let (mut net, mut sub) = chain();

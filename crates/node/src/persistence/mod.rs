@@ -100,7 +100,7 @@ pub(crate) struct Persistence {
     pub(crate) aof: aof::Aof,
     /// A DEBUG RELOAD NOSAVE waiting for the driver to read the RDB file: its client and
     /// options (see `reload`).
-    pub(crate) reload: Option<(ConnId, reload::Reload)>,
+    pub(crate) reload: Vec<(ConnId, reload::Reload)>,
 }
 
 impl Persistence {
@@ -123,7 +123,7 @@ impl Persistence {
             next_cron: Some(now.mono + CRON_PERIOD),
             last_mono: Some(now.mono),
             aof: aof::Aof::default(),
-            reload: None,
+            reload: Vec::new(),
         }
     }
 

@@ -212,6 +212,18 @@ impl Node {
         );
     }
 
+    /// Let the foreground saves `conn` waits for complete without answering it (it was
+    /// answered another way).
+    pub(crate) fn detach_save_waiter(&mut self, conn: ConnId) {
+        for w in self.persistence.waits.values_mut() {
+            if let Wait::Save { conn: waiter, .. } = w {
+                if *waiter == Some(conn) {
+                    *waiter = None;
+                }
+            }
+        }
+    }
+
     /// BGSAVE: start a copy-on-write snapshot (see the module docs of `persistence`).
     pub(crate) fn bgsave_start(&mut self, now: Now) -> Result<(), &'static str> {
         if self.persistence.aof.rewriting.is_some() {
@@ -465,6 +477,11 @@ impl Node {
             return;
         }
         self.persistence.save_in_flight = false;
+        if ok {
+            // Ref: rdbSave: a successful foreground save (SAVE, DEBUG RELOAD, FLUSHALL's)
+            // clears a failed BGSAVE's status, and with it the MISCONF refusal.
+            self.persistence.last_bgsave_ok = true;
+        }
         match &result {
             Ok(()) => self.log(LogLevel::Notice, "DB saved on disk".to_owned()),
             Err(e) => self.log(

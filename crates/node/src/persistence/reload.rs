@@ -80,7 +80,7 @@ impl Node {
             ));
         }
         if !opts.save {
-            self.persistence.reload = Some((c.conn, opts));
+            self.persistence.reload.push((c.conn, opts));
             c.blocked = true;
             self.outputs.push_back(Output::LoadRdbFile {
                 conn: c.conn,
@@ -100,7 +100,12 @@ impl Node {
             Ok(()) if c.in_exec => c.reply().ok(),
             // The reply (`+OK` or `-ERR`) comes with the save's completion.
             Ok(()) => c.blocked = true,
-            Err(e) => c.reply().error(&e),
+            Err(e) => {
+                // Answered now: the save completes with no client attached, or its reply
+                // would answer this client's next blocked command.
+                self.detach_save_waiter(c.conn);
+                c.reply().error(&e)
+            }
         }
     }
 
@@ -112,10 +117,17 @@ impl Node {
         conn: ConnId,
         result: Result<Option<Vec<u8>>, String>,
     ) {
-        let Some((who, opts)) = self.persistence.reload.take() else {
+        // Several clients may wait (paused clients rerun in one pass): each read answers
+        // its own.
+        let Some(at) = self
+            .persistence
+            .reload
+            .iter()
+            .position(|(who, _)| *who == conn)
+        else {
             return;
         };
-        debug_assert_eq!(who, conn);
+        let (_, opts) = self.persistence.reload.remove(at);
         let outcome = match result {
             Ok(Some(bytes)) => self.reload_image(now, &bytes, opts),
             other => {

@@ -139,6 +139,7 @@ impl Replication {
                 let history = ReplHistory::new(&mut rng);
                 let mut r =
                     ReplicationReplica::new(now, replica_config(config), history, host, *port);
+                r.set_downstream_rng(Rng::from_seed(rng.next_u64()));
                 r.set_master_config(master_config(config));
                 Role::Replica(Box::new(r))
             }

@@ -141,6 +141,13 @@ pub struct ReplicationReplica {
 const CRON_PERIOD: Duration = Duration::from_secs(1);
 
 impl ReplicationReplica {
+    /// The generator the sub-replicas' side draws its diskless EOF marks from (Redis draws
+    /// them at random; the default seed is derived from the replication id, which clients
+    /// can read).
+    pub fn set_downstream_rng(&mut self, rng: Rng) {
+        self.down.set_rng(rng);
+    }
+
     /// Replicate `host:port` with no cached master (`PSYNC ? -1`): a node that starts empty.
     pub fn new(
         now: Now,
@@ -151,6 +158,8 @@ impl ReplicationReplica {
     ) -> Self {
         // The sub-replicas' side draws only diskless EOF marks from its generator: seeded
         // from the history so the machine stays deterministic without a generator argument.
+        // A driver should give it an unguessable one (`set_downstream_rng`): the id is
+        // public (INFO), and a client that knows a mark can cut a sub-replica's sync short.
         let seed = history
             .replid
             .as_bytes()

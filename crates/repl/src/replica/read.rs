@@ -233,12 +233,15 @@ impl ReplicationReplica {
             match name.as_slice() {
                 b"EXEC" => self.release_multi(Some(argv)),
                 b"DISCARD" => self.release_multi(None),
+                // Queued as Redis queues it: the stream's db changes only at EXEC, so a
+                // transaction dropped with the link, or a sub-replica's snapshot taken
+                // while it is held, still sees the db of its MULTI.
                 b"SELECT" => {
                     if let Some(db) = argv.get(1).and_then(|d| parse_i64(d)) {
-                        self.db = db;
+                        held.cur_db = db;
                     }
                 }
-                _ => held.cmds.push((self.db, argv)),
+                _ => held.cmds.push((held.cur_db, argv)),
             }
             return true;
         }
@@ -246,6 +249,7 @@ impl ReplicationReplica {
             self.multi = Some(HeldMulti {
                 raw,
                 db: self.db,
+                cur_db: self.db,
                 cmds: Vec::new(),
             });
             return true;
@@ -288,6 +292,8 @@ pub(crate) struct HeldMulti {
     raw: Vec<u8>,
     /// The db of its `MULTI`.
     db: i64,
+    /// The db its queued `SELECT`s leave (the stream's db once `EXEC` runs).
+    cur_db: i64,
     /// Its commands, each with the db it runs on.
     cmds: Vec<(i64, Vec<Bytes>)>,
 }
@@ -313,6 +319,7 @@ impl ReplicationReplica {
         let Some(exec) = exec else {
             return;
         };
+        self.db = held.cur_db;
         // Offsets inside the transaction are not observable (Redis advances its replication
         // offset only after EXEC): its commands carry the offset before it, EXEC the one after.
         let multi = vec![Bytes::from_static(b"MULTI")];
