@@ -94,10 +94,13 @@ impl Cluster {
         // The picks are drawn ahead on a copy of the rng and their records loaded together
         // (independent loads the processor overlaps); the loop below draws the same numbers
         // again from the real rng, so what is picked and what the rng consumes are unchanged.
+        // As many as the loop usually draws: `wanted`, plus the repeats of drawing with
+        // replacement (about wanted² / 2n, at most wanted / 20 as wanted is n / 10), plus a
+        // few skipped nodes; a record loaded for nothing costs as much as a needed one.
         let mut ahead = self.rng.clone();
         let live = self.nodes.live();
         self.nodes.touch_records(
-            (0..tries.min(wanted + wanted / 2))
+            (0..tries.min(wanted + wanted / 16 + 4))
                 .filter_map(|_| live.get(ahead.below(total as u64) as usize).copied()),
         );
         for _ in 0..tries {

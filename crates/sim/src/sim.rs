@@ -43,8 +43,8 @@ pub struct SimConfig {
     /// [`Sim::set_threads`]).
     pub threads: usize,
     /// A time window with fewer node events than this runs on the calling thread alone, the
-    /// others idle (0: the default, 6): handing work to another thread costs more than a few
-    /// events. Tests set 1 so that even small clusters exercise the threads.
+    /// others idle (0: the default, 2: a one-event window is not worth handing over). Tests
+    /// set 1 so that even small clusters exercise the threads.
     pub min_shared_events: usize,
 }
 

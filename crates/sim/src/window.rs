@@ -18,21 +18,27 @@
 //! windows are used whatever the thread count, so one thread and eight give the same trace.
 //!
 //! The threads: [`SimConfig::threads`](crate::SimConfig::threads) (0: automatic, see
-//! [`default_threads`]). Hosts move to a worker thread and back in boxes (no copying), and a
-//! window with few events runs on the calling thread alone, since handing work over costs more
-//! than it saves.
+//! [`default_threads`]). Hosts move to a worker thread and back in boxes (no copying). A
+//! window's nodes are claimed one at a time, biggest first, by whichever thread is free (event
+//! costs vary too much for a split made beforehand), and the calling thread never waits for a
+//! worker to wake: a late worker finds nothing left. A window of a single node runs on the
+//! calling thread alone.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use crate::host::Host;
 use crate::local::{Effect, Local, LocalQ, NodeEv};
 use crate::net::End;
 use crate::sim::{Ev, Queued, Sim, Time};
 
-/// A window with fewer events than this runs on the calling thread alone.
-pub(crate) const MIN_EVENTS_TO_SHARE: usize = 6;
+/// A window with fewer events than this runs on the calling thread alone. Two: since the
+/// calling thread never waits for a worker to wake (see [`Work`]), sharing even a two-node
+/// window costs little; at 1,000 nodes 2 and 6 ran equally fast (72.4–72.7 s and 70.2–74.9 s
+/// of wall time), 2 with less spread and a faster formation.
+pub(crate) const MIN_EVENTS_TO_SHARE: usize = 2;
 /// Windows shorter than this (a latency range starting at 0 or nearly) are not worth it: the
 /// simulator runs one event at a time.
 const MIN_LOOKAHEAD: Time = 1_000;
@@ -44,9 +50,11 @@ const MIN_LOOKAHEAD: Time = 1_000;
 /// Measured on an idle 2-core machine at 1,000 nodes (`cargo run --release --example
 /// sim_scale -- 500`): two threads ran 60 virtual seconds in 66 s of wall time, one in 84.5 s
 /// (1.28x; windows there hold about 7 node events, so at most 1.67x was possible), for about
-/// 1.28x the CPU time. Small clusters' windows hold too few events to pay for the handover, and
-/// the test suite runs many small simulations side by side: they stay on one thread. The
-/// trace is the same whatever the count.
+/// 1.28x the CPU time. With nodes claimed by whichever thread is free (instead of dealt out
+/// by event count beforehand), two threads ran the same in 72.4–74.9 s where the older scheme
+/// took 87.7–91.8 s, interleaved on one (slower) day. Small clusters' windows hold too few
+/// events to pay for the handover, and the test suite runs many small simulations side by
+/// side: they stay on one thread. The trace is the same whatever the count.
 pub fn default_threads(nodes: usize) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     std::env::var("HASHSLOT_SIM_THREADS")
@@ -92,51 +100,117 @@ enum Class {
 /// One node's share of a window.
 struct Task {
     i: usize,
-    host: Box<Host>,
+    /// Taken back by the calling thread after the run.
+    host: Option<Box<Host>>,
     events: Vec<LocalQ>,
     /// `events.len()` before the run.
     events_run: u64,
     disk_error: Option<String>,
     effects: Vec<(Time, Effect)>,
     extra_steps: u64,
+    /// The thread that ran it: 0 the calling thread, `k + 1` worker `k`.
+    ran_by: usize,
 }
 
-/// The tasks one thread runs.
-struct Batch {
-    tasks: Vec<Task>,
+/// A window's tasks, claimed one at a time, biggest first, by whichever thread is free: the
+/// costs of node events differ too much (a timer that does nothing, a 12 KB gossip message)
+/// for a split decided beforehand to keep both threads busy. Who runs a task changes
+/// nothing but the time it takes: its effects are applied in a fixed order afterwards.
+///
+/// The calling thread claims tasks too and never waits for a worker to wake up: a worker
+/// that comes late finds nothing left to claim. It only waits for the tasks a worker has
+/// claimed to finish.
+struct Work {
+    tasks: Vec<Mutex<Task>>,
+    /// The next task to claim.
+    next: AtomicUsize,
+    /// Tasks finished.
+    done: AtomicUsize,
+    /// Set when a task panicked on a worker (the calling thread then stops waiting).
+    failed: AtomicBool,
     start: Time,
     end: Time,
     disk_ms: (u64, u64),
 }
 
-impl Batch {
-    fn run(&mut self) {
-        for t in &mut self.tasks {
+impl Work {
+    /// Run unclaimed tasks until none is left, as thread `who`.
+    fn help(&self, who: usize) {
+        /// Marks the work failed if a task panics, so that the calling thread does not wait
+        /// forever for it.
+        struct Guard<'a>(&'a AtomicBool, bool);
+        impl Drop for Guard<'_> {
+            fn drop(&mut self) {
+                if !self.1 {
+                    self.0.store(true, Ordering::Release);
+                }
+            }
+        }
+        loop {
+            let k = self.next.fetch_add(1, Ordering::AcqRel);
+            let Some(task) = self.tasks.get(k) else {
+                return;
+            };
+            let mut g = Guard(&self.failed, false);
+            let mut t = task.lock().unwrap_or_else(|e| e.into_inner());
             let events = std::mem::take(&mut t.events);
-            let mut local = Local::new(
-                t.i,
-                &mut t.host,
-                self.start,
-                self.end,
-                self.disk_ms,
-                t.disk_error.as_deref(),
+            let t = &mut *t;
+            if let Some(host) = t.host.as_mut() {
+                let mut local = Local::new(
+                    t.i,
+                    host,
+                    self.start,
+                    self.end,
+                    self.disk_ms,
+                    t.disk_error.as_deref(),
+                );
+                local.run(events);
+                t.extra_steps = local.extra_steps;
+                t.effects = std::mem::take(&mut local.effects);
+                t.ran_by = who;
+            }
+            g.1 = true;
+            self.done.fetch_add(1, Ordering::Release);
+        }
+    }
+
+    /// Wait until every task has run (claimed ones may still be running on a worker).
+    fn wait(&self) {
+        let mut spins = 0u32;
+        while self.done.load(Ordering::Acquire) < self.tasks.len() {
+            assert!(
+                !self.failed.load(Ordering::Acquire),
+                "a simulator worker thread panicked"
             );
-            local.run(events);
-            t.extra_steps = local.extra_steps;
-            t.effects = std::mem::take(&mut local.effects);
+            spins += 1;
+            if spins < SPINS {
+                std::hint::spin_loop();
+            } else {
+                // A worker descheduled mid-task on a busy machine: let it run.
+                std::thread::yield_now();
+            }
         }
     }
 }
 
-/// Spins before a thread waiting for work (or for a result) sleeps: a short wait is common
-/// (the threads share a window's work), and a spin costs far less than waking a sleeping
-/// thread. Kept short: on a busy machine a long spin burns the time another thread needs.
+/// Spins before a thread waiting for work sleeps: windows come often (the work of one takes
+/// tens of microseconds), and a spin costs far less than waking a sleeping thread. Kept
+/// short: on a busy machine a long spin burns the time another thread needs.
 const SPINS: u32 = 500;
 
-/// A one-place mailbox between two threads: the receiver spins a while, then sleeps.
+/// What a mailbox holds, under its lock.
+struct SlotState<T> {
+    value: Option<T>,
+    /// The receiver is asleep (or about to be): the sender must wake it.
+    sleeping: bool,
+}
+
+/// A one-place mailbox to a worker thread: a newer value replaces one not yet taken; the
+/// receiver spins a while, then sleeps. The sender makes the wake-up call only for a
+/// sleeping receiver (it costs a system call).
 struct Slot<T> {
     full: AtomicBool,
-    value: Mutex<Option<T>>,
+    state: Mutex<SlotState<T>>,
     wake: Condvar,
 }
 
@@ -144,17 +218,23 @@ impl<T> Slot<T> {
     fn new() -> Slot<T> {
         Slot {
             full: AtomicBool::new(false),
-            value: Mutex::new(None),
+            state: Mutex::new(SlotState {
+                value: None,
+                sleeping: false,
+            }),
             wake: Condvar::new(),
         }
     }
 
     fn put(&self, v: T) {
-        let mut g = self.value.lock().unwrap_or_else(|e| e.into_inner());
-        *g = Some(v);
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        g.value = Some(v);
         self.full.store(true, Ordering::Release);
+        let sleeping = g.sleeping;
         drop(g);
-        self.wake.notify_one();
+        if sleeping {
+            self.wake.notify_one();
+        }
     }
 
     fn take(&self) -> T {
@@ -164,27 +244,28 @@ impl<T> Slot<T> {
             }
             std::hint::spin_loop();
         }
-        let mut g = self.value.lock().unwrap_or_else(|e| e.into_inner());
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some(v) = g.take() {
+            if let Some(v) = g.value.take() {
                 self.full.store(false, Ordering::Release);
                 return v;
             }
+            g.sleeping = true;
             g = self.wake.wait(g).unwrap_or_else(|e| e.into_inner());
+            g.sleeping = false;
         }
     }
 }
 
 /// What a worker is handed: work, or the end of the run.
 enum Job {
-    Run(Batch),
+    Run(Arc<Work>),
     Stop,
 }
 
-/// One worker thread's mailboxes. A worker that panics leaves `None` as its result.
+/// One worker thread's mailbox.
 struct Worker {
     jobs: Slot<Job>,
-    done: Slot<Option<Batch>>,
 }
 
 /// Worker threads.
@@ -192,26 +273,12 @@ struct Pool<'a> {
     workers: &'a [Worker],
 }
 
-/// A worker thread's loop.
-fn work(w: &Worker) {
-    /// Says "no result" if the batch panics, so that the calling thread does not wait forever.
-    struct Guard<'a>(&'a Worker, bool);
-    impl Drop for Guard<'_> {
-        fn drop(&mut self) {
-            if !self.1 {
-                self.0.done.put(None);
-            }
-        }
-    }
+/// Worker `k`'s loop.
+fn work(k: usize, w: &Worker) {
     loop {
         match w.jobs.take() {
             Job::Stop => return,
-            Job::Run(mut b) => {
-                let mut g = Guard(w, false);
-                b.run();
-                g.1 = true;
-                w.done.put(Some(b));
-            }
+            Job::Run(work) => work.help(k + 1),
         }
     }
 }
@@ -238,14 +305,11 @@ impl Sim {
             return;
         }
         let workers: Vec<Worker> = (1..self.threads)
-            .map(|_| Worker {
-                jobs: Slot::new(),
-                done: Slot::new(),
-            })
+            .map(|_| Worker { jobs: Slot::new() })
             .collect();
         std::thread::scope(|s| {
-            for w in &workers {
-                s.spawn(move || work(w));
+            for (k, w) in workers.iter().enumerate() {
+                s.spawn(move || work(k, w));
             }
             let pool = Pool { workers: &workers };
             // Stop the workers even if a node panics on this thread, or the scope never ends.
@@ -348,79 +412,67 @@ impl Sim {
             n => n,
         };
         let shared = pool.filter(|_| jobs.len() > 1 && count >= min);
-        let mut inline: Vec<(usize, Vec<LocalQ>)> = Vec::new();
-        let mut pending = vec![false; pool.map_or(0, |p| p.workers.len())];
+        // Events run by this thread, then by each worker (for `WindowStats`).
+        let mut loads = vec![0u64; pool.map_or(0, |p| p.workers.len()) + 1];
         if let Some(pool) = shared {
-            // Deal the nodes out by event count; the calling thread takes share 0.
-            let shares = pool.workers.len() + 1;
-            let mut load = vec![0usize; shares];
-            let mut batches: Vec<Vec<Task>> = (1..shares).map(|_| Vec::new()).collect();
+            // Biggest first, so that the last task claimed is a small one.
             let mut by_size: Vec<(usize, Vec<LocalQ>)> = jobs.into_iter().collect();
             by_size.sort_by_key(|(i, evs)| (std::cmp::Reverse(evs.len()), *i));
+            let mut tasks = Vec::with_capacity(by_size.len());
             for (i, events) in by_size {
-                let k = (0..shares).min_by_key(|&k| load[k]).expect("one share");
-                load[k] += events.len();
-                if k == 0 {
-                    inline.push((i, events));
-                    continue;
-                }
                 let stand_in = self
                     .spare
                     .pop()
                     .unwrap_or_else(|| Box::new(Host::placeholder()));
                 let host = std::mem::replace(&mut self.hosts[i], stand_in);
-                batches[k - 1].push(Task {
+                tasks.push(Mutex::new(Task {
                     i,
-                    host,
+                    host: Some(host),
                     events_run: events.len() as u64,
                     events,
                     disk_error: self.nemesis.disk_errors.get(&i).cloned(),
                     effects: Vec::new(),
                     extra_steps: 0,
-                });
+                    ran_by: 0,
+                }));
             }
             self.stats.shared += 1;
-            for (k, tasks) in batches.into_iter().enumerate() {
-                if tasks.is_empty() {
-                    continue;
+            let work = Arc::new(Work {
+                tasks,
+                next: AtomicUsize::new(0),
+                done: AtomicUsize::new(0),
+                failed: AtomicBool::new(false),
+                start,
+                end: cut,
+                disk_ms,
+            });
+            for w in pool.workers {
+                w.jobs.put(Job::Run(Arc::clone(&work)));
+            }
+            work.help(0);
+            work.wait();
+            // A worker that woke late may still hold the `Arc`: take the tasks out of it.
+            for task in &work.tasks {
+                let mut t = task.lock().unwrap_or_else(|e| e.into_inner());
+                let t = &mut *t;
+                loads[t.ran_by] += t.events_run + t.extra_steps;
+                if let Some(host) = t.host.take() {
+                    let stand_in = std::mem::replace(&mut self.hosts[t.i], host);
+                    self.spare.push(stand_in);
                 }
-                let batch = Batch {
-                    tasks,
-                    start,
-                    end: cut,
-                    disk_ms,
-                };
-                pool.workers[k].jobs.put(Job::Run(batch));
-                pending[k] = true;
+                self.steps += t.extra_steps;
+                done.push((t.i, std::mem::take(&mut t.effects)));
             }
         } else {
-            inline = jobs.into_iter().collect();
-        }
-        // Events run by this thread, then by each worker (for `WindowStats`).
-        let mut loads = vec![0u64; pending.len() + 1];
-        for (i, events) in inline {
-            let disk_error = self.nemesis.disk_errors.get(&i).map(String::as_str);
-            let mut local = Local::new(i, &mut self.hosts[i], start, cut, disk_ms, disk_error);
-            loads[0] += events.len() as u64;
-            local.run(events);
-            loads[0] += local.extra_steps;
-            self.steps += local.extra_steps;
-            let effects = std::mem::take(&mut local.effects);
-            done.push((i, effects));
-        }
-        if let Some(pool) = shared {
-            for (k, w) in pool.workers.iter().enumerate() {
-                if !pending[k] {
-                    continue;
-                }
-                let batch = w.done.take().expect("a simulator worker thread panicked");
-                for t in batch.tasks {
-                    loads[k + 1] += t.events_run + t.extra_steps;
-                    let stand_in = std::mem::replace(&mut self.hosts[t.i], t.host);
-                    self.spare.push(stand_in);
-                    self.steps += t.extra_steps;
-                    done.push((t.i, t.effects));
-                }
+            for (i, events) in jobs {
+                let disk_error = self.nemesis.disk_errors.get(&i).map(String::as_str);
+                let mut local = Local::new(i, &mut self.hosts[i], start, cut, disk_ms, disk_error);
+                loads[0] += events.len() as u64;
+                local.run(events);
+                loads[0] += local.extra_steps;
+                self.steps += local.extra_steps;
+                let effects = std::mem::take(&mut local.effects);
+                done.push((i, effects));
             }
         }
         self.stats.events += loads.iter().sum::<u64>();

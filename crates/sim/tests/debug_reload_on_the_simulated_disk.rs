@@ -17,7 +17,7 @@ fn debug_reload_nosave_reads_the_simulated_disk() {
         ];
         // One master holding every slot.
         let mut sim = Sim::preformed(cfg, 1, 0, 10_000)?;
-        let mut expect = |sim: &mut Sim, args: &[&str], want: Frame| {
+        let expect = |sim: &mut Sim, args: &[&str], want: Frame| {
             let r = sim.command(0, args, 1_000);
             if r == Ok(want.clone()) {
                 Ok(())
