@@ -18,7 +18,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use persistence_support::{
-    assert_same, fill_varied, ok, run_tool, settled_aof_files, snapshot, spawn, Snapshot, EXPIRE_AT,
+    aof_commands, assert_same, fill_varied, ok, run_tool, settled_aof_files, snapshot, spawn,
+    Snapshot, EXPIRE_AT,
 };
 use support::{require_tool, unique_dir, Client, Flavor};
 
@@ -162,42 +163,11 @@ fn rewrite(c: &mut Client) {
     }
 }
 
-/// Split a command-form AOF into commands.
-fn commands(bytes: &[u8]) -> Vec<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    let line = |pos: &mut usize| -> Vec<u8> {
-        let end = bytes[*pos..]
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .expect("CRLF")
-            + *pos;
-        let l = bytes[*pos..end].to_vec();
-        *pos = end + 2;
-        l
-    };
-    while pos < bytes.len() {
-        let head = line(&mut pos);
-        assert_eq!(head[0], b'*', "not a multibulk: {head:?}");
-        let argc: usize = std::str::from_utf8(&head[1..]).unwrap().parse().unwrap();
-        let mut args = Vec::new();
-        for _ in 0..argc {
-            let len = line(&mut pos);
-            assert_eq!(len[0], b'$');
-            let len: usize = std::str::from_utf8(&len[1..]).unwrap().parse().unwrap();
-            args.push(bytes[pos..pos + len].to_vec());
-            pos += len + 2;
-        }
-        out.push(args);
-    }
-    out
-}
-
 /// The shape of a command-form base: per command its name, its key (the db for SELECT, the
 /// subcommand and key for XGROUP and FUNCTION) and argument count, sorted (the servers visit
 /// keys, and members of unordered collections, in different orders).
 fn shape(base: &[u8]) -> Vec<(String, String, usize)> {
-    let mut out: Vec<(String, String, usize)> = commands(base)
+    let mut out: Vec<(String, String, usize)> = aof_commands(base)
         .iter()
         .map(|c| {
             let s = |i: usize| String::from_utf8_lossy(&c[i]).into_owned();

@@ -408,30 +408,44 @@ pub fn incr_aof_commands(dir: &Path) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     for n in names {
         let bytes = std::fs::read(aof_dir.join(&n)).expect("read incr file");
-        let mut pos = 0;
-        let line = |pos: &mut usize| -> Vec<u8> {
-            let end = bytes[*pos..]
-                .windows(2)
-                .position(|w| w == b"\r\n")
-                .expect("CRLF")
-                + *pos;
-            let l = bytes[*pos..end].to_vec();
-            *pos = end + 2;
-            l
-        };
-        while pos < bytes.len() {
-            let head = line(&mut pos);
-            assert_eq!(head[0], b'*', "{n}: not a multibulk: {head:?}");
-            let argc: usize = std::str::from_utf8(&head[1..]).unwrap().parse().unwrap();
-            let mut args = Vec::new();
-            for _ in 0..argc {
-                let len = line(&mut pos);
-                let len: usize = std::str::from_utf8(&len[1..]).unwrap().parse().unwrap();
-                args.push(String::from_utf8_lossy(&bytes[pos..pos + len]).into_owned());
-                pos += len + 2;
-            }
-            out.push(args);
+        out.extend(aof_commands(&bytes).into_iter().map(|args| {
+            args.iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect::<Vec<_>>()
+        }));
+    }
+    out
+}
+
+/// The commands of an AOF in command form (an incr file, or a base written with
+/// `aof-use-rdb-preamble no`), each as its arguments, read by bulk length. Panics on
+/// anything that is not a RESP multibulk.
+pub fn aof_commands(bytes: &[u8]) -> Vec<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    let line = |pos: &mut usize| -> Vec<u8> {
+        let end = bytes[*pos..]
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("CRLF")
+            + *pos;
+        let l = bytes[*pos..end].to_vec();
+        *pos = end + 2;
+        l
+    };
+    while pos < bytes.len() {
+        let head = line(&mut pos);
+        assert_eq!(head[0], b'*', "not a multibulk: {head:?}");
+        let argc: usize = std::str::from_utf8(&head[1..]).unwrap().parse().unwrap();
+        let mut args = Vec::new();
+        for _ in 0..argc {
+            let len = line(&mut pos);
+            assert_eq!(len[0], b'$', "not a bulk: {len:?}");
+            let len: usize = std::str::from_utf8(&len[1..]).unwrap().parse().unwrap();
+            args.push(bytes[pos..pos + len].to_vec());
+            pos += len + 2;
         }
+        out.push(args);
     }
     out
 }
