@@ -137,6 +137,11 @@ impl Node {
         txn.from_master = true;
     }
 
+    /// Whether a transaction of the master's stream is running (between its MULTI and EXEC).
+    pub(crate) fn in_master_exec(&self) -> bool {
+        self.persistence.txn.from_master
+    }
+
     /// The master's transaction ran: write what it collected.
     pub(crate) fn propagate_master_exec_end(&mut self, now: Now) {
         let txn = &mut self.persistence.txn;

@@ -39,6 +39,10 @@ impl Node {
             client.last_cmd = cmd;
             client.last_interaction = now.mono;
             self.repl.master_client = Some(client);
+            if cmd == "exec" {
+                // Blocked clients are served once the whole transaction ran (below).
+                self.serve_ready_keys(now);
+            }
             return;
         }
         let idx = match self.table.lookup(&args) {
@@ -61,6 +65,10 @@ impl Node {
         self.call(now, &mut client, idx, &args);
         client.out.clear();
         self.repl.master_client = Some(client);
-        self.serve_ready_keys(now);
+        // Ref: Redis serves blocked clients after the master client's whole command, and a
+        // transaction is one: a client blocked on the replica never sees half of it.
+        if !self.in_master_exec() {
+            self.serve_ready_keys(now);
+        }
     }
 }
