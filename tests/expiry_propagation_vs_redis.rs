@@ -14,7 +14,6 @@
 mod persistence_support;
 mod support;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use persistence_support::{ok, spawn};
@@ -82,19 +81,6 @@ fn show(args: &[String]) -> String {
         .join(" ")
 }
 
-/// The multibulk commands of `bytes` from `pos`; returns them and where parsing stopped (the
-/// start of an incomplete command).
-fn parse_commands(bytes: &[u8], mut pos: usize) -> (Vec<String>, usize) {
-    let mut out = Vec::new();
-    loop {
-        let start = pos;
-        let Some(args) = parse_one(bytes, &mut pos) else {
-            return (out, start);
-        };
-        out.push(show(&args));
-    }
-}
-
 fn line(bytes: &[u8], pos: &mut usize) -> Option<String> {
     let end = bytes[*pos..].windows(2).position(|w| w == b"\r\n")? + *pos;
     let s = String::from_utf8_lossy(&bytes[*pos..end]).into_owned();
@@ -126,25 +112,6 @@ fn parse_at(bytes: &[u8], pos: &mut usize) -> Option<Vec<String>> {
         *pos += len + 2;
     }
     Some(args)
-}
-
-/// The commands of every incr file in `dir/appendonlydir`, in order.
-fn aof_commands(dir: &Path) -> Vec<String> {
-    let aof_dir = dir.join("appendonlydir");
-    let mut names: Vec<_> = std::fs::read_dir(&aof_dir)
-        .expect("appendonlydir")
-        .map(|e| e.expect("entry").file_name().into_string().expect("name"))
-        .filter(|n| n.ends_with(".incr.aof"))
-        .collect();
-    names.sort();
-    let mut out = Vec::new();
-    for n in names {
-        let bytes = std::fs::read(aof_dir.join(&n)).expect("read incr file");
-        let (cmds, used) = parse_commands(&bytes, 0);
-        assert_eq!(used, bytes.len(), "{n}: a torn command");
-        out.extend(cmds);
-    }
-    out
 }
 
 /// A raw replica link: PSYNC, skip the RDB, then read the stream.
@@ -310,7 +277,10 @@ fn run(flavor: Flavor) -> Seen {
     ok(&mut c, &["SET", "mark:active", "x"]);
     order.push("active".to_owned());
     let mut seen = Vec::new();
-    let aof = aof_commands(&dir);
+    let aof: Vec<String> = persistence_support::incr_aof_commands(&dir)
+        .iter()
+        .map(|a| show(a))
+        .collect();
     let mut rest = aof.as_slice();
     for case in &order {
         let want = format!("SET mark:{case} x");
